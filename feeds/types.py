@@ -1,0 +1,339 @@
+"""Typed, frozen values passed between the stages of the pipeline.
+
+config -> fetch -> parse -> normalize -> store -> merge -> render -> serve
+
+This module imports the standard library only, so every other module can use it.
+All datetimes are timezone-aware and in UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """The `[fetch]` table of site.toml."""
+
+    user_agent: str = "feeds/0.1 (+https://github.com/feeds/feeds)"
+    deadline: float = 30.0  # seconds for a whole fetch: connect, headers and body
+    max_bytes: int = 10 * 1024 * 1024  # counted after decompression
+    concurrency: int = 8  # sources fetched at once
+    max_redirects: int = 5
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
+class Site:
+    """site.toml: the outlet publishing the feeds."""
+
+    title: str
+    link: str  # the site's home page
+    base_url: str  # public URL of this service, no trailing slash
+    description: str
+    language: str
+    articles_dir: Path
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    copyright: str = ""
+    articles_interval: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One `[[source]]` of sources.toml."""
+
+    id: str
+    url: str
+    title: str
+    tags: tuple[str, ...] = ()
+    interval: timedelta = timedelta(minutes=30)
+    enabled: bool = True
+
+
+class ContentMode(enum.StrEnum):
+    FULL = "full"
+    SUMMARY = "summary"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One `[[feed]]` of feeds.toml."""
+
+    name: str  # URL slug
+    title: str
+    description: str = ""
+    # True: every local article; False: none; a tuple: local articles having any of these tags.
+    local: bool | tuple[str, ...] = False
+    # Source ids, "tag:NAME" or "*", as written in the config.
+    sources: tuple[str, ...] = ()
+    limit: int = 50
+    include: tuple[str, ...] = ()  # regular expressions, case-insensitive; an item must match one
+    exclude: tuple[str, ...] = ()  # regular expressions, case-insensitive; an item must match none
+    max_age: timedelta | None = None
+    content: ContentMode = ContentMode.FULL
+
+
+@dataclass(frozen=True)
+class Config:
+    site: Site
+    sources: tuple[Source, ...]
+    feeds: tuple[FeedSpec, ...]
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    def feed(self, name: str) -> FeedSpec | None:
+        return next((f for f in self.feeds if f.name == name), None)
+
+    def source_ids_for(self, spec: FeedSpec) -> tuple[str, ...]:
+        """Resolve a feed's `sources` selectors to enabled source ids, in config order."""
+        wanted: list[str] = []
+        for source in self.sources:
+            if not source.enabled:
+                continue
+            for selector in spec.sources:
+                if (
+                    selector == "*"
+                    or selector == source.id
+                    or (selector.startswith("tag:") and selector[4:] in source.tags)
+                ):
+                    wanted.append(source.id)
+                    break
+        return tuple(wanted)
+
+
+# --------------------------------------------------------------------------- content
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    caption: str = ""
+    credit: str = ""
+    width: int | None = None
+    height: int | None = None
+    type: str = ""  # MIME type when known
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str = ""
+    length: int = 0
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+class FetchStatus(enum.StrEnum):
+    OK = "ok"  # a body arrived
+    NOT_MODIFIED = "not_modified"  # 304, or a body whose hash did not change
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch of one source produced. Never raised: always returned."""
+
+    status: FetchStatus
+    url: str  # the URL finally fetched, after redirects
+    http_status: int | None = None
+    body: bytes | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    error: str | None = None  # a short human-readable reason when status is ERROR
+    error_kind: str | None = None  # "network", "timeout", "http", "too_large", "refused", ...
+    permanent_url: str | None = None  # set when a 301/308 moved the feed
+    duration: float = 0.0  # seconds
+    size: int = 0  # decompressed bytes read
+    retry_after: str | None = None  # raw Retry-After header, if any
+    headers: tuple[tuple[str, str], ...] = ()  # response headers (lower-case names)
+
+
+# --------------------------------------------------------------------------- parse
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """An entry as the upstream document states it; URLs may still be relative."""
+
+    id: str | None
+    title: str  # may contain markup as the upstream sent it; normalize makes it plain text
+    link: str | None
+    published: datetime | None  # UTC
+    updated: datetime | None  # UTC
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    summary: str = ""  # HTML
+    content: str = ""  # HTML
+    image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    base: str | None = None  # the base URL relative references resolve against
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None  # the upstream's home page
+    entries: tuple[ParsedEntry, ...]
+    ttl: timedelta | None = None  # <ttl> or sy:updatePeriod, when the feed states one
+
+
+# --------------------------------------------------------------------------- normalized
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A normalized upstream entry, ready to store and merge."""
+
+    source_id: str
+    id: str  # stable for the same upstream entry across fetches
+    title: str  # plain text
+    link: str  # absolute, canonical ("" when the upstream gave none)
+    published: datetime  # UTC, never in the future of first_seen
+    updated: datetime  # UTC, >= published
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str = ""  # sanitized HTML with absolute URLs
+    content: str = ""  # sanitized HTML with absolute URLs
+    image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    content_hash: str = ""  # changes only when what readers see changes
+
+
+@dataclass(frozen=True)
+class Article:
+    """One of the outlet's own articles (a Markdown file, later also pushed by the CMS)."""
+
+    slug: str  # unique among articles; the file name without ".md" unless front matter says so
+    title: str
+    link: str  # absolute
+    published: datetime  # UTC
+    updated: datetime  # UTC
+    authors: tuple[str, ...] = ()
+    summary: str = ""  # plain text dek
+    content: str = ""  # HTML rendered from the Markdown body
+    tags: tuple[str, ...] = ()
+    image: Image | None = None
+    path: str = ""  # the file it came from, relative to the articles directory
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """The upstream an aggregated item came from (RSS <source>, atom:source)."""
+
+    id: str
+    title: str
+    url: str  # the upstream feed URL
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a published feed: a local article or an upstream entry, merged."""
+
+    id: str  # the same in all formats; a URL for local articles, a tag: URI or guid otherwise
+    title: str
+    link: str
+    published: datetime
+    updated: datetime
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str = ""  # plain text
+    content: str = ""  # HTML with absolute URLs; "" when the feed publishes summaries only
+    image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    sources: tuple[ItemSource, ...] = ()  # empty for local articles
+
+
+# --------------------------------------------------------------------------- published
+
+
+class Format(enum.StrEnum):
+    RSS = "rss"
+    ATOM = "atom"
+    JSON = "json"
+
+    @property
+    def content_type(self) -> str:
+        return {
+            Format.RSS: "application/rss+xml; charset=utf-8",
+            Format.ATOM: "application/atom+xml; charset=utf-8",
+            Format.JSON: "application/feed+json; charset=utf-8",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What render produces for one feed in one format."""
+
+    format: Format
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    """A stored, servable document."""
+
+    feed: str
+    format: Format
+    body: bytes
+    gzip: bytes
+    etag: str  # strong, quoted
+    last_modified: datetime  # UTC, whole seconds: when these bytes were first stored
+    content_type: str
+
+
+# --------------------------------------------------------------------------- health
+
+
+class SourceState(enum.StrEnum):
+    NEW = "new"  # never fetched
+    OK = "ok"  # last fetch succeeded
+    ERROR = "error"  # last fetch failed; retried with backoff
+    GONE = "gone"  # 410: not fetched again until its config changes
+    DISABLED = "disabled"  # enabled = false in the config
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A source's fetch state as stored."""
+
+    id: str
+    url: str
+    state: SourceState = SourceState.NEW
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetch: datetime | None = None
+    last_success: datetime | None = None
+    last_http_status: int | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_fetch: datetime | None = None
+    moved_to: str | None = None  # permanent redirect target, to suggest to editors
+    entry_count: int = 0
+    config_hash: str = ""
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """The result of refreshing one source, as a value."""
+
+    source_id: str
+    status: FetchStatus
+    new: int = 0
+    updated: int = 0
+    error: str | None = None
+    http_status: int | None = None
+    duration: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.new > 0 or self.updated > 0
