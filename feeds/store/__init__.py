@@ -1,0 +1,555 @@
+"""The only SQLAlchemy user: one storage API over SQLite (embedded) and PostgreSQL.
+
+Every write that belongs together happens in one transaction, so a crash mid-update leaves
+the database as it was before that step. The schema is created and upgraded by the Alembic
+migrations in ``migrations/``, applied automatically when a Store opens.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from feeds.errors import StoreError
+from feeds.store import codec
+from feeds.store.schema import articles, documents, entries, fetches, sources
+from feeds.types import (
+    Article,
+    Document,
+    Entry,
+    FetchResult,
+    Format,
+    SourceState,
+    SourceStatus,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///instance/feeds.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def engine_url(url: str) -> str:
+    """Accept the URLs people write and pick the drivers we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _seconds(dt: datetime) -> datetime:
+    return dt.astimezone(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One row of the fetch log."""
+
+    source_id: str
+    at: datetime
+    status: str
+    http_status: int | None
+    duration_ms: int
+    size: int
+    new: int
+    updated: int
+    error: str | None
+
+
+class Store:
+    """Storage for sources' fetch state, entries, articles and rendered documents."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, migrate: bool = True) -> None:
+        self.url = engine_url(url)
+        try:
+            self.engine = self._create_engine(self.url)
+            if migrate:
+                self.migrate()
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot open database {sa.make_url(self.url)!r}: {e}") from e
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @staticmethod
+    def _create_engine(url: str) -> Engine:
+        parsed = sa.make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return sa.create_engine(url, pool_pre_ping=True, future=True)
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control away from pysqlite so that writers can BEGIN IMMEDIATE
+            # (a deferred transaction that later writes can fail at once with "locked").
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("feeds_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def migrate(self) -> None:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            conn.execution_options(feeds_write=True)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(feeds_write=True)
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as e:
+            raise StoreError(f"database write failed: {e}") from e
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as e:
+            raise StoreError(f"database read failed: {e}") from e
+
+    # ------------------------------------------------------------------ sources
+
+    def sync_sources(self, configured: Mapping[str, tuple[str, str]]) -> None:
+        """Make the sources table match the config: {id: (url, config_hash)}.
+
+        A source whose config changed starts afresh (validators, failures, a 410 "gone" state
+        and a remembered redirect are forgotten); its entries stay.
+        """
+        with self._write() as conn:
+            rows = {r.id: r for r in conn.execute(sa.select(sources))}
+            for source_id, (url, config_hash) in configured.items():
+                row = rows.get(source_id)
+                if row is None:
+                    conn.execute(
+                        sources.insert().values(
+                            id=source_id,
+                            url=url,
+                            state=SourceState.NEW.value,
+                            failures=0,
+                            config_hash=config_hash,
+                        )
+                    )
+                elif row.config_hash != config_hash:
+                    conn.execute(
+                        sources.update()
+                        .where(sources.c.id == source_id)
+                        .values(
+                            url=url,
+                            config_hash=config_hash,
+                            state=SourceState.NEW.value,
+                            etag=None,
+                            last_modified=None,
+                            body_hash=None,
+                            failures=0,
+                            next_fetch=None,
+                            moved_to=None,
+                        )
+                    )
+
+    def source_statuses(self) -> dict[str, SourceStatus]:
+        with self._read() as conn:
+            counts: dict[str, int] = dict(
+                conn.execute(
+                    sa.select(entries.c.source_id, sa.func.count()).group_by(entries.c.source_id)
+                ).all()
+            )
+            return {
+                r.id: self._status_from_row(r, int(counts.get(r.id, 0)))
+                for r in conn.execute(sa.select(sources).order_by(sources.c.id))
+            }
+
+    def source_status(self, source_id: str) -> SourceStatus | None:
+        return self.source_statuses().get(source_id)
+
+    @staticmethod
+    def _status_from_row(r: Any, entry_count: int) -> SourceStatus:
+        return SourceStatus(
+            id=r.id,
+            url=r.url,
+            state=SourceState(r.state),
+            etag=r.etag,
+            last_modified=r.last_modified,
+            body_hash=r.body_hash,
+            last_fetch=r.last_fetch,
+            last_success=r.last_success,
+            last_http_status=r.last_http_status,
+            last_error=r.last_error,
+            failures=r.failures,
+            next_fetch=r.next_fetch,
+            moved_to=r.moved_to,
+            entry_count=entry_count,
+            config_hash=r.config_hash,
+        )
+
+    def first_seen(self, source_id: str) -> dict[str, datetime]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(entries.c.id, entries.c.first_seen).where(
+                    entries.c.source_id == source_id
+                )
+            )
+            return {r.id: r.first_seen for r in rows}
+
+    def save_refresh(
+        self,
+        status: SourceStatus,
+        result: FetchResult,
+        new_entries: Sequence[Entry] | None,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Store one refresh atomically: the source's new state, its entries, the fetch log.
+
+        Returns (new, updated) entry counts. An entry counts as updated only when its
+        content hash changed; its `updated` time then moves forward.
+        """
+        new = updated = 0
+        with self._write() as conn:
+            if new_entries:
+                new, updated = self._upsert_entries(conn, status.id, new_entries, now)
+            values = {
+                "url": status.url,
+                "state": status.state.value,
+                "etag": status.etag,
+                "last_modified": status.last_modified,
+                "body_hash": status.body_hash,
+                "last_fetch": status.last_fetch,
+                "last_success": status.last_success,
+                "last_http_status": status.last_http_status,
+                "last_error": status.last_error,
+                "failures": status.failures,
+                "next_fetch": status.next_fetch,
+                "moved_to": status.moved_to,
+            }
+            done = conn.execute(sources.update().where(sources.c.id == status.id).values(**values))
+            if done.rowcount == 0:
+                conn.execute(
+                    sources.insert().values(id=status.id, config_hash=status.config_hash, **values)
+                )
+            conn.execute(
+                fetches.insert().values(
+                    source_id=status.id,
+                    at=now,
+                    status=result.status.value,
+                    http_status=result.http_status,
+                    duration=round(result.duration * 1000),
+                    size=result.size,
+                    new=new,
+                    updated=updated,
+                    error=result.error,
+                )
+            )
+        return new, updated
+
+    def _upsert_entries(
+        self, conn: Connection, source_id: str, batch: Sequence[Entry], now: datetime
+    ) -> tuple[int, int]:
+        new = updated = 0
+        existing: dict[str, Any] = {}
+        unchanged: list[str] = []
+        ids = [e.id for e in batch]
+        for chunk in _chunks(ids, 500):
+            for row in conn.execute(
+                sa.select(entries.c.id, entries.c.content_hash, entries.c.updated).where(
+                    entries.c.source_id == source_id, entries.c.id.in_(chunk)
+                )
+            ):
+                existing[row.id] = row
+        for entry in batch:
+            old = existing.get(entry.id)
+            if old is None:
+                conn.execute(
+                    entries.insert().values(**_entry_values(entry), first_seen=now, last_seen=now)
+                )
+                new += 1
+            elif old.content_hash != entry.content_hash:
+                stamp = entry.updated if entry.updated > old.updated else _seconds(now)
+                conn.execute(
+                    entries.update()
+                    .where(entries.c.source_id == source_id, entries.c.id == entry.id)
+                    .values(**_entry_values(replace(entry, updated=stamp)), last_seen=now)
+                )
+                updated += 1
+            else:
+                unchanged.append(entry.id)
+        for chunk in _chunks(unchanged, 500):
+            conn.execute(
+                entries.update()
+                .where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
+                .values(last_seen=now)
+            )
+        return new, updated
+
+    def recent_fetches(self, source_id: str, limit: int = 20) -> list[FetchRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(fetches)
+                .where(fetches.c.source_id == source_id)
+                .order_by(fetches.c.at.desc(), fetches.c.id.desc())
+                .limit(limit)
+            )
+            return [
+                FetchRecord(
+                    source_id=r.source_id,
+                    at=r.at,
+                    status=r.status,
+                    http_status=r.http_status,
+                    duration_ms=r.duration,
+                    size=r.size,
+                    new=r.new,
+                    updated=r.updated,
+                    error=r.error,
+                )
+                for r in rows
+            ]
+
+    # ------------------------------------------------------------------ entries
+
+    def recent_entries(
+        self, source_ids: Iterable[str], limit: int, since: datetime | None = None
+    ) -> list[Entry]:
+        """The newest entries of these sources, newest first (ties broken by source and id)."""
+        ids = list(source_ids)
+        if not ids or limit <= 0:
+            return []
+        query = sa.select(entries).where(entries.c.source_id.in_(ids))
+        if since is not None:
+            query = query.where(entries.c.published >= since)
+        query = query.order_by(entries.c.published.desc(), entries.c.source_id, entries.c.id).limit(
+            limit
+        )
+        with self._read() as conn:
+            return [_entry_from_row(r) for r in conn.execute(query)]
+
+    def count_entries(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(entries)).scalar_one())
+
+    # ------------------------------------------------------------------ articles
+
+    def sync_articles(self, current: Sequence[Article]) -> tuple[int, int, int]:
+        """Make the stored articles equal to `current`. Returns (added, updated, removed)."""
+        added = changed = removed = 0
+        with self._write() as conn:
+            stored = {r.slug: r.content_hash for r in conn.execute(sa.select(articles))}
+            wanted = {a.slug: a for a in current}
+            for slug in stored.keys() - wanted.keys():
+                conn.execute(articles.delete().where(articles.c.slug == slug))
+                removed += 1
+            for slug, article in wanted.items():
+                values = _article_values(article)
+                if slug not in stored:
+                    conn.execute(articles.insert().values(**values))
+                    added += 1
+                elif stored[slug] != article.content_hash:
+                    conn.execute(articles.update().where(articles.c.slug == slug).values(**values))
+                    changed += 1
+        return added, changed, removed
+
+    def articles(self) -> list[Article]:
+        """Every stored article, newest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.data).order_by(articles.c.published.desc(), articles.c.slug)
+            )
+            return [_article_from_json(codec.loads(r.data)) for r in rows]
+
+    # ------------------------------------------------------------------ documents
+
+    def put_document(self, feed: str, fmt: Format, body: bytes, now: datetime) -> bool:
+        """Store a rendered document unless the same bytes are already stored.
+
+        Returns True when the document changed. Last-Modified is the time the bytes were
+        first stored, always later than the previous one (so If-Modified-Since stays honest).
+        """
+        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+        key = (documents.c.feed == feed) & (documents.c.format == fmt.value)
+        with self._write() as conn:
+            row = conn.execute(sa.select(documents.c.etag, documents.c.last_modified).where(key))
+            old = row.first()
+            if old is not None and old.etag == etag:
+                return False
+            modified = _seconds(now)
+            if old is not None and modified <= old.last_modified:
+                modified = old.last_modified + timedelta(seconds=1)
+            values = {
+                "body": body,
+                "gzip": gzip.compress(body, compresslevel=9, mtime=0),
+                "etag": etag,
+                "last_modified": modified,
+                "content_type": fmt.content_type,
+            }
+            if old is None:
+                conn.execute(documents.insert().values(feed=feed, format=fmt.value, **values))
+            else:
+                conn.execute(documents.update().where(key).values(**values))
+        return True
+
+    def get_document(self, feed: str, fmt: Format) -> Document | None:
+        with self._read() as conn:
+            r = conn.execute(
+                sa.select(documents).where(
+                    (documents.c.feed == feed) & (documents.c.format == fmt.value)
+                )
+            ).first()
+        if r is None:
+            return None
+        return Document(
+            feed=r.feed,
+            format=Format(r.format),
+            body=bytes(r.body),
+            gzip=bytes(r.gzip),
+            etag=r.etag,
+            last_modified=r.last_modified,
+            content_type=r.content_type,
+        )
+
+    def document_etag(self, feed: str, fmt: Format) -> str | None:
+        """The current ETag only: a cheap query to validate a cached copy."""
+        with self._read() as conn:
+            value = conn.execute(
+                sa.select(documents.c.etag).where(
+                    (documents.c.feed == feed) & (documents.c.format == fmt.value)
+                )
+            ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def document_etags(self) -> dict[tuple[str, Format], str]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(documents.c.feed, documents.c.format, documents.c.etag))
+            return {(r.feed, Format(r.format)): r.etag for r in rows}
+
+    def delete_documents(self, keep: Iterable[str]) -> int:
+        """Remove documents of feeds no longer configured."""
+        names = list(keep)
+        with self._write() as conn:
+            result = conn.execute(documents.delete().where(documents.c.feed.not_in(names)))
+            return int(result.rowcount or 0)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _entry_values(entry: Entry) -> dict[str, Any]:
+    return {
+        "source_id": entry.source_id,
+        "id": entry.id,
+        "title": entry.title,
+        "link": entry.link,
+        "published": entry.published,
+        "updated": entry.updated,
+        "content_hash": entry.content_hash,
+        "data": codec.dumps(
+            {
+                "authors": list(entry.authors),
+                "tags": list(entry.tags),
+                "summary": entry.summary,
+                "content": entry.content,
+                "image": codec.image_to_json(entry.image),
+                "enclosures": codec.enclosures_to_json(entry.enclosures),
+            }
+        ),
+    }
+
+
+def _entry_from_row(r: Any) -> Entry:
+    data = codec.loads(r.data)
+    return Entry(
+        source_id=r.source_id,
+        id=r.id,
+        title=r.title,
+        link=r.link,
+        published=r.published,
+        updated=r.updated,
+        authors=tuple(data.get("authors", ())),
+        tags=tuple(data.get("tags", ())),
+        summary=data.get("summary", ""),
+        content=data.get("content", ""),
+        image=codec.image_from_json(data.get("image")),
+        enclosures=codec.enclosures_from_json(data.get("enclosures")),
+        content_hash=r.content_hash,
+    )
+
+
+def _article_values(article: Article) -> dict[str, Any]:
+    return {
+        "slug": article.slug,
+        "path": article.path,
+        "published": article.published,
+        "updated": article.updated,
+        "content_hash": article.content_hash,
+        "data": codec.dumps(
+            {
+                "slug": article.slug,
+                "title": article.title,
+                "link": article.link,
+                "published": article.published.isoformat(),
+                "updated": article.updated.isoformat(),
+                "authors": list(article.authors),
+                "summary": article.summary,
+                "content": article.content,
+                "tags": list(article.tags),
+                "image": codec.image_to_json(article.image),
+                "path": article.path,
+                "content_hash": article.content_hash,
+            }
+        ),
+    }
+
+
+def _article_from_json(data: dict[str, Any]) -> Article:
+    return Article(
+        slug=data["slug"],
+        title=data["title"],
+        link=data["link"],
+        published=datetime.fromisoformat(data["published"]),
+        updated=datetime.fromisoformat(data["updated"]),
+        authors=tuple(data.get("authors", ())),
+        summary=data.get("summary", ""),
+        content=data.get("content", ""),
+        tags=tuple(data.get("tags", ())),
+        image=codec.image_from_json(data.get("image")),
+        path=data.get("path", ""),
+        content_hash=data.get("content_hash", ""),
+    )

@@ -1,0 +1,219 @@
+"""The `feeds` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from feeds.errors import ConfigError, FeedsError, StoreError
+from feeds.store import DEFAULT_URL, Store
+from feeds.types import Config, FetchStatus, SourceState
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feeds",
+        description="Pull upstream feeds, merge them with local articles, publish them.",
+    )
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("FEEDS_CONFIG", "config"),
+        help="configuration directory (env FEEDS_CONFIG, default: config)",
+    )
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", DEFAULT_URL),
+        help=f"sqlite:///… or postgresql://… (env DATABASE_URL, default {DEFAULT_URL})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("check", help="validate the config and the local articles")
+    sub.add_parser("update", help="fetch every source, sync articles, rebuild every feed, now")
+    sub.add_parser("sources", help="one line per source: id, state, last status, error")
+    for name, text in (("serve", "serve the published feeds"), ("run", "web + scheduler")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    sub.add_parser("scheduler", help="the clock process: fetch and publish on schedule")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config_dir = Path(args.config)
+    try:
+        if args.command == "check":
+            return check(config_dir)
+        if args.command == "update":
+            return update(config_dir, args.database)
+        if args.command == "sources":
+            return sources(config_dir, args.database)
+        if args.command == "serve":
+            return serve(config_dir, args.database, args.host, args.port, with_clock=False)
+        if args.command == "run":
+            return serve(config_dir, args.database, args.host, args.port, with_clock=True)
+        if args.command == "scheduler":
+            return scheduler(config_dir, args.database)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as e:
+        print(f"database: {e}", file=sys.stderr)
+        return EXIT_DATABASE
+    except FeedsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    raise AssertionError(args.command)
+
+
+def _load(config_dir: Path) -> Config:
+    from feeds.config import load_config
+
+    return load_config(config_dir)
+
+
+def check(config_dir: Path) -> int:
+    from feeds.articles import load_articles
+
+    config = _load(config_dir)
+    found, problems = load_articles(config.site)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(
+        f"{config_dir}: {len(config.sources)} sources, {len(config.feeds)} feeds, "
+        f"{len(found)} articles" + (f", {len(problems)} bad article files" if problems else "")
+    )
+    return 1 if problems else EXIT_OK
+
+
+def update(config_dir: Path, database: str) -> int:
+    from feeds.pipeline import Pipeline
+
+    config = _load(config_dir)
+    with Store(database) as store, Pipeline(config, store) as pipeline:
+        report = pipeline.update()
+    width = max((len(o.source_id) for o in report.outcomes), default=0)
+    for o in report.outcomes:
+        if o.status is FetchStatus.ERROR:
+            detail = o.error or "failed"
+        elif o.status is FetchStatus.NOT_MODIFIED:
+            detail = "not modified"
+        else:
+            detail = f"{o.new} new, {o.updated} updated"
+        print(f"{o.source_id:<{width}}  {o.status.value:<12}  {detail}  ({o.duration:.2f}s)")
+    a = report.articles
+    print(
+        f"articles: {a.count} ({a.added} added, {a.updated} updated, {a.removed} removed"
+        + (f", {len(a.problems)} bad files skipped)" if a.problems else ")")
+    )
+    for problem in a.problems:
+        print(f"  {problem}")
+    failed = sum(o.status is FetchStatus.ERROR for o in report.outcomes)
+    print(
+        f"sources: {len(report.outcomes)} fetched, {failed} failed; "
+        f"feeds: {report.feeds}, {len(report.published)} documents changed"
+    )
+    return EXIT_OK
+
+
+def sources(config_dir: Path, database: str) -> int:
+    config = _load(config_dir)
+    with Store(database) as store:
+        statuses = store.source_statuses()
+    for source in config.sources:
+        status = statuses.get(source.id)
+        state = SourceState.DISABLED if not source.enabled else None
+        state = state or (status.state if status else SourceState.NEW)
+        http = str(status.last_http_status) if status and status.last_http_status else "-"
+        parts = [source.id, state.value, http]
+        if status and status.last_success:
+            parts.append(f"ok {status.last_success:%Y-%m-%dT%H:%MZ}")
+        if status and status.next_fetch and state not in (SourceState.GONE, SourceState.DISABLED):
+            parts.append(f"next {status.next_fetch:%Y-%m-%dT%H:%MZ}")
+        if status and status.last_error:
+            parts.append(status.last_error)
+        if status and status.moved_to:
+            parts.append(f"moved to {status.moved_to} (set url = {status.moved_to!r})")
+        print("  ".join(parts))
+    return EXIT_OK
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def scheduler(config_dir: Path, database: str) -> int:
+    from feeds.pipeline import Pipeline
+    from feeds.reload import ConfigWatcher
+    from feeds.scheduler import Clock
+
+    watcher = ConfigWatcher(config_dir)
+    _stop_on_sigterm()
+    with Store(database) as store, Pipeline(watcher.current, store) as pipeline:
+        clock = Clock(pipeline, watcher, blocking=True)
+        try:
+            clock.start()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            clock.shutdown()
+    return EXIT_OK
+
+
+def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
+    from werkzeug.serving import run_simple
+
+    from feeds.web import create_app
+
+    app = create_app({"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": database})
+    clock = None
+    pipeline = None
+    store = None
+    if with_clock:
+        from feeds.pipeline import Pipeline
+        from feeds.reload import ConfigWatcher
+        from feeds.scheduler import Clock
+
+        watcher = ConfigWatcher(config_dir)
+        store = Store(database)
+        pipeline = Pipeline(watcher.current, store)
+        clock = Clock(pipeline, watcher, blocking=False)
+        clock.start()
+    _stop_on_sigterm()
+    print(f"serving on http://{host}:{port}/", flush=True)
+    try:
+        run_simple(host, port, app, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if clock is not None:
+            clock.shutdown()
+        if pipeline is not None:
+            pipeline.close()
+        if store is not None:
+            store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

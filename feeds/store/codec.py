@@ -1,0 +1,58 @@
+"""JSON encoding of the parts of entries and articles kept in the `data` column."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from feeds.types import Enclosure, Image
+
+
+def image_to_json(image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {
+        "url": image.url,
+        "caption": image.caption,
+        "credit": image.credit,
+        "width": image.width,
+        "height": image.height,
+        "type": image.type,
+    }
+
+
+def image_from_json(data: Any) -> Image | None:
+    if not isinstance(data, dict):
+        return None
+    return Image(
+        url=str(data["url"]),
+        caption=str(data.get("caption") or ""),
+        credit=str(data.get("credit") or ""),
+        width=data.get("width"),
+        height=data.get("height"),
+        type=str(data.get("type") or ""),
+    )
+
+
+def enclosures_to_json(enclosures: tuple[Enclosure, ...]) -> list[dict[str, Any]]:
+    return [{"url": e.url, "type": e.type, "length": e.length} for e in enclosures]
+
+
+def enclosures_from_json(data: Any) -> tuple[Enclosure, ...]:
+    if not isinstance(data, list):
+        return ()
+    return tuple(
+        Enclosure(url=str(e["url"]), type=str(e.get("type") or ""), length=int(e.get("length", 0)))
+        for e in data
+    )
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("stored data is not a JSON object")
+    return value

@@ -1,0 +1,119 @@
+"""Tables of the feeds database. Changes go through a migration in migrations/versions/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC on every engine; always returns aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_fetch", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("last_http_status", Integer),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False),
+    Column("next_fetch", UTCDateTime),
+    Column("moved_to", Text),
+    Column("config_hash", String(64), nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column("id", String(2000), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("link", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),  # JSON: authors, tags, summary, content, image, ...
+    Index("ix_entries_published", "published"),
+    Index("ix_entries_source_published", "source_id", "published"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("slug", String(200), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),  # JSON of the whole Article
+    Index("ix_articles_published", "published"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("format", String(10), primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("gzip", LargeBinary, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("last_modified", UTCDateTime, nullable=False),
+    Column("content_type", String(100), nullable=False),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("http_status", Integer),
+    Column("duration", Integer, nullable=False),  # milliseconds
+    Column("size", Integer, nullable=False),
+    Column("new", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("error", Text),
+    Index("ix_fetches_source_at", "source_id", "at"),
+)

@@ -1,0 +1,60 @@
+"""Flask app factory. The web process only reads stored documents; it never renders feeds."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from feeds.reload import ConfigWatcher
+from feeds.store import DEFAULT_URL, Store
+from feeds.web.cache import DocumentCache
+
+
+class WebState:
+    """What the request handlers share: the store, the config and the document cache."""
+
+    def __init__(self, store: Store, watcher: ConfigWatcher, cache_seconds: float) -> None:
+        self.store = store
+        self.watcher = watcher
+        self.cache = DocumentCache(store, cache_seconds)
+        self._next_config_check = 0.0
+
+    def config_tick(self) -> None:
+        """Re-read the config files at most every few seconds (feeds come and go)."""
+        now = time.monotonic()
+        if now >= self._next_config_check:
+            self._next_config_check = now + 5.0
+            self.watcher.poll()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
+    MAX_AGE (Cache-Control max-age of feed documents, seconds)."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        FEEDS_CONFIG=os.environ.get("FEEDS_CONFIG", "config"),
+        DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_URL),
+        CACHE_SECONDS=2.0,
+        MAX_AGE=300,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    watcher = ConfigWatcher(Path(app.config["FEEDS_CONFIG"]))
+    store = Store(app.config["DATABASE_URL"])
+    app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
+
+    from feeds.web import views
+
+    app.register_blueprint(views.bp)
+    return app
+
+
+def state(app: Flask) -> WebState:
+    value = app.extensions["feeds"]
+    assert isinstance(value, WebState)
+    return value

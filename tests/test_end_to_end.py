@@ -1,0 +1,286 @@
+"""The whole service: `feeds update` against loopback upstreams plus sample articles, then the
+served bytes of every format, the 304s, and byte-stability of a second update.
+
+Runs against SQLite and PostgreSQL (the db_url fixture).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import feedparser
+import pytest
+from flask.testing import FlaskClient
+
+from feeds.cli import main
+from feeds.web import create_app, state
+from tests.upstream import Upstream
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FEEDS = ("everything", "ours", "humanitarian")
+FORMATS = ("rss", "atom", "json")
+
+
+@dataclass
+class Site:
+    config: Path
+    db: str
+    upstream: Upstream
+
+    def feeds(self, *args: str) -> int:
+        return main(["--config", str(self.config), "--database", self.db, *args])
+
+
+def write_site(root: Path, upstream: Upstream, extra_sources: str = "") -> Path:
+    config = root / "config"
+    shutil.copytree(FIXTURES / "site", config)
+    (config / "site.toml").write_text(
+        """
+title = "The Outlet"
+link = "https://outlet.example/"
+base_url = "https://feeds.outlet.example"
+description = "News from the region"
+language = "en"
+articles = "articles"
+
+[fetch]
+deadline = 5
+allow_private_addresses = true
+""",
+        encoding="utf-8",
+    )
+    (config / "sources.toml").write_text(
+        f"""
+[[source]]
+id = "wire"
+url = "{upstream.url("/wire.xml")}"
+title = "Wire Service"
+tags = ["wire"]
+interval = "15m"
+
+[[source]]
+id = "un"
+url = "{upstream.url("/un.atom")}"
+title = "UN News"
+tags = ["un", "humanitarian"]
+interval = "30m"
+
+[[source]]
+id = "down"
+url = "{upstream.url("/status/500")}"
+title = "Broken upstream"
+tags = ["humanitarian"]
+interval = "1h"
+{extra_sources}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture
+def site(tmp_path: Path, upstream: Upstream, db_url: str) -> Site:
+    upstream.set(
+        "/wire.xml",
+        (FIXTURES / "upstream" / "wire.xml").read_bytes(),
+        headers={"Content-Type": "application/rss+xml"},
+        etag='"wire-v1"',
+    )
+    upstream.set(
+        "/un.atom",
+        (FIXTURES / "upstream" / "un.atom").read_bytes(),
+        headers={"Content-Type": "application/atom+xml"},
+        last_modified="Thu, 19 Nov 2026 12:00:00 GMT",
+    )
+    return Site(write_site(tmp_path, upstream), db_url, upstream)
+
+
+@pytest.fixture
+def client(site: Site) -> Iterator[FlaskClient]:
+    app = create_app(
+        {
+            "FEEDS_CONFIG": str(site.config),
+            "DATABASE_URL": site.db,
+            "TESTING": True,
+            "CACHE_SECONDS": 0,
+        }
+    )
+    with app.test_client() as c:
+        yield c
+    state(app).store.close()
+
+
+def test_update_summary(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert site.feeds("update") == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "3 new, 0 updated" in lines["wire"]
+    assert "2 new, 0 updated" in lines["un"]
+    assert "HTTP 500" in lines["down"]
+    assert lines["articles:"].startswith("articles: 2 (2 added")
+    assert lines["sources:"] == "sources: 3 fetched, 1 failed; feeds: 3, 9 documents changed"
+
+
+def test_update_then_serve_every_format(
+    site: Site, client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert site.feeds("update") == 0
+    rss = client.get("/feeds/everything.rss")
+    assert rss.status_code == 200
+    assert rss.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
+    parsed = feedparser.parse(rss.data)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    titles = [e.title for e in parsed.entries]
+    # 2 local articles + 3 wire + 2 UN entries, the silos story de-duplicated across sources
+    assert len(titles) == 6
+    # newest first; markup is gone from the title
+    assert titles[:2] == [
+        "Humanitarian access improves in Syria",
+        "Aid convoy reaches northern Gaza",
+    ]
+    assert "Beirut’s grain silos: a memorial or a ruin?" in titles
+    assert parsed.feed.link == "https://outlet.example/"
+    convoy = next(e for e in parsed.entries if e.title.startswith("Aid convoy"))
+    assert convoy.link == "https://wire.example/2026/11/aid-convoy"  # tracking params gone
+    html = convoy.content[0].value
+    assert "<script" not in html and "onclick" not in html
+    # relative URLs resolved against the document's URL (RSS has no xml:base here)
+    assert f'src="{site.upstream.url("/img/convoy.jpg")}"' in html
+
+    atom = client.get("/feeds/everything.atom")
+    assert atom.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    parsed_atom = feedparser.parse(atom.data)
+    assert parsed_atom.bozo == 0
+    assert {e.id for e in parsed_atom.entries} == {e.id for e in parsed.entries}
+
+    js = client.get("/feeds/everything.json")
+    assert js.headers["Content-Type"] == "application/feed+json; charset=utf-8"
+    doc = json.loads(js.data)
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["feed_url"] == "https://feeds.outlet.example/feeds/everything.json"
+    assert [i["id"] for i in doc["items"]] == [e.id for e in parsed.entries]
+    arabic = next(i for i in doc["items"] if i["title"].startswith("الأردن"))
+    assert arabic["authors"] == [{"name": "نور الهاشمي"}]
+
+    ours = feedparser.parse(client.get("/feeds/ours.rss").data)
+    assert len(ours.entries) == 2
+    humanitarian = feedparser.parse(client.get("/feeds/humanitarian.rss").data)
+    # UN entries only (tag:humanitarian); local articles tagged gaza: none; "down" failed
+    assert sorted(e.title for e in humanitarian.entries) == [
+        "Humanitarian access improves in Syria",
+        "Same silos story, UN angle",
+    ]
+
+    for name in FEEDS:
+        for fmt in FORMATS:
+            assert client.get(f"/feeds/{name}.{fmt}").status_code == 200
+    assert client.get("/feeds/nope.rss").status_code == 404
+    assert client.get("/feeds/everything.xml").status_code == 404
+
+
+def test_conditional_get_gzip_and_head(site: Site, client: FlaskClient) -> None:
+    assert site.feeds("update") == 0
+    first = client.get("/feeds/everything.atom")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert client.get("/feeds/everything.atom", headers={"If-None-Match": etag}).status_code == 304
+    assert (
+        client.get("/feeds/everything.atom", headers={"If-Modified-Since": modified}).status_code
+        == 304
+    )
+    # If-None-Match wins over If-Modified-Since
+    both = client.get(
+        "/feeds/everything.atom",
+        headers={"If-None-Match": '"other"', "If-Modified-Since": modified},
+    )
+    assert both.status_code == 200
+
+    zipped = client.get("/feeds/everything.atom", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["ETag"] != etag
+    assert gzip.decompress(zipped.data) == first.data
+    again = client.get(
+        "/feeds/everything.atom",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+    head = client.head("/feeds/everything.atom")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == etag
+    assert int(head.headers["Content-Length"]) == len(first.data)
+
+
+def test_second_update_keeps_every_etag(site: Site, client: FlaskClient) -> None:
+    assert site.feeds("update") == 0
+    before = {(n, f): client.get(f"/feeds/{n}.{f}").headers["ETag"] for n in FEEDS for f in FORMATS}
+    requests_before = len(site.upstream.requests)
+    assert site.feeds("update") == 0
+    after = {(n, f): client.get(f"/feeds/{n}.{f}").headers["ETag"] for n in FEEDS for f in FORMATS}
+    assert after == before
+    # the second round was conditional: validators were sent
+    second = site.upstream.requests[requests_before:]
+    wire = [h for path, h in second if path == "/wire.xml"]
+    un = [h for path, h in second if path == "/un.atom"]
+    assert wire and wire[0].get("if-none-match") == '"wire-v1"'
+    assert un and un[0].get("if-modified-since") == "Thu, 19 Nov 2026 12:00:00 GMT"
+
+
+def test_changes_upstream_and_locally_are_published(
+    site: Site, client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert site.feeds("update") == 0
+    etag = client.get("/feeds/everything.rss").headers["ETag"]
+    wire = (FIXTURES / "upstream" / "wire.xml").read_text(encoding="utf-8")
+    site.upstream.set(
+        "/wire.xml",
+        wire.replace("Jordan and Israel extend water deal", "Water deal extended to 2028").encode(),
+        etag='"wire-v2"',
+    )
+    (site.config / "articles" / "water-ar.md").unlink()
+    assert site.feeds("update") == 0
+    assert "0 new, 1 updated" in capsys.readouterr().out
+    response = client.get("/feeds/everything.rss")
+    assert response.headers["ETag"] != etag
+    titles = [e.title for e in feedparser.parse(response.data).entries]
+    assert "Water deal extended to 2028" in titles
+    assert not any(t.startswith("الأردن") for t in titles)
+
+
+def test_sources_and_index_pages(
+    site: Site, client: FlaskClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert site.feeds("update") == 0
+    capsys.readouterr()
+    assert site.feeds("sources") == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_id = {line.split()[0]: line for line in lines}
+    assert by_id["wire"].split()[1:3] == ["ok", "200"]
+    assert by_id["down"].split()[1:3] == ["error", "500"]
+    assert "HTTP 500" in by_id["down"]
+
+    data = client.get("/sources.json").get_json()
+    states = {s["id"]: s["state"] for s in data["sources"]}
+    assert states == {"wire": "ok", "un": "ok", "down": "error"}
+    assert b"Broken upstream" in client.get("/sources").data
+
+    index = client.get("/").data.decode()
+    for name in FEEDS:
+        assert f'href="/feeds/{name}.rss"' in index
+    assert 'rel="alternate" type="application/atom+xml"' in index
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_bad_config_exits_nonzero_with_file_and_key(site: Site) -> None:
+    (site.config / "sources.toml").write_text(
+        '[[source]]\nid = "x"\nurl = "not a url"\ntitle = "X"\ninterval = "5 parsecs"\n',
+        encoding="utf-8",
+    )
+    proc_code = site.feeds("check")
+    assert proc_code != 0
+    assert site.feeds("update") != 0

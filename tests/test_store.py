@@ -1,0 +1,199 @@
+"""The storage layer, against SQLite and PostgreSQL alike (see the db_url fixture)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from feeds.store import Store
+from feeds.types import (
+    Article,
+    Entry,
+    FetchResult,
+    FetchStatus,
+    Format,
+    Image,
+    SourceState,
+    SourceStatus,
+)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def entry(n: int, **changes: object) -> Entry:
+    base = Entry(
+        source_id="wire",
+        id=f"https://wire.example/{n}",
+        title=f"Story {n}",
+        link=f"https://wire.example/{n}",
+        published=NOW - timedelta(hours=n),
+        updated=NOW - timedelta(hours=n),
+        authors=("Zeynep Kaya",),
+        tags=("politics",),
+        summary=f"<p>Summary {n}</p>",
+        content=f"<p>Body {n} — “quoted”</p>",
+        image=Image("https://wire.example/i.jpg", caption="A caption", credit="AFP", width=800),
+        content_hash=f"hash-{n}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def ok_result() -> FetchResult:
+    return FetchResult(status=FetchStatus.OK, url="https://wire.example/feed", http_status=200)
+
+
+def status(**changes: object) -> SourceStatus:
+    base = SourceStatus(id="wire", url="https://wire.example/feed", state=SourceState.OK)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    s.sync_sources({"wire": ("https://wire.example/feed", "h1")})
+    yield s
+    s.close()
+
+
+def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
+    Store(db_url).close()
+    again = Store(db_url)  # a second open must find the schema at head and do nothing
+    with again.engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert version == "0001"
+    assert set(sa.inspect(again.engine).get_table_names()) >= {
+        "sources",
+        "entries",
+        "articles",
+        "documents",
+        "fetches",
+    }
+    again.close()
+
+
+def test_entries_round_trip_new_updated_unchanged(store: Store) -> None:
+    new, updated = store.save_refresh(status(), ok_result(), [entry(1), entry(2)], NOW)
+    assert (new, updated) == (2, 0)
+    got = store.recent_entries(["wire"], 10)
+    assert [e.id for e in got] == ["https://wire.example/1", "https://wire.example/2"]
+    assert got[0] == entry(1)  # every field survives, datetimes aware UTC
+
+    later = NOW + timedelta(minutes=5)
+    changed = entry(1, content_hash="hash-1b", title="Story 1, updated")
+    new, updated = store.save_refresh(status(), ok_result(), [changed, entry(2)], later)
+    assert (new, updated) == (0, 1)
+    got = store.recent_entries(["wire"], 10)
+    assert got[0].title == "Story 1, updated"
+    # the upstream date did not move, so the change is stamped with when we saw it
+    assert got[0].updated == later
+    assert store.first_seen("wire")["https://wire.example/1"] == NOW
+
+
+def test_recent_entries_limit_since_and_sources(store: Store) -> None:
+    store.save_refresh(status(), ok_result(), [entry(n) for n in range(1, 11)], NOW)
+    assert len(store.recent_entries(["wire"], 3)) == 3
+    assert store.recent_entries(["other"], 3) == []
+    since = NOW - timedelta(hours=4, minutes=30)
+    assert [e.title for e in store.recent_entries(["wire"], 50, since)] == [
+        "Story 1",
+        "Story 2",
+        "Story 3",
+        "Story 4",
+    ]
+
+
+def test_save_refresh_records_state_and_fetch_log(store: Store) -> None:
+    failing = FetchResult(
+        status=FetchStatus.ERROR, url="https://wire.example/feed", http_status=500, error="HTTP 500"
+    )
+    store.save_refresh(
+        status(state=SourceState.ERROR, failures=1, last_error="HTTP 500"), failing, None, NOW
+    )
+    s = store.source_status("wire")
+    assert s is not None
+    assert s.state is SourceState.ERROR and s.failures == 1 and s.last_error == "HTTP 500"
+    log = store.recent_fetches("wire")
+    assert [(r.status, r.http_status, r.error) for r in log] == [("error", 500, "HTTP 500")]
+
+
+def test_failed_write_leaves_nothing_behind(store: Store) -> None:
+    bad = entry(2, published=datetime(2026, 1, 1))  # naive datetime: refused mid-transaction
+    with pytest.raises(Exception, match="naive"):
+        store.save_refresh(status(failures=7), ok_result(), [entry(1), bad], NOW)
+    assert store.recent_entries(["wire"], 10) == []
+    s = store.source_status("wire")
+    assert s is not None and s.failures == 0
+    assert store.recent_fetches("wire") == []
+
+
+def test_config_change_resets_source_state(store: Store) -> None:
+    store.save_refresh(
+        status(state=SourceState.GONE, etag='"x"', moved_to="https://new.example/feed"),
+        ok_result(),
+        [entry(1)],
+        NOW,
+    )
+    store.sync_sources({"wire": ("https://wire.example/feed", "h1")})  # same config: kept
+    s = store.source_status("wire")
+    assert s is not None and s.state is SourceState.GONE
+    store.sync_sources({"wire": ("https://wire.example/feed2", "h2")})
+    s = store.source_status("wire")
+    assert s is not None
+    assert (s.state, s.etag, s.moved_to, s.url) == (
+        SourceState.NEW,
+        None,
+        None,
+        "https://wire.example/feed2",
+    )
+    assert s.entry_count == 1  # entries are kept
+
+
+def article(slug: str, day: int, text: str = "body") -> Article:
+    when = datetime(2026, 11, day, 9, tzinfo=UTC)
+    return Article(
+        slug=slug,
+        title=f"Title {slug} — Ḥāshimī",
+        link=f"https://outlet.example/{slug}",
+        published=when,
+        updated=when,
+        authors=("Rania Abou-Zeïd",),
+        summary="dek",
+        content=f"<p>{text}</p>",
+        tags=("gaza",),
+        image=Image("https://outlet.example/a.jpg", caption="c", credit="Photo: X"),
+        path=f"{slug}.md",
+        content_hash=f"h-{slug}-{text}",
+    )
+
+
+def test_sync_articles_adds_updates_removes(store: Store) -> None:
+    assert store.sync_articles([article("a", 1), article("b", 2)]) == (2, 0, 0)
+    assert [a.slug for a in store.articles()] == ["b", "a"]
+    assert store.articles()[1] == article("a", 1)
+    assert store.sync_articles([article("a", 1, "edited")]) == (0, 1, 1)
+    assert [a.content for a in store.articles()] == ["<p>edited</p>"]
+    assert store.sync_articles([article("a", 1, "edited")]) == (0, 0, 0)
+
+
+def test_documents_keep_etag_and_last_modified_when_unchanged(store: Store) -> None:
+    assert store.put_document("all", Format.RSS, b"<rss/>", NOW)
+    first = store.get_document("all", Format.RSS)
+    assert first is not None
+    assert first.etag.startswith('"') and first.etag.endswith('"')
+    assert gzip.decompress(first.gzip) == b"<rss/>"
+    assert first.content_type.startswith("application/rss+xml")
+    assert not store.put_document("all", Format.RSS, b"<rss/>", NOW + timedelta(hours=1))
+    assert store.get_document("all", Format.RSS) == first
+    # a change within the same second still moves Last-Modified forward
+    assert store.put_document("all", Format.RSS, b"<rss>2</rss>", NOW)
+    second = store.get_document("all", Format.RSS)
+    assert second is not None
+    assert second.etag != first.etag and second.last_modified > first.last_modified
+    assert store.document_etag("all", Format.RSS) == second.etag
+    assert store.delete_documents(["other"]) == 1
+    assert store.get_document("all", Format.RSS) is None
