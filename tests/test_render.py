@@ -1,0 +1,608 @@
+"""feeds.render: RSS 2.0, Atom 1.0 and JSON Feed 1.1, checked on the bytes they produce.
+
+Golden files live in tests/golden/render/; FEEDS_UPDATE_GOLDEN=1 rewrites them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import locale
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from lxml import etree
+
+from feeds.render import feed_url, render, render_all
+from feeds.types import (
+    ContentMode,
+    Enclosure,
+    FeedSpec,
+    Format,
+    Image,
+    Item,
+    ItemSource,
+    Site,
+)
+
+GOLDEN = Path(__file__).parent / "golden" / "render"
+
+ATOM = "http://www.w3.org/2005/Atom"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+DC = "http://purl.org/dc/elements/1.1/"
+MEDIA = "http://search.yahoo.com/mrss/"
+NS = {"atom": ATOM, "content": CONTENT, "dc": DC, "media": MEDIA}
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+SITE = Site(
+    title="The Example Times",
+    link="https://www.example.com/",
+    base_url="https://feeds.example.com",
+    description="News from Example & friends",
+    language="en",
+    articles_dir=Path("content"),
+    copyright="© 2024 Example Media",
+)
+SPEC = FeedSpec(
+    name="world",
+    title="World",
+    description="World news from The Example Times and partners",
+    local=True,
+    sources=("*",),
+)
+
+LOCAL = Item(
+    id="https://www.example.com/2024/05/01/elections",
+    title="“Historic” turnout & <early> results",
+    link="https://www.example.com/2024/05/01/elections",
+    published=datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+    updated=datetime(2024, 5, 1, 9, 30, tzinfo=UTC),
+    authors=("José Ñúñez", "Zoë O’Brien"),
+    tags=("politics", "Europe"),
+    summary="Voters “queued for hours” in Lyon & Lille.",
+    content='<p>Turnout was high, <a href="https://www.example.com/data">data</a> show.</p>',
+    image=Image(
+        url="https://www.example.com/img/vote.jpg?w=1200&h=800",
+        caption="Voters queue in Lyon.",
+        credit="Jean Dupont/Reuters",
+        width=1200,
+        height=800,
+        type="image/jpeg",
+    ),
+)
+WIRE = Item(
+    id="tag:wire.example.org,2024:story/42",
+    title="Podcast: the week in ]]> markup",
+    link="https://wire.example.org/story/42",
+    published=datetime(2024, 5, 1, 7, 0, tzinfo=UTC),
+    updated=datetime(2024, 5, 1, 10, 15, tzinfo=UTC),  # the newest change, not the first item
+    authors=("Wire Staff",),
+    tags=("audio",),
+    summary="This week's episode.",
+    content="<p>Listen below. Literal ]]&gt; text.</p>",
+    enclosures=(
+        Enclosure(url="https://wire.example.org/audio/42.mp3", type="audio/mpeg", length=123456),
+        Enclosure(url="https://wire.example.org/audio/42.ogg", type="audio/ogg", length=99999),
+    ),
+    sources=(ItemSource(id="wire", title="Wire Service", url="https://wire.example.org/feed.xml"),),
+)
+PARTNER = Item(
+    id="8f14e45f-ceea-467f-a0e6-4f1b2c3d5e6f",
+    title="Partner piece",
+    link="https://partner.example.net/a/12345",
+    published=datetime(2024, 4, 30, 12, 0, tzinfo=UTC),
+    updated=datetime(2024, 4, 30, 12, 0, tzinfo=UTC),
+    summary="A summary-only item from a partner.",
+    image=Image(url="https://partner.example.net/img/1.png", credit="Partner Photo"),
+    sources=(
+        ItemSource(id="partner", title="Partner Outlet", url="https://partner.example.net/rss"),
+    ),
+)
+ARABIC = Item(
+    id="https://www.example.com/ar/2024/04/29/news",
+    title="أخبار العالم اليوم",
+    link="https://www.example.com/ar/2024/04/29/news",
+    published=datetime(2024, 4, 29, 6, 0, tzinfo=UTC),
+    updated=datetime(2024, 4, 29, 6, 0, tzinfo=UTC),
+    authors=("سارة أحمد",),
+    tags=("سياسة",),
+    summary="ملخص الخبر",
+    content='<p dir="rtl">نص المقال</p>',
+)
+ITEMS = (LOCAL, WIRE, PARTNER, ARABIC)
+NEWEST = "2024-05-01T10:15:00Z"
+
+
+def rss_items(body: bytes) -> list[Any]:
+    return etree.fromstring(body).findall("channel/item")
+
+
+def atom_entries(body: bytes) -> list[Any]:
+    return etree.fromstring(body).findall(f"{{{ATOM}}}entry")
+
+
+# --------------------------------------------------------------------------- all formats
+
+
+def test_feed_url() -> None:
+    assert feed_url(SITE, SPEC, Format.RSS) == "https://feeds.example.com/feeds/world.rss"
+    assert feed_url(SITE, SPEC, Format.ATOM) == "https://feeds.example.com/feeds/world.atom"
+    assert feed_url(SITE, SPEC, Format.JSON) == "https://feeds.example.com/feeds/world.json"
+
+
+def test_render_all_gives_rss_atom_json() -> None:
+    rendered = render_all(SITE, SPEC, ITEMS)
+    assert [r.format for r in rendered] == [Format.RSS, Format.ATOM, Format.JSON]
+    for r in rendered:
+        assert r.body == render(SITE, SPEC, ITEMS, r.format)
+
+
+def test_byte_stable() -> None:
+    first = render_all(SITE, SPEC, ITEMS)
+    assert render_all(SITE, SPEC, list(ITEMS)) == first
+
+
+def test_byte_stable_across_threads() -> None:
+    expected = render_all(SITE, SPEC, ITEMS)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: render_all(SITE, SPEC, ITEMS), range(32)))
+    assert all(result == expected for result in results)
+
+
+def test_never_touches_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> str:
+        raise AssertionError("render called locale.setlocale")
+
+    monkeypatch.setattr(locale, "setlocale", refuse)
+    render_all(SITE, SPEC, ITEMS)
+    render_all(SITE, SPEC, [])
+
+
+def test_same_ids_in_every_format() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, ITEMS))
+    expected = [item.id for item in ITEMS]
+    assert [i.findtext("guid") for i in rss_items(rss)] == expected
+    assert [e.findtext(f"{{{ATOM}}}id") for e in atom_entries(atom)] == expected
+    assert [i["id"] for i in json.loads(jsonfeed)["items"]] == expected
+
+
+@pytest.mark.parametrize("fmt", [Format.RSS, Format.ATOM])
+def test_feedparser_reads_it_cleanly(fmt: Format) -> None:
+    parsed = feedparser.parse(render(SITE, SPEC, ITEMS, fmt))
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.feed.title == "World"
+    assert parsed.feed.link == SITE.link
+    assert [e.id for e in parsed.entries] == [item.id for item in ITEMS]
+    local, wire, partner, _ = parsed.entries
+    assert local.title == LOCAL.title
+    assert local.link == LOCAL.link
+    assert [a.name for a in local.authors] == list(LOCAL.authors)
+    assert [t.term for t in local.tags] == list(LOCAL.tags)
+    assert LOCAL.content in local.content[0].value
+    assert wire.enclosures[0].href == WIRE.enclosures[0].url
+    assert wire.enclosures[0].type == "audio/mpeg"
+    assert wire.enclosures[0].length == "123456"
+    assert wire.link == WIRE.link
+    assert "content" not in partner
+    assert partner.summary == PARTNER.summary
+
+
+# --------------------------------------------------------------------------- RSS 2.0
+
+
+def test_rss_channel() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.RSS)
+    assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n")
+    root = etree.fromstring(body)
+    assert root.tag == "rss"
+    assert root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel.findtext("title") == "World"
+    assert channel.findtext("link") == SITE.link  # the site, not the feed
+    assert channel.findtext("description") == SPEC.description
+    assert channel.findtext("language") == "en"
+    assert channel.findtext("copyright") == SITE.copyright
+    assert channel.findtext("lastBuildDate") == "Wed, 01 May 2024 10:15:00 GMT"
+    [self_link] = channel.findall("atom:link", NS)
+    assert self_link.attrib == {
+        "href": "https://feeds.example.com/feeds/world.rss",
+        "rel": "self",
+        "type": "application/rss+xml",
+    }
+
+
+def test_rss_description_falls_back_to_site() -> None:
+    spec = dataclasses.replace(SPEC, description="")
+    channel = etree.fromstring(render(SITE, spec, ITEMS, Format.RSS)).find("channel")
+    assert channel.findtext("description") == SITE.description
+
+
+def test_rss_namespaces_declared_once_at_the_root() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.RSS)
+    root = etree.fromstring(body)
+    for prefix, uri in NS.items():
+        assert root.nsmap[prefix] == uri
+        assert body.count(f'xmlns:{prefix}="'.encode()) == 1
+    assert body.count(b"xmlns") == 4
+
+
+def test_rss_items() -> None:
+    local, wire, partner, arabic = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))
+
+    assert local.findtext("title") == LOCAL.title
+    assert local.findtext("link") == LOCAL.link
+    assert local.find("guid").get("isPermaLink") == "true"
+    assert wire.find("guid").get("isPermaLink") == "false"  # a tag: URI
+    assert partner.find("guid").get("isPermaLink") == "false"  # not a URL at all
+    assert local.findtext("pubDate") == "Wed, 01 May 2024 08:00:00 GMT"
+    assert [c.text for c in local.findall("dc:creator", NS)] == list(LOCAL.authors)
+    assert all(i.find("author") is None for i in (local, wire, partner, arabic))
+    assert [c.text for c in local.findall("category")] == ["politics", "Europe"]
+    assert local.findtext("description") == LOCAL.summary
+    assert arabic.findtext("title") == ARABIC.title
+
+
+def test_rss_content_gets_the_lead_image_figure() -> None:
+    local = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))[0]
+    content = local.findtext("content:encoded", namespaces=NS)
+    assert content == (
+        '<figure><img src="https://www.example.com/img/vote.jpg?w=1200&amp;h=800" '
+        'alt="Voters queue in Lyon." width="1200" height="800" />'
+        "<figcaption>Voters queue in Lyon. <small>Jean Dupont/Reuters</small></figcaption>"
+        "</figure>" + LOCAL.content
+    )
+
+
+def test_figure_not_added_when_content_already_shows_the_image() -> None:
+    html = '<p><img src="https://www.example.com/img/vote.jpg?w=1200&amp;h=800"></p>'
+    item = dataclasses.replace(LOCAL, content=html)
+    for fmt in (Format.RSS, Format.ATOM, Format.JSON):
+        body = render(SITE, SPEC, [item], fmt)
+        assert b"figure" not in body
+    rss = rss_items(render(SITE, SPEC, [item], Format.RSS))[0]
+    assert rss.findtext("content:encoded", namespaces=NS) == html
+
+
+def test_rss_media_content_with_caption_and_credit() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.RSS)
+    assert b"media:group" not in body
+    local, wire, partner, _ = rss_items(body)
+    [media] = local.findall("media:content", NS)  # a direct child of <item>
+    assert media.getparent() is local
+    assert media.attrib == {
+        "url": LOCAL.image.url if LOCAL.image else "",
+        "medium": "image",
+        "type": "image/jpeg",
+        "width": "1200",
+        "height": "800",
+    }
+    description = media.find("media:description", NS)
+    assert description.text == "Voters queue in Lyon."
+    assert description.get("type") == "plain"
+    credit = media.find("media:credit", NS)
+    assert credit.text == "Jean Dupont/Reuters"
+    assert credit.attrib == {"role": "photographer", "scheme": "urn:ebu"}
+    assert wire.find("media:content", NS) is None
+    [partner_media] = partner.findall("media:content", NS)
+    assert partner_media.attrib == {
+        "url": "https://partner.example.net/img/1.png",
+        "medium": "image",
+    }
+    assert partner_media.find("media:description", NS) is None
+    assert partner_media.findtext("media:credit", namespaces=NS) == "Partner Photo"
+
+
+def test_rss_one_enclosure_and_the_source() -> None:
+    local, wire, partner, _ = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))
+    [enclosure] = wire.findall("enclosure")
+    assert enclosure.attrib == {
+        "url": "https://wire.example.org/audio/42.mp3",
+        "length": "123456",
+        "type": "audio/mpeg",
+    }
+    source = wire.find("source")
+    assert source.text == "Wire Service"
+    assert source.attrib == {"url": "https://wire.example.org/feed.xml"}
+    assert partner.find("source").get("url") == "https://partner.example.net/rss"
+    assert local.find("source") is None
+    assert local.find("enclosure") is None
+
+
+def test_rss_summary_only_item_has_no_content_encoded() -> None:
+    partner = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))[2]
+    assert partner.find("content:encoded", NS) is None
+    assert partner.findtext("description") == PARTNER.summary
+
+
+def test_rss_item_without_summary_keeps_html_out_of_description() -> None:
+    item = dataclasses.replace(WIRE, summary="")
+    [rss] = rss_items(render(SITE, SPEC, [item], Format.RSS))
+    assert rss.find("description") is None
+    assert rss.findtext("content:encoded", namespaces=NS) == WIRE.content
+
+
+# --------------------------------------------------------------------------- Atom 1.0
+
+
+def test_atom_feed() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.ATOM)
+    assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n")
+    root = etree.fromstring(body)
+    assert root.tag == f"{{{ATOM}}}feed"
+    assert root.get(f"{{{XML_NS}}}lang") == "en"
+    assert root.findtext("atom:id", namespaces=NS) == feed_url(SITE, SPEC, Format.ATOM)
+    assert root.findtext("atom:title", namespaces=NS) == "World"
+    assert root.findtext("atom:subtitle", namespaces=NS) == SPEC.description
+    assert root.findtext("atom:updated", namespaces=NS) == NEWEST
+    assert root.findtext("atom:rights", namespaces=NS) == SITE.copyright
+    assert root.findtext("atom:generator", namespaces=NS) == "feeds"
+    assert root.findtext("atom:author/atom:name", namespaces=NS) == SITE.title
+    links = [dict(link.attrib) for link in root.findall("atom:link", NS)]
+    assert links == [
+        {"href": SITE.link, "rel": "alternate", "type": "text/html"},
+        {
+            "href": "https://feeds.example.com/feeds/world.atom",
+            "rel": "self",
+            "type": "application/atom+xml",
+        },
+    ]
+
+
+def test_atom_entry_links_keep_rel_type_and_length() -> None:
+    local, wire, _, _ = atom_entries(render(SITE, SPEC, ITEMS, Format.ATOM))
+    links = [dict(link.attrib) for link in wire.findall("atom:link", NS)]
+    assert links == [
+        {"rel": "alternate", "href": WIRE.link},
+        {
+            "rel": "enclosure",
+            "href": "https://wire.example.org/audio/42.mp3",
+            "type": "audio/mpeg",
+            "length": "123456",
+        },
+        {
+            "rel": "enclosure",
+            "href": "https://wire.example.org/audio/42.ogg",
+            "type": "audio/ogg",
+            "length": "99999",
+        },
+    ]
+    assert [dict(link.attrib) for link in local.findall("atom:link", NS)] == [
+        {"rel": "alternate", "href": LOCAL.link}
+    ]
+
+
+def test_atom_entries() -> None:
+    local, _, partner, arabic = atom_entries(render(SITE, SPEC, ITEMS, Format.ATOM))
+    assert local.findtext("atom:title", namespaces=NS) == LOCAL.title
+    assert local.findtext("atom:published", namespaces=NS) == "2024-05-01T08:00:00Z"
+    assert local.findtext("atom:updated", namespaces=NS) == "2024-05-01T09:30:00Z"
+    names = [a.findtext("atom:name", namespaces=NS) for a in local.findall("atom:author", NS)]
+    assert names == list(LOCAL.authors)
+    categories = [dict(c.attrib) for c in local.findall("atom:category", NS)]
+    assert categories == [
+        {"term": "politics", "label": "politics"},
+        {"term": "Europe", "label": "Europe"},
+    ]
+    summary = local.find("atom:summary", NS)
+    assert summary.get("type") == "text"
+    assert summary.text == LOCAL.summary
+    content = local.find("atom:content", NS)
+    assert content.get("type") == "html"
+    assert content.text.startswith("<figure><img ")
+    assert content.text.endswith(LOCAL.content)
+    assert partner.find("atom:content", NS) is None  # summary only
+    assert arabic.findtext("atom:title", namespaces=NS) == ARABIC.title
+
+
+def test_atom_source_for_aggregated_entries() -> None:
+    local, wire, _, _ = atom_entries(render(SITE, SPEC, ITEMS, Format.ATOM))
+    assert local.find("atom:source", NS) is None
+    source = wire.find("atom:source", NS)
+    assert source.findtext("atom:id", namespaces=NS) == "https://wire.example.org/feed.xml"
+    assert source.findtext("atom:title", namespaces=NS) == "Wire Service"
+    [link] = source.findall("atom:link", NS)
+    assert link.attrib == {"rel": "self", "href": "https://wire.example.org/feed.xml"}
+    assert source.findtext("atom:updated", namespaces=NS) == "2024-05-01T10:15:00Z"
+
+
+def test_atom_entry_without_link_or_content_is_still_valid() -> None:
+    item = Item(
+        id="urn:uuid:3b241101-e2bb-4255-8caf-4136c566a962",
+        title="",
+        link="",
+        published=datetime(2024, 1, 1, tzinfo=UTC),
+        updated=datetime(2024, 1, 1, tzinfo=UTC),
+        summary="A note without a title or a link.",
+    )
+    body = render(SITE, SPEC, [item], Format.ATOM)
+    assert feedparser.parse(body).bozo == 0
+    [entry] = atom_entries(body)
+    assert entry.findtext("atom:title", namespaces=NS) == item.summary
+    content = entry.find("atom:content", NS)
+    assert (content.get("type"), content.text) == ("text", item.summary)
+    assert entry.find("atom:link", NS) is None
+    [rss] = rss_items(render(SITE, SPEC, [item], Format.RSS))
+    assert rss.find("link") is None
+    assert rss.find("guid").get("isPermaLink") == "false"
+
+
+# --------------------------------------------------------------------------- JSON Feed 1.1
+
+
+def test_json_feed() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.JSON)
+    doc = json.loads(body.decode("utf-8"))
+    assert list(doc) == [
+        "version",
+        "title",
+        "home_page_url",
+        "feed_url",
+        "description",
+        "language",
+        "authors",
+        "items",
+    ]
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["home_page_url"] == SITE.link
+    assert doc["feed_url"] == "https://feeds.example.com/feeds/world.json"
+    assert doc["description"] == SPEC.description
+    assert doc["authors"] == [{"name": SITE.title, "url": SITE.link}]
+    for item in doc["items"]:
+        assert {"id", "date_published", "date_modified"} <= item.keys()
+        assert ("content_html" in item) != ("content_text" in item)
+
+    local, wire, partner, arabic = doc["items"]
+    assert local["url"] == LOCAL.link
+    assert local["title"] == LOCAL.title
+    assert local["summary"] == LOCAL.summary
+    assert local["content_html"].endswith(LOCAL.content)
+    assert local["image"] == "https://www.example.com/img/vote.jpg?w=1200&h=800"
+    assert local["date_published"] == "2024-05-01T08:00:00Z"
+    assert local["date_modified"] == "2024-05-01T09:30:00Z"
+    assert local["authors"] == [{"name": "José Ñúñez"}, {"name": "Zoë O’Brien"}]
+    assert local["tags"] == ["politics", "Europe"]
+    assert "_source" not in local
+    assert wire["attachments"] == [
+        {
+            "url": "https://wire.example.org/audio/42.mp3",
+            "mime_type": "audio/mpeg",
+            "size_in_bytes": 123456,
+        },
+        {
+            "url": "https://wire.example.org/audio/42.ogg",
+            "mime_type": "audio/ogg",
+            "size_in_bytes": 99999,
+        },
+    ]
+    assert wire["_source"] == {"title": "Wire Service", "url": "https://wire.example.org/feed.xml"}
+    assert partner["content_text"] == PARTNER.summary
+    assert "content_html" not in partner
+    assert arabic["title"] == ARABIC.title
+    # ensure_ascii=False: characters, not \\u escapes
+    assert "“Historic”".encode() in body
+    assert b"\\u" not in body
+
+
+def test_summary_feed_has_no_content_html() -> None:
+    spec = dataclasses.replace(SPEC, content=ContentMode.SUMMARY)
+    items = [dataclasses.replace(item, content="") for item in ITEMS]
+    doc = json.loads(render(SITE, spec, items, Format.JSON))
+    assert all("content_html" not in i and i["content_text"] for i in doc["items"])
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+def test_empty_feed_is_valid_everywhere() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, []))
+    channel = etree.fromstring(rss).find("channel")
+    assert channel.findtext("lastBuildDate") == "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert channel.findall("item") == []
+    root = etree.fromstring(atom)
+    assert root.findtext("atom:updated", namespaces=NS) == "1970-01-01T00:00:00Z"
+    assert root.findall("atom:entry", NS) == []
+    for body in (rss, atom):
+        assert feedparser.parse(body).bozo == 0
+    doc = json.loads(jsonfeed)
+    assert doc["items"] == []
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+
+
+def test_control_characters_are_stripped() -> None:
+    controls = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+    item = dataclasses.replace(
+        LOCAL,
+        title=f"Bad{controls}title",
+        summary=f"sum{controls}mary",
+        content=f"<p>con{controls}tent</p>",
+        authors=(f"Ann{controls}a",),
+        image=Image(url="https://www.example.com/i.jpg", caption=f"cap{controls}tion"),
+    )
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, [item]))
+    for body in (rss, atom, jsonfeed):
+        assert not any(chr(c).encode() in body for c in range(0x00, 0x20) if c not in (9, 10, 13))
+    [rss_item] = rss_items(rss)
+    assert rss_item.findtext("title") == "Badtitle"
+    assert rss_item.findtext("description") == "summary"
+    assert rss_item.findtext("dc:creator", namespaces=NS) == "Anna"
+    [entry] = atom_entries(atom)
+    assert entry.findtext("atom:title", namespaces=NS) == "Badtitle"
+    assert json.loads(jsonfeed)["items"][0]["title"] == "Badtitle"
+    assert feedparser.parse(rss).bozo == 0
+    assert feedparser.parse(atom).bozo == 0
+
+
+def test_markup_and_cdata_end_survive_as_text() -> None:
+    item = dataclasses.replace(
+        WIRE,
+        title="A & B <c> ]]> d",
+        summary="x ]]> & y",
+        content="<p>a ]]> b &amp; c</p>",
+    )
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, [item]))
+    for body in (rss, atom):
+        assert b"<![CDATA[" not in body
+        assert b"]]>" not in body
+        assert b"A &amp; B &lt;c&gt; ]]&gt; d" in body
+    [rss_item] = rss_items(rss)
+    assert rss_item.findtext("title") == item.title
+    assert rss_item.findtext("description") == item.summary
+    assert rss_item.findtext("content:encoded", namespaces=NS) == item.content
+    [entry] = atom_entries(atom)
+    assert entry.findtext("atom:title", namespaces=NS) == item.title
+    assert entry.findtext("atom:content", namespaces=NS) == item.content
+    assert json.loads(jsonfeed)["items"][0]["title"] == item.title
+    assert feedparser.parse(rss).entries[0].title == item.title
+
+
+def test_right_to_left_site() -> None:
+    site = dataclasses.replace(
+        SITE, title="صحيفة المثال", description="أخبار من المثال", language="ar", copyright=""
+    )
+    spec = dataclasses.replace(SPEC, title="العالم", description="")
+    rss, atom, jsonfeed = (r.body for r in render_all(site, spec, [ARABIC]))
+    channel = etree.fromstring(rss).find("channel")
+    assert channel.findtext("language") == "ar"
+    assert channel.findtext("title") == "العالم"
+    assert channel.findtext("description") == "أخبار من المثال"
+    assert channel.find("copyright") is None
+    assert etree.fromstring(atom).get(f"{{{XML_NS}}}lang") == "ar"
+    assert json.loads(jsonfeed)["language"] == "ar"
+    for body in (rss, atom, jsonfeed):
+        assert "أخبار العالم اليوم".encode() in body  # UTF-8 characters, not references
+        assert b"&#" not in body
+    assert feedparser.parse(atom).feed.language == "ar"
+
+
+def test_naive_and_offset_datetimes_come_out_in_utc() -> None:
+    from datetime import timedelta, timezone
+
+    item = dataclasses.replace(
+        LOCAL,
+        published=datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2))),
+        updated=datetime(2024, 5, 1, 9, 30),  # naive: taken as UTC, never as local time
+    )
+    [rss_item] = rss_items(render(SITE, SPEC, [item], Format.RSS))
+    assert rss_item.findtext("pubDate") == "Wed, 01 May 2024 08:00:00 GMT"
+    doc = json.loads(render(SITE, SPEC, [item], Format.JSON))
+    assert doc["items"][0]["date_published"] == "2024-05-01T08:00:00Z"
+    assert doc["items"][0]["date_modified"] == "2024-05-01T09:30:00Z"
+
+
+# --------------------------------------------------------------------------- golden files
+
+
+@pytest.mark.parametrize("fmt", [Format.RSS, Format.ATOM, Format.JSON])
+def test_golden(fmt: Format) -> None:
+    body = render(SITE, SPEC, ITEMS, fmt)
+    path = GOLDEN / f"{SPEC.name}.{fmt.value}"
+    if os.environ.get("FEEDS_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    assert path.exists(), f"{path} is missing: run with FEEDS_UPDATE_GOLDEN=1"
+    assert body == path.read_bytes()
