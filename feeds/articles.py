@@ -1,0 +1,409 @@
+"""The outlet's own articles: one Markdown file each, with YAML front matter.
+
+This is the only module that uses PyYAML and markdown-it-py. Markdown from the outlet's editors
+is trusted, but raw HTML is still disabled: the body is rendered from Markdown alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from feeds.config import is_http_url, is_slug
+from feeds.errors import ArticleError
+from feeds.types import Article, Image, Site
+
+ARTICLE_KEYS = frozenset(
+    {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image"}
+)
+IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
+SUMMARY_LENGTH = 300
+
+_IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["replacements", "smartquotes"])
+    return md
+
+
+_MD = _markdown()
+
+
+_Report = Callable[[str, str], None]  # (key, problem)
+
+
+class _Invalid(Exception):
+    """Problems found in one file; collected, then raised as one ArticleError."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_articles(site: Site) -> tuple[list[Article], list[str]]:
+    """Load every ``*.md`` under ``site.articles_dir`` (recursively, in sorted path order).
+
+    Returns the articles and the problems: one ``FILE: problem`` line per bad file, which is
+    skipped. A file whose slug is already taken by an earlier file is reported and skipped.
+    """
+    root = site.articles_dir
+    if not root.is_dir():
+        return [], [f"{root}: directory not found"]
+    articles: list[Article] = []
+    problems: list[str] = []
+    slugs: dict[str, str] = {}
+    paths = sorted(
+        (p for p in root.rglob("*.md") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    for path in paths:
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue  # editor back-ups, hidden directories
+        try:
+            article = load_article(path, site)
+        except ArticleError as e:
+            problems.append(str(e))
+            continue
+        if article.slug in slugs:
+            problems.append(
+                f"{path}: slug: {article.slug!r} is already used by {slugs[article.slug]}"
+            )
+            continue
+        slugs[article.slug] = article.path
+        articles.append(article)
+    return articles, problems
+
+
+def load_article(path: Path, site: Site) -> Article:
+    """Load one article file. Raises ArticleError("FILE: key: problem[; key: problem]")."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ArticleError(f"{path}: not valid UTF-8 (byte {e.start})") from e
+    except OSError as e:
+        raise ArticleError(f"{path}: cannot read: {e.strerror or e}") from e
+    try:
+        rel = path.resolve().relative_to(site.articles_dir.resolve()).as_posix()
+    except ValueError:
+        rel = path.name
+    problems: list[str] = []
+    try:
+        front, body = _split_front_matter(text)
+        article = _build(front, body, path.stem, rel, site, problems)
+    except _Invalid as e:
+        problems.append(str(e))
+        article = None
+    if problems or article is None:
+        raise ArticleError(f"{path}: " + "; ".join(problems))
+    return article
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise _Invalid("front matter: missing (the file must start with a '---' line)")
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            yaml_text = "".join(lines[1:index])
+            body = "".join(lines[index + 1 :])
+            break
+    else:
+        raise _Invalid("front matter: no closing '---' line")
+    try:
+        data = yaml.safe_load(yaml_text)
+    except yaml.MarkedYAMLError as e:
+        where = ""
+        if e.problem_mark is not None:
+            # +2: one for 1-based numbering, one for the opening '---' line.
+            where = f" at line {e.problem_mark.line + 2}, column {e.problem_mark.column + 1}"
+        raise _Invalid(f"front matter: invalid YAML{where}: {e.problem or e}") from e
+    except yaml.YAMLError as e:
+        raise _Invalid(f"front matter: invalid YAML: {e}") from e
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _Invalid(f"front matter: must be a mapping of keys, not {type(data).__name__}")
+    return data, body
+
+
+# --------------------------------------------------------------------------- front matter
+
+
+def _build(
+    front: Mapping[Any, Any],
+    body: str,
+    stem: str,
+    rel: str,
+    site: Site,
+    problems: list[str],
+) -> Article | None:
+    def problem(key: str, message: str) -> None:
+        problems.append(f"{key}: {message}")
+
+    for key in front:
+        if key not in ARTICLE_KEYS:
+            problem(str(key), "unknown key")
+
+    title = _text(front, "title", problem, required=True)
+    published = _datetime(front, "date", problem, required=True)
+    updated = _datetime(front, "updated", problem, required=False)
+    if published is not None and updated is not None and updated < published:
+        problem("updated", "is earlier than date")
+    authors = _authors(front, problem)
+    summary = _text(front, "summary", problem)
+    tags = _tags(front, problem)
+
+    slug: str | None = stem
+    if "slug" in front:
+        slug = _text(front, "slug", problem, required=True)
+        if slug is not None and not is_slug(slug):
+            problem("slug", f"not a slug (lower-case letters, digits, '.', '_', '-'): {slug!r}")
+            slug = None
+    elif not is_slug(stem):
+        problem("slug", f"the file name {stem!r} is not a slug; rename the file or set slug")
+        slug = None
+
+    link: str | None = None
+    if "link" in front:
+        link = _text(front, "link", problem, required=True)
+        if link is not None and not is_http_url(link):
+            problem("link", f"not an absolute http(s) URL: {link!r}")
+            link = None
+    elif slug is not None:
+        link = urljoin(site.link.rstrip("/") + "/", slug)
+
+    image = _image(front.get("image"), link or site.link, problem) if "image" in front else None
+
+    if problems:
+        return None
+    assert title is not None and published is not None and slug is not None
+    assert link is not None and summary is not None and tags is not None and authors is not None
+    content, first_paragraph = _render(body, link)
+    article = Article(
+        slug=slug,
+        title=title,
+        link=link,
+        published=published,
+        updated=updated or published,
+        authors=authors,
+        summary=summary or _truncate(first_paragraph, SUMMARY_LENGTH),
+        content=content,
+        tags=tags,
+        image=image,
+        path=rel,
+    )
+    return _with_hash(article)
+
+
+def _with_hash(article: Article) -> Article:
+    fields = asdict(article)
+    del fields["path"], fields["content_hash"]
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return replace(article, content_hash=digest)
+
+
+def _text(
+    front: Mapping[Any, Any], key: str, problem: _Report, *, required: bool = False
+) -> str | None:
+    """Plain text with whitespace collapsed; "" when optional and missing."""
+    if key not in front:
+        if required:
+            problem(key, "missing required key")
+            return None
+        return ""
+    value = front[key]
+    if not isinstance(value, str):
+        problem(key, f"must be a string, not {_yaml_type(value)}")
+        return None
+    value = _SPACE_RE.sub(" ", value).strip()
+    if required and not value:
+        problem(key, "must not be empty")
+        return None
+    return value
+
+
+def _datetime(
+    front: Mapping[Any, Any], key: str, problem: _Report, *, required: bool
+) -> datetime | None:
+    if key not in front:
+        if required:
+            problem(key, "missing required key")
+        return None
+    value = front[key]
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            problem(key, f"not an ISO 8601 date and time: {front[key]!r}")
+            return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        problem(key, "needs a time and a UTC offset, e.g. 2026-11-03T09:30:00+02:00")
+        return None
+    if not isinstance(value, datetime):
+        problem(key, f"must be an ISO 8601 date and time, not {_yaml_type(value)}")
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        problem(key, "needs a UTC offset")
+        return None
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _authors(front: Mapping[Any, Any], problem: _Report) -> tuple[str, ...] | None:
+    value = front.get("author", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problem("author", "must be a name or a list of names")
+        return None
+    return tuple(dict.fromkeys(_SPACE_RE.sub(" ", v).strip() for v in value))
+
+
+def _tags(front: Mapping[Any, Any], problem: _Report) -> tuple[str, ...] | None:
+    value = front.get("tags", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problem("tags", "must be a list of non-empty strings")
+        return None
+    return tuple(dict.fromkeys(v.strip() for v in value))
+
+
+def _image(value: object, base: str, problem: _Report) -> Image | None:
+    if not isinstance(value, dict):
+        problem("image", f"must be a mapping with at least url, not {_yaml_type(value)}")
+        return None
+    ok = True
+    for key in value:
+        if key not in IMAGE_KEYS:
+            problem(f"image.{key}", "unknown key")
+            ok = False
+    url = value.get("url")
+    if url is None:
+        problem("image.url", "missing required key")
+        ok = False
+    elif not isinstance(url, str) or not url.strip():
+        problem("image.url", "must be a non-empty string")
+        ok = False
+    else:
+        url = urljoin(base, url.strip())
+        if not is_http_url(url):
+            problem("image.url", f"not an http(s) URL: {value['url']!r}")
+            ok = False
+    texts: dict[str, str] = {}
+    for key in ("caption", "credit"):
+        text = value.get(key, "")
+        if not isinstance(text, str):
+            problem(f"image.{key}", f"must be a string, not {_yaml_type(text)}")
+            ok = False
+        else:
+            texts[key] = _SPACE_RE.sub(" ", text).strip()
+    sizes: dict[str, int | None] = {}
+    for key in ("width", "height"):
+        size = value.get(key)
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            problem(f"image.{key}", f"must be a positive integer, not {size!r}")
+            ok = False
+        else:
+            sizes[key] = size
+    if not ok:
+        return None
+    assert isinstance(url, str)
+    suffix = Path(url.split("?", 1)[0].split("#", 1)[0]).suffix.lower()
+    return Image(
+        url=url,
+        caption=texts["caption"],
+        credit=texts["credit"],
+        width=sizes["width"],
+        height=sizes["height"],
+        type=_IMAGE_TYPES.get(suffix, ""),
+    )
+
+
+def _yaml_type(value: object) -> str:
+    if value is None:
+        return "empty"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        date: "a date",
+        datetime: "a date",
+    }.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render(body: str, base: str) -> tuple[str, str]:
+    """Markdown → (HTML with absolute links, plain text of the first non-empty paragraph)."""
+    env: dict[str, Any] = {}
+    tokens = _MD.parse(body, env)
+    first_paragraph = ""
+    in_paragraph = False
+    for token in tokens:
+        if token.type == "paragraph_open":
+            in_paragraph = True
+        elif token.type == "paragraph_close":
+            in_paragraph = False
+        elif token.type == "inline" and token.children:
+            _absolutize(token.children, base)
+            if in_paragraph and not first_paragraph:
+                first_paragraph = _plain_text(token.children)
+    html = _MD.renderer.render(tokens, _MD.options, env)
+    return html.strip() + "\n" if html.strip() else "", first_paragraph
+
+
+def _absolutize(children: list[Token], base: str) -> None:
+    for child in children:
+        attr = {"link_open": "href", "image": "src"}.get(child.type)
+        if attr is None:
+            continue
+        value = child.attrGet(attr)
+        if isinstance(value, str) and value:
+            child.attrSet(attr, urljoin(base, value))
+        if child.children:
+            _absolutize(child.children, base)
+
+
+def _plain_text(children: list[Token]) -> str:
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _SPACE_RE.sub(" ", "".join(parts)).strip()
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut at a word boundary to at most ``limit`` characters, marking the cut with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:—–-") + "…"

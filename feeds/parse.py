@@ -1,0 +1,538 @@
+"""Bytes -> ParsedFeed. The only module importing feedparser; also reads JSON Feed 1.0/1.1.
+
+Pure: no network, no clock. What comes out is the upstream document as stated (HTML still
+unsanitised, relative references still relative to ``ParsedEntry.base``); ``normalize`` makes it
+safe and canonical.
+
+Decisions:
+
+- feedparser runs with ``sanitize_html=False, resolve_relative_uris=False``: ``normalize``
+  sanitises every fragment with nh3 and resolves relative URLs itself, so letting feedparser do
+  the same work first would roughly double the parsing cost for nothing.
+- ``ParsedEntry.title``, ``summary``, ``content`` and the image caption/credit are always HTML:
+  text the source declared as plain text is HTML-escaped here, so ``normalize`` can treat every
+  such field the same way without mangling a literal ``<`` or ``&``.
+- ``ParsedEntry.base`` is the base in effect for the HTML (the content's ``xml:base``, else the
+  summary's, else the feed URL). Entry links, enclosure and image URLs are resolved here against
+  the entry's own base, because in Atom it may differ from the content's.
+- Every enclosure is listed, even one that is also chosen as the entry's image.
+- The feed's TTL comes from ``<ttl>`` (minutes), else from ``sy:updatePeriod`` divided by
+  ``sy:updateFrequency`` (the frequency is "times per period").
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from feeds.errors import ParseError
+from feeds.types import Enclosure, Image, ParsedEntry, ParsedFeed
+
+__all__ = ["parse"]
+
+_JSON_TYPES = ("application/feed+json", "application/json")
+_JSON_VERSIONS = ("https://jsonfeed.org/version/1", "http://jsonfeed.org/version/1")
+_FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
+_MRSS = "{http://search.yahoo.com/mrss/}"
+_ITEM_TAGS = frozenset(
+    {
+        "item",
+        "{http://purl.org/rss/1.0/}item",
+        "{http://my.netscape.com/rdf/simple/0.9/}item",
+        "{http://www.w3.org/2005/Atom}entry",
+        "{http://purl.org/atom/ns#}entry",
+    }
+)
+_SY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+    "yearly": timedelta(days=365),
+}
+# A DOCTYPE naming an external DTD (RSS 0.91's Netscape one) makes feedparser's strict parser
+# silently drop every HTML entity (&eacute; ...); without it the lenient parser decodes them.
+# A DOCTYPE with an internal subset ("[...]") is kept: it may declare the entities itself.
+_EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>", re.IGNORECASE)
+# bozo exceptions that say nothing about the document itself
+_BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+def parse(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse an RSS, Atom or JSON Feed document fetched from ``url``.
+
+    Raises ParseError when the body is not a feed (empty, an HTML page, garbage).
+    """
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        raise ParseError("not a feed: empty body")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if head.startswith(b"{") or (media_type in _JSON_TYPES and not head.startswith(b"<")):
+        return _parse_json(body, url)
+    return _parse_xml(body, url, content_type)
+
+
+# --------------------------------------------------------------------------- XML (feedparser)
+
+
+def _get(d: Any, key: str, default: Any = None) -> Any:
+    """Read a feedparser dict without its legacy key aliases (which warn or mislead)."""
+    if isinstance(d, dict):
+        return dict.get(d, key, default)
+    return default
+
+
+def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        # BytesIO: feedparser treats a bare string as a possible URL or file name.
+        d = feedparser.parse(
+            io.BytesIO(_EXTERNAL_DOCTYPE.sub(b"", body[:2048], count=1) + body[2048:]),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as e:  # feedparser is not supposed to raise, but be sure
+        raise ParseError(f"not a feed: {e}") from e
+
+    version = _get(d, "version") or ""
+    raw_entries = _get(d, "entries") or []
+    bozo = _get(d, "bozo_exception")
+    serious = bozo is not None and not isinstance(bozo, _BENIGN_BOZO)
+    if not version or (serious and not raw_entries):
+        if _looks_like_html(body):
+            feed_url = _find_feed_link(body, url)
+            if feed_url:
+                raise ParseError(f"not a feed: an HTML page; it points to the feed at {feed_url}")
+            raise ParseError("not a feed: an HTML page")
+        reason = f" ({bozo})" if bozo is not None else ""
+        raise ParseError(f"not a feed: no RSS, Atom or JSON Feed document found{reason}")
+
+    media = _media_by_item(body, len(raw_entries))
+    entries = tuple(
+        _xml_entry(e, url, version.startswith("atom"), media[i] if media else None)
+        for i, e in enumerate(raw_entries)
+    )
+    feed = _get(d, "feed") or {}
+    return ParsedFeed(
+        title=_get(feed, "title") or "",
+        link=_get(feed, "link") or None,
+        entries=entries,
+        ttl=_ttl(feed),
+    )
+
+
+def _as_html(value: str, detail: Any) -> str:
+    """feedparser text as HTML: escape it when the source declared plain text."""
+    if _get(detail, "type") == "text/plain":
+        return html.escape(value, quote=False)
+    return value
+
+
+_EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((?P<name>.+)\)\s*$")
+_NAME_EMAIL = re.compile(r"^\s*(?P<name>.+?)\s*<\s*\S+@\S+\s*>\s*$")
+
+
+def _author_name(raw: str) -> str:
+    """The name in an RSS author: "email (Name)" or "Name <email>"; else the whole string."""
+    match = _EMAIL_NAME.match(raw) or _NAME_EMAIL.match(raw)
+    return (match.group("name") if match else raw).strip()
+
+
+def _struct_to_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _xml_entry(e: Any, url: str, atom: bool, media: list[_Media] | None) -> ParsedEntry:
+    title_detail = _get(e, "title_detail")
+    entry_base = _get(title_detail, "base") or url
+
+    contents = [c for c in (_get(e, "content") or []) if _get(c, "value")]
+    content = ""
+    base = None
+    if contents:
+        best = max(contents, key=lambda c: len(_get(c, "value")))
+        content = _as_html(_get(best, "value"), best)
+        base = _get(best, "base")
+    summary_detail = _get(e, "summary_detail")
+    summary = _get(e, "summary") or ""
+    if _get(summary_detail, "value") != summary:
+        # media:description overwrites summary_detail but not summary: its type is not ours
+        summary_detail = None
+    if summary:
+        summary = _as_html(summary, summary_detail)
+        base = base or _get(summary_detail, "base")
+
+    authors: list[str] = []
+    for a in _get(e, "authors") or []:
+        if _get(a, "email") and not atom:
+            continue  # feedparser mangles "email (Name)" (truncated TLDs): see below
+        name = (_get(a, "name") or _get(a, "email") or "").strip()
+        if name and name not in authors:
+            authors.append(name)
+    raw_author = _get(e, "author") or ""
+    if not atom and "@" in raw_author:
+        name = _author_name(raw_author)
+        if name and name not in authors:
+            authors.append(name)
+
+    categories: list[str] = []
+    for tag in _get(e, "tags") or []:
+        term = (_get(tag, "term") or _get(tag, "label") or "").strip()
+        if term:
+            categories.append(term)
+
+    enclosures = []
+    for link in _get(e, "links") or []:
+        if _get(link, "rel") == "enclosure" and _get(link, "href"):
+            enclosures.append(
+                Enclosure(
+                    url=urljoin(entry_base, _get(link, "href").strip()),
+                    type=(_get(link, "type") or "").strip(),
+                    length=_int(_get(link, "length")) or 0,
+                )
+            )
+
+    link = _get(e, "link")
+    return ParsedEntry(
+        id=(_get(e, "id") or "").strip() or None,
+        title=_as_html(_get(e, "title") or "", title_detail),
+        link=urljoin(entry_base, link.strip()) if link else None,
+        published=_struct_to_datetime(_get(e, "published_parsed")),
+        updated=_struct_to_datetime(_get(e, "updated_parsed")),
+        authors=tuple(authors),
+        categories=tuple(categories),
+        summary=summary,
+        content=content,
+        image=_xml_image(e, entry_base, media, enclosures),
+        enclosures=tuple(enclosures),
+        base=base or url,
+    )
+
+
+@dataclass
+class _Media:
+    """A media:content or media:thumbnail element with the text around it."""
+
+    url: str
+    medium: str = ""
+    type: str = ""
+    width: int | None = None
+    height: int | None = None
+    credit: str = ""
+    caption: str = ""
+    thumbnail: bool = False
+
+    @property
+    def is_image(self) -> bool:
+        if self.thumbnail or self.medium == "image" or self.type.startswith("image/"):
+            return True
+        if self.medium or self.type:
+            return False
+        return urlsplit(self.url).path.lower().endswith(_IMAGE_EXTENSIONS)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return n if n >= 0 else None
+
+
+def _xml_image(
+    e: Any, base: str, media: list[_Media] | None, enclosures: list[Enclosure]
+) -> Image | None:
+    if media is None:  # the stdlib pass could not run: use what feedparser kept
+        credits = _get(e, "media_credit") or []
+        credit = next((_get(c, "content") for c in credits if _get(c, "content")), "")
+        media = [
+            _Media(
+                url=_get(m, "url") or "",
+                medium=_get(m, "medium") or "",
+                type=_get(m, "type") or "",
+                width=_int(_get(m, "width")),
+                height=_int(_get(m, "height")),
+                credit=credit,
+            )
+            for m in _get(e, "media_content") or []
+        ]
+        media += [
+            _Media(
+                url=_get(m, "url") or "",
+                width=_int(_get(m, "width")),
+                height=_int(_get(m, "height")),
+                credit=credit,
+                thumbnail=True,
+            )
+            for m in _get(e, "media_thumbnail") or []
+        ]
+    images = [m for m in media if m.url and m.is_image]
+    # the largest media:content image, else the first thumbnail
+    contents = [m for m in images if not m.thumbnail]
+    chosen = max(contents, key=lambda m: m.width or 0) if contents else None
+    chosen = chosen or next(iter(images), None)
+    if chosen is not None:
+        return Image(
+            url=urljoin(base, chosen.url.strip()),
+            caption=chosen.caption,
+            credit=chosen.credit,
+            width=chosen.width,
+            height=chosen.height,
+            type=chosen.type if chosen.type.startswith("image/") else "",
+        )
+    for enc in enclosures:
+        if enc.type.startswith("image/"):
+            return Image(url=enc.url, type=enc.type)
+    return None
+
+
+def _media_by_item(body: bytes, count: int) -> list[list[_Media]] | None:
+    """Media RSS per item, read with the stdlib because feedparser flattens it.
+
+    feedparser drops media:description (it overwrites the entry summary's detail) and loses
+    which media:credit belongs to which media:content. Returns None when the document has no
+    Media RSS or is not well-formed XML, or when its items do not line up with feedparser's.
+    """
+    if b"search.yahoo.com/mrss" not in body:
+        return None
+    try:
+        root = ET.fromstring(body)
+    except (ET.ParseError, ValueError, LookupError):
+        return None
+    items = [el for el in root.iter() if el.tag in _ITEM_TAGS]
+    if len(items) != count:
+        return None
+    return [_item_media(item) for item in items]
+
+
+def _text(el: ET.Element | None) -> str:
+    if el is None:
+        return ""
+    value = "".join(el.itertext()).strip()
+    if el.get("type", "plain") != "html":
+        value = html.escape(value, quote=False)
+    return value
+
+
+def _item_media(item: ET.Element) -> list[_Media]:
+    """media:content and media:thumbnail of one item, with their credit and caption.
+
+    A credit is inherited from the enclosing media:group or item; a caption (media:description,
+    else media:title) only from the enclosing media:group or media:content, because an item's own
+    media:description describes the item, not a picture.
+    """
+    found: list[_Media] = []
+
+    def own(el: ET.Element, name: str) -> str:
+        return _text(el.find(_MRSS + name))
+
+    def visit(parent: ET.Element, credit: str, caption: str) -> None:
+        for child in parent:
+            if child.tag == _MRSS + "group":
+                visit(
+                    child,
+                    own(child, "credit") or credit,
+                    own(child, "description") or own(child, "title") or caption,
+                )
+            elif child.tag in (_MRSS + "content", _MRSS + "thumbnail"):
+                m = _Media(
+                    url=(child.get("url") or "").strip(),
+                    medium=(child.get("medium") or "").strip().lower(),
+                    type=(child.get("type") or "").strip().lower(),
+                    width=_int(child.get("width")),
+                    height=_int(child.get("height")),
+                    credit=own(child, "credit") or credit,
+                    caption=own(child, "description") or own(child, "title") or caption,
+                    thumbnail=child.tag == _MRSS + "thumbnail",
+                )
+                found.append(m)
+                if not m.thumbnail:  # thumbnails nested in a media:content
+                    visit(child, m.credit, m.caption)
+
+    visit(item, own(item, "credit"), "")
+    return found
+
+
+def _ttl(feed: Any) -> timedelta | None:
+    minutes = _int(_get(feed, "ttl"))
+    if minutes:
+        return timedelta(minutes=minutes)
+    period = _SY_PERIODS.get((_get(feed, "sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    frequency = _int(_get(feed, "sy_updatefrequency")) or 1
+    return period / frequency
+
+
+# --------------------------------------------------------------------------- not a feed
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:4096].lower()
+    return b"<html" in head or b"<!doctype html" in head or b"<head" in head
+
+
+class _FeedLinkFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.feeds: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "").strip() for k, v in attrs}
+        if tag == "base" and a.get("href") and self.base is None:
+            self.base = a["href"]
+        elif tag == "link" and a.get("href"):
+            rels = a.get("rel", "").lower().split()
+            kind = a.get("type", "").split(";", 1)[0].strip().lower()
+            if "alternate" in rels and kind in _FEED_LINK_TYPES:
+                self.feeds.append(a["href"])
+
+
+def _find_feed_link(body: bytes, url: str) -> str | None:
+    finder = _FeedLinkFinder()
+    try:
+        finder.feed(body[:262144].decode("utf-8", "replace"))
+        finder.close()
+    except Exception:  # HTMLParser is lenient; never let a hint turn into a crash
+        pass
+    if not finder.feeds:
+        return None
+    base = urljoin(url, finder.base) if finder.base else url
+    return urljoin(base, finder.feeds[0])
+
+
+# --------------------------------------------------------------------------- JSON Feed
+
+
+def _parse_json(body: bytes, url: str) -> ParsedFeed:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ParseError(f"not a feed: invalid JSON ({e})") from e
+    if not isinstance(doc, dict):
+        raise ParseError("not a feed: JSON that is not a JSON Feed object")
+    version = doc.get("version")
+    if not isinstance(version, str) or not version.startswith(_JSON_VERSIONS):
+        raise ParseError("not a feed: JSON without a JSON Feed version")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("not a feed: JSON Feed without an items list")
+    feed_authors = _json_authors(doc)
+    return ParsedFeed(
+        title=_str(doc.get("title")),
+        link=_str(doc.get("home_page_url")) or None,
+        entries=tuple(
+            _json_entry(item, url, feed_authors) for item in items if isinstance(item, dict)
+        ),
+    )
+
+
+def _str(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _json_date(value: Any) -> datetime | None:
+    text = _str(value)
+    if not text:
+        return None
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _json_authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[Any] = []
+    if isinstance(obj.get("authors"), list):  # 1.1
+        found.extend(obj["authors"])
+    if isinstance(obj.get("author"), dict):  # 1.0
+        found.append(obj["author"])
+    names: list[str] = []
+    for a in found:
+        name = _str(a.get("name")) if isinstance(a, dict) else ""
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _json_entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]) -> ParsedEntry:
+    raw_id = item.get("id")
+    entry_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) else ""
+    content = _str(item.get("content_html"))
+    if not content and _str(item.get("content_text")):
+        content = _text_to_html(_str(item.get("content_text")))
+    summary = _str(item.get("summary"))
+
+    enclosures = []
+    for att in item.get("attachments") or []:
+        if isinstance(att, dict) and _str(att.get("url")):
+            size = att.get("size_in_bytes")
+            enclosures.append(
+                Enclosure(
+                    url=urljoin(url, _str(att.get("url"))),
+                    type=_str(att.get("mime_type")),
+                    length=size if isinstance(size, int) and size >= 0 else 0,
+                )
+            )
+    image = None
+    if _str(item.get("image")):
+        image = Image(url=urljoin(url, _str(item.get("image"))))
+    else:
+        image = next(
+            (Image(url=e.url, type=e.type) for e in enclosures if e.type.startswith("image/")),
+            None,
+        )
+    link = _str(item.get("url")) or _str(item.get("external_url"))
+    tags = item.get("tags")
+    return ParsedEntry(
+        id=entry_id or None,
+        title=html.escape(_str(item.get("title")), quote=False),
+        link=urljoin(url, link) if link else None,
+        published=_json_date(item.get("date_published")),
+        updated=_json_date(item.get("date_modified")),
+        authors=_json_authors(item) or feed_authors,
+        categories=tuple(_str(t) for t in _iter_list(tags) if _str(t)),
+        summary=html.escape(summary, quote=False),  # JSON Feed summaries are plain text
+        content=content,
+        image=image,
+        enclosures=tuple(enclosures),
+        base=url,
+    )
+
+
+def _iter_list(value: Any) -> Iterable[Any]:
+    return value if isinstance(value, list) else ()
+
+
+def _text_to_html(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>") + "</p>" for p in paragraphs
+    )

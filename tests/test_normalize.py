@@ -1,0 +1,352 @@
+"""feeds.normalize: ids, dates, URLs, sanitising, hashes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.normalize import (
+    UNTITLED,
+    canonical_url,
+    content_hash,
+    entry_id,
+    normalize_feed,
+    plain_text,
+    sanitize_html,
+)
+from feeds.parse import parse
+from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+FEED_URL = "https://up.example/feed.xml"
+
+
+def _entry(**kw: object) -> ParsedEntry:
+    fields: dict[str, object] = {
+        "id": None,
+        "title": "Title",
+        "link": None,
+        "published": None,
+        "updated": None,
+    }
+    fields.update(kw)
+    return ParsedEntry(**fields)  # type: ignore[arg-type]
+
+
+def _one(parsed: ParsedEntry, **kw: object) -> Entry:
+    entries = normalize_feed(ParsedFeed("F", None, (parsed,)), "src", FEED_URL, NOW, **kw)  # type: ignore[arg-type]
+    assert len(entries) == 1
+    return entries[0]
+
+
+# --------------------------------------------------------------------------- sanitising
+
+BASE = "https://site.example/news/story.html"
+
+
+def test_sanitizer_drops_dangerous_things() -> None:
+    dirty = (
+        '<p onclick="steal()" style="position:fixed">Hello <b>world</b></p>'
+        "<script>alert(1)</script><style>p{}</style>"
+        '<iframe src="https://evil.example/"></iframe><object data="x.swf"></object>'
+        '<embed src="x.swf"><form action="/x"><input name="q"></form>'
+        '<a href="javascript:alert(1)">js</a><a href=" JaVaScRiPt:alert(1)">js2</a>'
+        '<a href="vbscript:msgbox">vb</a>'
+        '<img src="data:image/png;base64,AAAA" alt="d">'
+        '<img src="x.png" onerror="alert(1)" srcset="data:image/png;base64,AA,BB 1x, y.png 2x">'
+        '<a href="java&#10;script:alert(1)">newline</a>'
+    )
+    clean = sanitize_html(dirty, BASE)
+    for bad in (
+        "onclick",
+        "style",
+        "<script",
+        "alert(",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<form",
+        "<input",
+        "javascript",
+        "vbscript",
+        "data:",
+        "onerror",
+        "evil.example",
+    ):
+        assert bad not in clean.lower(), bad
+    assert "<p>Hello <b>world</b></p>" in clean
+    assert 'src="https://site.example/news/x.png"' in clean
+    assert 'srcset="https://site.example/news/y.png 2x"' in clean
+
+
+def test_sanitizer_resolves_relative_urls() -> None:
+    dirty = (
+        '<a href="/about?utm_source=feed&amp;x=1">about</a>'
+        '<a href="../up#top">up</a>'
+        '<a href="mailto:desk@site.example">mail</a>'
+        '<img src="img/a.jpg" srcset="img/a-1x.jpg 1x, //cdn.example/a-2x.jpg 2x">'
+        '<picture><source srcset="img/b.webp" type="image/webp"><img src="img/b.jpg"></picture>'
+        '<video src="v.mp4" poster="v.jpg" controls></video>'
+        '<blockquote cite="quotes/1">q</blockquote>'
+    )
+    clean = sanitize_html(dirty, BASE)
+    assert 'href="https://site.example/about?x=1"' in clean
+    assert 'href="https://site.example/up#top"' in clean
+    assert 'href="mailto:desk@site.example"' in clean
+    assert 'src="https://site.example/news/img/a.jpg"' in clean
+    assert (
+        'srcset="https://site.example/news/img/a-1x.jpg 1x, https://cdn.example/a-2x.jpg 2x"'
+        in clean
+    )
+    assert 'srcset="https://site.example/news/img/b.webp"' in clean
+    assert 'poster="https://site.example/news/v.jpg"' in clean
+    assert 'src="https://site.example/news/v.mp4"' in clean
+    assert 'cite="https://site.example/news/quotes/1"' in clean
+    assert 'rel="noopener noreferrer"' in clean
+
+
+def test_sanitizer_keeps_article_markup() -> None:
+    html = (
+        '<figure><img src="https://i.example/a.jpg" alt="A" width="10" height="5">'
+        "<figcaption>Cap</figcaption></figure>"
+        '<h2 lang="en" dir="ltr">H</h2><ul><li><em>e</em></li></ul>'
+        "<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>d</td></tr></tbody></table>"
+        '<pre><code>x</code></pre><time datetime="2024-01-01">Jan</time><hr><br>'
+    )
+    assert sanitize_html(html, BASE) == html
+
+
+def test_sanitizer_empty() -> None:
+    assert sanitize_html("", BASE) == ""
+    assert sanitize_html("   ", BASE) == ""
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://News.Example.COM:443/a/b?id=1&utm_source=x&UTM_Medium=y&fbclid=z#",
+            "https://news.example.com/a/b?id=1",
+        ),
+        ("http://example.com:80", "http://example.com/"),
+        ("http://example.com:8080/x", "http://example.com:8080/x"),
+        (
+            "https://e.example/p?gclid=1&dclid=2&msclkid=3&mc_cid=4&mc_eid=5&igshid=6&yclid=7"
+            "&_ga=8&ref_src=9&keep=Yes&Q=a%20b",
+            "https://e.example/p?keep=Yes&Q=a%20b",
+        ),
+        ("https://e.example/p#xtor=RSS-3", "https://e.example/p"),
+        ("https://e.example/p#section-2", "https://e.example/p#section-2"),
+        ("https://e.example/Case/Path?B=2&a=1", "https://e.example/Case/Path?B=2&a=1"),
+        ("  https://e.example/x  ", "https://e.example/x"),
+        ("", ""),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_canonical_url_resolves_against_base() -> None:
+    assert canonical_url("../b?utm_term=x", "https://E.example/a/c/") == "https://e.example/a/b"
+
+
+# --------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Talks in <em>Geneva</em> &amp; Vienna", "Talks in Geneva & Vienna"),
+        ("A &lt;b&gt; literal", "A <b> literal"),
+        ("<p>One</p><p>Two</p>", "One Two"),
+        ("  lots \n of   space ", "lots of space"),
+        ("x<script>alert(1)</script>y", "xy"),
+        ("caf&eacute; &#8212; &#x263A;", "café — ☺"),
+        ("", ""),
+    ],
+)
+def test_plain_text(value: str, expected: str) -> None:
+    assert plain_text(value) == expected
+
+
+def test_title_markup_becomes_plain_text() -> None:
+    entry = _one(_entry(title="<b>Big</b> news &amp; more", link="https://e.example/1"))
+    assert entry.title == "Big news & more"
+
+
+def test_empty_title_from_summary_else_untitled() -> None:
+    summary = "<p>" + "word " * 40 + "</p>"
+    entry = _one(_entry(title="", summary=summary, link="https://e.example/1"))
+    assert entry.title.endswith("…")
+    assert len(entry.title) <= 80
+    assert entry.title.startswith("word word")
+    assert _one(_entry(title=" ", link="https://e.example/2")).title == UNTITLED
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def test_entry_id_prefers_guid_then_link_then_hash() -> None:
+    assert entry_id(_entry(id=" g-1 ", link="https://e.example/a")) == "g-1"
+    assert (
+        entry_id(_entry(link="/a?utm_source=rss", base="https://E.example/"))
+        == "https://e.example/a"
+    )
+    hashed = entry_id(_entry(title="T", summary="S"))
+    assert hashed.startswith("sha256:")
+    assert hashed == entry_id(_entry(title="T", summary="S"))
+    assert hashed != entry_id(_entry(title="T", summary="S2"))
+
+
+def test_entries_without_ids_are_stable_across_parses() -> None:
+    body = (
+        b'<rss version="2.0"><channel><title>T</title>'
+        b"<item><title>Linked</title><link>/a?utm_source=x</link></item>"
+        b"<item><title>Bare</title><description>No link, no guid</description></item>"
+        b"</channel></rss>"
+    )
+    first = normalize_feed(parse(body, FEED_URL), "src", FEED_URL, NOW)
+    second = normalize_feed(parse(body, FEED_URL), "src", FEED_URL, NOW + timedelta(hours=1))
+    assert [e.id for e in first] == [e.id for e in second]
+    assert first[0].id == "https://up.example/a"
+    assert first[1].id.startswith("sha256:")
+
+
+def test_repeated_ids_keep_the_first() -> None:
+    feed = ParsedFeed(
+        "F",
+        None,
+        (
+            _entry(id="dup", title="First"),
+            _entry(id="other", title="Other"),
+            _entry(id="dup", title="Second"),
+        ),
+    )
+    entries = normalize_feed(feed, "src", FEED_URL, NOW)
+    assert [(e.id, e.title) for e in entries] == [("dup", "First"), ("other", "Other")]
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_dates_utc_without_microseconds() -> None:
+    tz = datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC).astimezone(
+        __import__("datetime").timezone(timedelta(hours=3))
+    )
+    entry = _one(_entry(id="a", published=tz, updated=tz + timedelta(hours=1)))
+    assert entry.published == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    assert entry.updated == datetime(2024, 1, 1, 11, tzinfo=UTC)
+    assert entry.published.tzinfo is UTC
+
+
+def test_missing_dates_use_first_seen_else_now() -> None:
+    seen = datetime(2024, 5, 30, 8, 0, 0, 999, tzinfo=UTC)
+    entry = _one(_entry(id="a"), first_seen={"a": seen})
+    assert entry.published == entry.updated == seen.replace(microsecond=0)
+    entry = _one(_entry(id="b"), first_seen={"a": seen})
+    assert entry.published == entry.updated == NOW
+
+
+def test_only_updated_becomes_published() -> None:
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    entry = _one(_entry(id="a", updated=when))
+    assert entry.published == entry.updated == when
+
+
+def test_future_dates_are_clamped() -> None:
+    future = NOW + timedelta(days=3)
+    seen = NOW - timedelta(hours=2)
+    entry = _one(_entry(id="a", published=future, updated=future), first_seen={"a": seen})
+    assert entry.published == entry.updated == seen
+    entry = _one(_entry(id="b", published=future))
+    assert entry.published == entry.updated == NOW
+    past = NOW - timedelta(days=1)
+    entry = _one(_entry(id="c", published=past, updated=future))
+    assert entry.published == past
+    assert entry.updated == NOW
+
+
+def test_updated_never_before_published() -> None:
+    published = datetime(2024, 5, 2, tzinfo=UTC)
+    entry = _one(_entry(id="a", published=published, updated=published - timedelta(days=1)))
+    assert entry.updated == published
+
+
+# --------------------------------------------------------------------------- hashes and fields
+
+
+def test_date_only_change_keeps_content_hash() -> None:
+    base = _entry(id="a", title="T", link="https://e.example/a", summary="<p>S</p>")
+    one = _one(dataclasses.replace(base, published=datetime(2024, 1, 1, tzinfo=UTC)))
+    two = _one(
+        dataclasses.replace(
+            base,
+            published=datetime(2024, 1, 2, tzinfo=UTC),
+            updated=datetime(2024, 1, 3, tzinfo=UTC),
+        )
+    )
+    assert one.content_hash == two.content_hash
+    three = _one(dataclasses.replace(base, summary="<p>S, corrected</p>"))
+    assert three.content_hash != one.content_hash
+
+
+def test_content_hash_covers_what_readers_see() -> None:
+    kwargs: dict[str, object] = {"title": "T", "link": "https://e.example/a"}
+    plain = content_hash(**kwargs)  # type: ignore[arg-type]
+    assert len(plain) == 64
+    assert content_hash(**kwargs, authors=("A",)) != plain  # type: ignore[arg-type]
+    assert content_hash(**kwargs, tags=("t",)) != plain  # type: ignore[arg-type]
+    assert content_hash(**kwargs, image=Image("https://i.example/a.jpg")) != plain  # type: ignore[arg-type]
+    assert (
+        content_hash(**kwargs, enclosures=(Enclosure("https://e.example/a.mp3"),)) != plain  # type: ignore[arg-type]
+    )
+
+
+def test_tracking_parameters_stripped_from_entry_urls() -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            link="https://e.example/a?utm_source=rss&id=7&fbclid=x",
+            summary='<a href="https://e.example/b?gclid=1&amp;p=2">b</a>',
+            image=Image("/img/a.jpg?utm_medium=feed", caption="<b>Cap</b>", credit="AP &amp; AFP"),
+            enclosures=(
+                Enclosure("/a.mp3", "audio/mpeg", 10),
+                Enclosure("javascript:alert(1)"),
+                Enclosure("/a.mp3", "audio/mpeg", 10),
+            ),
+            base="https://e.example/x/",
+        )
+    )
+    assert entry.link == "https://e.example/a?id=7"
+    assert 'href="https://e.example/b?p=2"' in entry.summary
+    assert entry.image == Image("https://e.example/img/a.jpg", caption="Cap", credit="AP & AFP")
+    assert entry.enclosures == (Enclosure("https://e.example/a.mp3", "audio/mpeg", 10),)
+
+
+def test_non_web_links_are_dropped() -> None:
+    entry = _one(_entry(id="a", link="javascript:alert(1)", image=Image("data:image/png,xx")))
+    assert entry.link == ""
+    assert entry.image is None
+
+
+def test_tags_authors_summary_content() -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            categories=(" World ", "Politics", "World", ""),
+            authors=("Jane", "Jane", " <b>Joe</b> "),
+            summary="",
+            content="<p>Body</p>",
+        )
+    )
+    assert entry.tags == ("World", "Politics")
+    assert entry.authors == ("Jane", "Joe")
+    assert entry.summary == ""
+    assert entry.content == "<p>Body</p>"
+    only_summary = _one(_entry(id="b", summary="<p>Dek</p>"))
+    assert (only_summary.summary, only_summary.content) == ("<p>Dek</p>", "")
