@@ -1,0 +1,473 @@
+"""feeds.fetch against the loopback upstream (tests/upstream.py)."""
+
+from __future__ import annotations
+
+import socket
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from feeds import fetch as fetch_module
+from feeds.fetch import ACCEPT, Fetcher, is_public_address
+from feeds.types import FetchResult, FetchSettings, FetchStatus
+from tests.upstream import BIG_SIZE, Upstream, bomb_body, make_fetch_settings
+
+RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+ETAG = '"v1"'
+LAST_MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+FetchWith = Callable[..., FetchResult]
+
+
+@pytest.fixture
+def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
+    with Fetcher(fetch_settings) as f:
+        yield f
+
+
+@pytest.fixture
+def fetch_with() -> Iterator[FetchWith]:
+    """fetch_with(url, etag=None, last_modified=None, **settings) with a throwaway Fetcher."""
+    fetchers: list[Fetcher] = []
+
+    def run(
+        url: str, etag: str | None = None, last_modified: str | None = None, **kw: Any
+    ) -> FetchResult:
+        f = Fetcher(make_fetch_settings(**kw))
+        fetchers.append(f)
+        return f.fetch(url, etag, last_modified)
+
+    yield run
+    for f in fetchers:
+        f.close()
+
+
+@pytest.fixture
+def feed(upstream: Upstream) -> str:
+    upstream.set(
+        "/feed.xml",
+        RSS,
+        headers={"Content-Type": "application/rss+xml; charset=utf-8"},
+        etag=ETAG,
+        last_modified=LAST_MODIFIED,
+    )
+    return upstream.url("/feed.xml")
+
+
+def assert_error(result: FetchResult, kind: str) -> None:
+    assert result.status is FetchStatus.ERROR, result
+    assert result.error_kind == kind, result
+    assert result.error
+    assert result.body is None
+
+
+# --------------------------------------------------------------------------- success
+
+
+def test_ok_with_body_and_validators(fetcher: Fetcher, feed: str) -> None:
+    result = fetcher.fetch(feed)
+    assert result.status is FetchStatus.OK
+    assert result.url == feed
+    assert result.http_status == 200
+    assert result.body == RSS
+    assert result.size == len(RSS)
+    assert result.etag == ETAG
+    assert result.last_modified == LAST_MODIFIED
+    assert result.content_type == "application/rss+xml; charset=utf-8"
+    assert ("etag", ETAG) in result.headers
+    assert all(name == name.lower() for name, _ in result.headers)
+    assert result.error is None and result.error_kind is None
+    assert result.permanent_url is None
+    assert 0 < result.duration < 2
+
+
+def test_request_headers(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    fetcher.fetch(feed)
+    (request,) = upstream.requests
+    assert request.path == "/feed.xml"
+    assert request.headers["user-agent"] == "feeds-tests/1.0"
+    assert request.headers["accept"] == ACCEPT
+    assert request.headers["accept-encoding"] == "gzip, deflate"
+    assert "if-none-match" not in request.headers
+    assert "cookie" not in request.headers
+
+
+def test_conditional_get_etag(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    result = fetcher.fetch(feed, etag=ETAG)
+    assert result.status is FetchStatus.NOT_MODIFIED
+    assert result.http_status == 304
+    assert result.body is None
+    assert result.etag == ETAG
+    assert result.error is None
+    assert upstream.requests[-1].headers["if-none-match"] == ETAG
+
+
+def test_conditional_get_last_modified(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    result = fetcher.fetch(feed, last_modified=LAST_MODIFIED)
+    assert result.status is FetchStatus.NOT_MODIFIED
+    assert result.last_modified == LAST_MODIFIED
+    assert upstream.requests[-1].headers["if-modified-since"] == LAST_MODIFIED
+
+
+def test_conditional_get_changed(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    upstream.set("/feed.xml", RSS + b"\n", etag='"v2"')
+    result = fetcher.fetch(feed, etag=ETAG)
+    assert result.status is FetchStatus.OK
+    assert result.etag == '"v2"'
+    assert result.body == RSS + b"\n"
+
+
+def test_not_modified_without_validators_keeps_the_given_ones(
+    fetcher: Fetcher, upstream: Upstream
+) -> None:
+    upstream.set("/bare", b"", status=304)
+    result = fetcher.fetch(upstream.url("/bare"), etag=ETAG, last_modified=LAST_MODIFIED)
+    assert result.status is FetchStatus.NOT_MODIFIED
+    assert (result.etag, result.last_modified) == (ETAG, LAST_MODIFIED)
+
+
+def test_gzip_is_decoded(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/gzip/feed.xml"))
+    assert result.status is FetchStatus.OK
+    assert result.body == RSS
+    assert result.size == len(RSS)
+    assert ("content-encoding", "gzip") in result.headers
+
+
+@pytest.mark.parametrize("query", ["", "?raw=1"])
+def test_deflate_is_decoded(fetcher: Fetcher, feed: str, upstream: Upstream, query: str) -> None:
+    result = fetcher.fetch(upstream.url("/deflate/feed.xml" + query))
+    assert result.status is FetchStatus.OK
+    assert result.body == RSS
+
+
+def test_corrupt_gzip(fetcher: Fetcher, upstream: Upstream) -> None:
+    upstream.set("/broken", b"this is not gzip", headers={"Content-Encoding": "gzip"})
+    result = fetcher.fetch(upstream.url("/broken"))
+    assert_error(result, "decode")
+    assert result.http_status == 200
+
+
+def test_unsupported_encoding(fetcher: Fetcher, upstream: Upstream) -> None:
+    upstream.set("/br", b"\x00\x01", headers={"Content-Encoding": "br"})
+    assert_error(fetcher.fetch(upstream.url("/br")), "decode")
+
+
+def test_large_body_under_the_cap(fetch_with: FetchWith, upstream: Upstream) -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB
+    upstream.set("/large", body)
+    upstream.set("/large-z", body)
+    assert fetch_with(upstream.url("/large"), max_bytes=len(body)).body == body
+    assert fetch_with(upstream.url("/gzip/large-z"), max_bytes=len(body)).body == body
+
+
+# --------------------------------------------------------------------------- deadline
+
+
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers", "/hang"])
+def test_deadline_cuts_slow_servers(fetch_with: FetchWith, upstream: Upstream, path: str) -> None:
+    start = time.monotonic()
+    result = fetch_with(upstream.url(path), deadline=1.0)
+    elapsed = time.monotonic() - start
+    assert_error(result, "timeout")
+    assert result.error is not None and result.error.startswith("deadline of 1s exceeded after")
+    assert 0.9 <= elapsed < 1.0 + 1.5
+    assert result.duration < 1.0 + 1.5
+
+
+def test_drip_reports_bytes_read(fetch_with: FetchWith, upstream: Upstream) -> None:
+    result = fetch_with(upstream.url("/drip?interval=0.1"), deadline=1.0)
+    assert_error(result, "timeout")
+    assert result.size > 0
+    assert f"after {result.size} bytes" in (result.error or "")
+
+
+def test_deadline_watchdog_does_not_cut_pooled_connections(
+    fetch_with: FetchWith, feed: str
+) -> None:
+    with Fetcher(make_fetch_settings(deadline=0.3)) as f:
+        first = f.fetch(feed)
+        time.sleep(0.5)  # the first fetch's deadline has passed; its connection is pooled
+        second = f.fetch(feed)
+    assert first.status is FetchStatus.OK
+    assert second.status is FetchStatus.OK
+
+
+# --------------------------------------------------------------------------- size cap
+
+
+def test_size_cap_streamed(fetch_with: FetchWith, upstream: Upstream) -> None:
+    start = time.monotonic()
+    result = fetch_with(upstream.url("/big"), max_bytes=1024 * 1024)
+    assert_error(result, "too_large")
+    assert time.monotonic() - start < 2
+    assert 1024 * 1024 < result.size < 2 * 1024 * 1024
+    assert result.http_status == 200
+
+
+def test_size_cap_declared_length(fetch_with: FetchWith, upstream: Upstream) -> None:
+    result = fetch_with(upstream.url("/big?length=1"), max_bytes=1024 * 1024)
+    assert_error(result, "too_large")
+    assert str(BIG_SIZE) in (result.error or "")
+    assert result.size == 0
+
+
+@pytest.mark.parametrize("path", ["/bomb", "/big"])
+def test_size_cap_bounds_memory(fetch_with: FetchWith, upstream: Upstream, path: str) -> None:
+    bomb_body()  # generated once, outside the measurement
+    cap = 1024 * 1024
+    tracemalloc.start()
+    try:
+        start = time.monotonic()
+        result = fetch_with(upstream.url(path), max_bytes=cap)
+        elapsed = time.monotonic() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert_error(result, "too_large")
+    assert elapsed < 2
+    assert peak < 8 * cap, f"peak traced memory {peak} bytes"
+
+
+# --------------------------------------------------------------------------- redirects
+
+
+@pytest.mark.parametrize("code", [301, 308])
+def test_permanent_redirect(fetcher: Fetcher, feed: str, upstream: Upstream, code: int) -> None:
+    result = fetcher.fetch(upstream.url(f"/redirect/{code}?to=/feed.xml"))
+    assert result.status is FetchStatus.OK
+    assert result.url == feed
+    assert result.permanent_url == feed
+    assert result.body == RSS
+
+
+@pytest.mark.parametrize("code", [302, 303, 307])
+def test_temporary_redirect(fetcher: Fetcher, feed: str, upstream: Upstream, code: int) -> None:
+    result = fetcher.fetch(upstream.url(f"/redirect/{code}?to=/feed.xml"))
+    assert result.status is FetchStatus.OK
+    assert result.url == feed
+    assert result.permanent_url is None
+
+
+def test_permanent_after_temporary(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    url = upstream.url("/redirect/302?to=/redirect/301%3Fto%3D/feed.xml")
+    result = fetcher.fetch(url)
+    assert result.status is FetchStatus.OK
+    assert result.url == feed
+    assert result.permanent_url is None
+    assert [r.path for r in upstream.requests][-1] == "/feed.xml"
+
+
+def test_temporary_after_permanent(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/redirect/301?to=/redirect/307%3Fto%3D/feed.xml"))
+    assert result.status is FetchStatus.OK
+    assert result.permanent_url is None
+
+
+def test_two_permanent_redirects(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/redirect/308?to=/redirect/301%3Fto%3D/feed.xml"))
+    assert result.permanent_url == feed
+
+
+def test_permanent_redirect_to_an_error_is_not_a_move(fetcher: Fetcher, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/redirect/301?to=/missing"))
+    assert_error(result, "http")
+    assert result.http_status == 404
+    assert result.url == upstream.url("/missing")
+    assert result.permanent_url is None
+
+
+def test_redirect_loop(fetcher: Fetcher, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/loop"))
+    assert_error(result, "redirects")
+    assert len(upstream.requests) == 1
+
+
+def test_too_many_redirects(fetch_with: FetchWith, feed: str, upstream: Upstream) -> None:
+    hops = ["/feed.xml"]
+    for _ in range(3):
+        hops.append("/redirect/302?to=" + hops[-1].replace("?", "%3F").replace("=", "%3D"))
+    # three redirects: fine with max_redirects=3, too many with 2
+    assert fetch_with(upstream.url(hops[-1]), max_redirects=3).status is FetchStatus.OK
+    assert_error(fetch_with(upstream.url(hops[-1]), max_redirects=2), "redirects")
+
+
+def test_redirect_without_location(fetcher: Fetcher, upstream: Upstream) -> None:
+    upstream.set("/nowhere", b"", status=301)
+    result = fetcher.fetch(upstream.url("/nowhere"))
+    assert_error(result, "http")
+    assert result.http_status == 301
+
+
+def test_redirect_to_other_scheme_refused(fetcher: Fetcher, upstream: Upstream) -> None:
+    result = fetcher.fetch(upstream.url("/redirect/302?to=file:///etc/passwd"))
+    assert_error(result, "refused")
+
+
+# --------------------------------------------------------------------------- HTTP errors
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "retry_after"),
+    [
+        (404, "HTTP 404 Not Found", None),
+        (410, "HTTP 410 Gone", None),
+        (429, "HTTP 429 Too Many Requests", "120"),
+        (500, "HTTP 500 Internal Server Error", None),
+        (503, "HTTP 503 Service Unavailable", "120"),
+    ],
+)
+def test_http_errors(
+    fetcher: Fetcher, upstream: Upstream, code: int, message: str, retry_after: str | None
+) -> None:
+    url = upstream.url(f"/status/{code}")
+    result = fetcher.fetch(url)
+    assert_error(result, "http")
+    assert result.http_status == code
+    assert result.error == message
+    assert result.retry_after == retry_after
+    assert result.url == url
+
+
+# --------------------------------------------------------------------------- transport errors
+
+
+def test_connection_refused(fetcher: Fetcher) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = fetcher.fetch(f"http://127.0.0.1:{port}/feed.xml")
+    assert_error(result, "network")
+    assert "refused" in (result.error or "")
+    assert result.http_status is None
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_dns_failure(fetch_with: FetchWith, monkeypatch: pytest.MonkeyPatch, allow: bool) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    result = fetch_with("http://feeds.example.invalid/rss", allow_private_addresses=allow)
+    assert_error(result, "dns")
+    assert "feeds.example.invalid" in (result.error or "")
+
+
+def test_tls_error(fetcher: Fetcher, upstream: Upstream) -> None:
+    # TLS to a plain-HTTP server: the handshake fails.
+    result = fetcher.fetch(f"https://127.0.0.1:{upstream.port}/feed.xml")
+    assert_error(result, "tls")
+
+
+def test_server_closes_without_answering(fetcher: Fetcher) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with ThreadPoolExecutor(1) as pool:
+
+            def accept_and_close() -> None:
+                conn, _ = listener.accept()
+                conn.recv(65536)
+                conn.close()
+
+            future = pool.submit(accept_and_close)
+            result = fetcher.fetch(f"http://127.0.0.1:{port}/")
+            future.result()
+    assert_error(result, "network")
+
+
+# --------------------------------------------------------------------------- address policy
+
+
+@pytest.mark.parametrize(
+    ("ip", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("not an address", False),
+    ],
+)
+def test_is_public_address(ip: str, public: bool) -> None:
+    assert is_public_address(ip) is public
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_private_address_refused(fetch_with: FetchWith, upstream: Upstream, host: str) -> None:
+    upstream.set("/feed.xml", RSS)
+    result = fetch_with(f"http://{host}:{upstream.port}/feed.xml", allow_private_addresses=False)
+    assert_error(result, "refused")
+    assert host in (result.error or "")
+    assert "non-public address" in (result.error or "")
+    assert upstream.requests == []
+
+
+def test_private_address_refused_on_redirect_hop(
+    fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretend 127.0.0.1 is public; the redirect to 127.0.0.2 must still be refused.
+    monkeypatch.setattr(fetch_module, "is_public_address", lambda ip: ip == "127.0.0.1")
+    upstream.set("/feed.xml", RSS)
+    target = f"http://127.0.0.2:{upstream.port}/feed.xml"
+    result = fetch_with(upstream.url(f"/redirect/301?to={target}"), allow_private_addresses=False)
+    assert_error(result, "refused")
+    assert "127.0.0.2" in (result.error or "")
+    assert [r.path for r in upstream.requests] == [f"/redirect/301?to={target}"]
+
+
+def test_connected_address_checked_too(
+    fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the check resolves to a public address, the connection lands on loopback.
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["93.184.216.34"])
+    upstream.set("/feed.xml", RSS)
+    result = fetch_with(upstream.url("/feed.xml"), allow_private_addresses=False)
+    assert_error(result, "refused")
+    assert "127.0.0.1" in (result.error or "")
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/feed.xml", "file:///etc/passwd", "gopher://x/", "http://", "not a url"],
+)
+def test_bad_urls_refused(fetcher: Fetcher, url: str) -> None:
+    assert_error(fetcher.fetch(url), "refused")
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_concurrent_fetches_share_one_client(fetcher: Fetcher, upstream: Upstream) -> None:
+    for i in range(24):
+        upstream.set(f"/f{i}.xml", RSS + str(i).encode())
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: fetcher.fetch(upstream.url(f"/f{i}.xml")), range(24)))
+    assert [r.body for r in results] == [RSS + str(i).encode() for i in range(24)]
+
+
+def test_cookies_are_not_kept(fetcher: Fetcher, upstream: Upstream) -> None:
+    upstream.set("/cookie", RSS, headers={"Set-Cookie": "session=abc; Path=/"})
+    fetcher.fetch(upstream.url("/cookie"))
+    fetcher.fetch(upstream.url("/cookie"))
+    assert [r.headers.get("cookie") for r in upstream.requests] == [None, None]
