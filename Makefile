@@ -20,8 +20,8 @@ run: $(VENV)/.installed
 	$(BIN)/feeds run --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check feeds tests bench
-	$(BIN)/ruff format --check feeds tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy feeds
 	$(BIN)/pytest -q
 

@@ -43,6 +43,21 @@ def next_attempt(
     feed itself asks for). Failure: exponential backoff from the interval, doubling per
     consecutive failure, with jitter, capped at a day; Retry-After is honoured exactly.
     """
+    return _whole_seconds(_next_attempt(interval, result, failures, now, rng, min_interval))
+
+
+def _whole_seconds(when: datetime) -> datetime:
+    return when.replace(microsecond=0)
+
+
+def _next_attempt(
+    interval: timedelta,
+    result: FetchResult,
+    failures: int,
+    now: datetime,
+    rng: random.Random | None,
+    min_interval: timedelta | None,
+) -> datetime:
     rng = rng or random.Random()
     if result.status is not FetchStatus.ERROR:
         base = max(interval, min_interval or timedelta(0))

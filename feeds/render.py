@@ -67,7 +67,7 @@ _T = TypeVar("_T")
 
 def feed_url(site: Site, spec: FeedSpec, fmt: Format) -> str:
     """The public URL of one feed in one format (used for self links and ids)."""
-    return f"{site.base_url.rstrip('/')}/feeds/{spec.name}.{fmt.value}"
+    return site.feed_url(spec.name, fmt.value)
 
 
 def render(site: Site, spec: FeedSpec, items: Sequence[Item], fmt: Format) -> bytes:

@@ -42,6 +42,10 @@ class Site:
     copyright: str = ""
     articles_interval: timedelta = timedelta(seconds=30)
 
+    def feed_url(self, name: str, extension: str) -> str:
+        """The public URL of a published document, e.g. feed_url("ours", "rss")."""
+        return f"{self.base_url.rstrip('/')}/feeds/{name}.{extension}"
+
 
 @dataclass(frozen=True)
 class Source:

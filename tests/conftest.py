@@ -10,9 +10,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from flask.testing import FlaskClient
+
+from feeds.web import create_app, state
+
+if TYPE_CHECKING:
+    from tests.sites import Site
+    from tests.upstream import Upstream
 
 pytest_plugins = ["tests.upstream"]
 
@@ -32,3 +40,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def site(tmp_path: Path, upstream: Upstream, db_url: str) -> Site:
+    from tests.sites import Site, serve_fixture_feeds, write_site
+
+    serve_fixture_feeds(upstream)
+    return Site(write_site(tmp_path, upstream), db_url, upstream)
+
+
+@pytest.fixture
+def client(site: Site) -> Iterator[FlaskClient]:
+    app = create_app(
+        {
+            "FEEDS_CONFIG": str(site.config),
+            "DATABASE_URL": site.db,
+            "TESTING": True,
+            "CACHE_SECONDS": 0,
+        }
+    )
+    with app.test_client() as c:
+        yield c
+    state(app).store.close()

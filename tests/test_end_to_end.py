@@ -8,111 +8,19 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
 import pytest
 from flask.testing import FlaskClient
 
-from feeds.cli import main
-from feeds.web import create_app, state
-from tests.upstream import Upstream
+from tests.sites import FIXTURES, Site
 
-FIXTURES = Path(__file__).parent / "fixtures"
 FEEDS = ("everything", "ours", "humanitarian")
 FORMATS = ("rss", "atom", "json")
-
-
-@dataclass
-class Site:
-    config: Path
-    db: str
-    upstream: Upstream
-
-    def feeds(self, *args: str) -> int:
-        return main(["--config", str(self.config), "--database", self.db, *args])
-
-
-def write_site(root: Path, upstream: Upstream, extra_sources: str = "") -> Path:
-    config = root / "config"
-    shutil.copytree(FIXTURES / "site", config)
-    (config / "site.toml").write_text(
-        """
-title = "The Outlet"
-link = "https://outlet.example/"
-base_url = "https://feeds.outlet.example"
-description = "News from the region"
-language = "en"
-articles = "articles"
-
-[fetch]
-deadline = 5
-allow_private_addresses = true
-""",
-        encoding="utf-8",
-    )
-    (config / "sources.toml").write_text(
-        f"""
-[[source]]
-id = "wire"
-url = "{upstream.url("/wire.xml")}"
-title = "Wire Service"
-tags = ["wire"]
-interval = "15m"
-
-[[source]]
-id = "un"
-url = "{upstream.url("/un.atom")}"
-title = "UN News"
-tags = ["un", "humanitarian"]
-interval = "30m"
-
-[[source]]
-id = "down"
-url = "{upstream.url("/status/500")}"
-title = "Broken upstream"
-tags = ["humanitarian"]
-interval = "1h"
-{extra_sources}
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-@pytest.fixture
-def site(tmp_path: Path, upstream: Upstream, db_url: str) -> Site:
-    upstream.set(
-        "/wire.xml",
-        (FIXTURES / "upstream" / "wire.xml").read_bytes(),
-        headers={"Content-Type": "application/rss+xml"},
-        etag='"wire-v1"',
-    )
-    upstream.set(
-        "/un.atom",
-        (FIXTURES / "upstream" / "un.atom").read_bytes(),
-        headers={"Content-Type": "application/atom+xml"},
-        last_modified="Thu, 19 Nov 2026 12:00:00 GMT",
-    )
-    return Site(write_site(tmp_path, upstream), db_url, upstream)
-
-
-@pytest.fixture
-def client(site: Site) -> Iterator[FlaskClient]:
-    app = create_app(
-        {
-            "FEEDS_CONFIG": str(site.config),
-            "DATABASE_URL": site.db,
-            "TESTING": True,
-            "CACHE_SECONDS": 0,
-        }
-    )
-    with app.test_client() as c:
-        yield c
-    state(app).store.close()
 
 
 def test_update_summary(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
@@ -284,3 +192,31 @@ def test_bad_config_exits_nonzero_with_file_and_key(site: Site) -> None:
     proc_code = site.feeds("check")
     assert proc_code != 0
     assert site.feeds("update") != 0
+
+
+def test_the_installed_command_reads_its_environment(site: Site) -> None:
+    """`feeds update` and `feeds sources` as a separate process, configured by
+    FEEDS_CONFIG and DATABASE_URL alone (a postgresql:// URL in the PostgreSQL run)."""
+    feeds = Path(sys.executable).parent / "feeds"
+    env = dict(os.environ, FEEDS_CONFIG=str(site.config), DATABASE_URL=site.db)
+    env.pop("FEEDS_ALLOW_PRIVATE_ADDRESSES", None)
+    done = subprocess.run(
+        [str(feeds), "update"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sources: 3 fetched, 1 failed" in done.stdout
+    listed = subprocess.run(
+        [str(feeds), "sources"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0
+    assert [line.split()[:2] for line in listed.stdout.splitlines()] == [
+        ["wire", "ok"],
+        ["un", "ok"],
+        ["down", "error"],
+    ]
+    broken = dict(env, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    failed = subprocess.run(
+        [str(feeds), "update"], env=broken, capture_output=True, text=True, timeout=60
+    )
+    assert failed.returncode == 3
+    assert failed.stderr.startswith("database: cannot open database")

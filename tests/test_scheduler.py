@@ -15,7 +15,7 @@ from feeds.reload import ConfigWatcher
 from feeds.scheduler import SOURCE_JOB_PREFIX, Clock, jitter_seconds
 from feeds.store import Store
 from feeds.types import Format, SourceState
-from tests.test_end_to_end import FIXTURES, write_site
+from tests.sites import FIXTURES, write_site
 from tests.upstream import Upstream
 
 

@@ -43,7 +43,7 @@ def _wants_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
-def _document_response(document: Document) -> Response:
+def _document_response(document: Document, self_url: str) -> Response:
     gz = _wants_gzip()
     # Each content coding is its own representation, so it gets its own strong validator.
     etag = document.etag[:-1] + '-gz"' if gz else document.etag
@@ -55,7 +55,7 @@ def _document_response(document: Document) -> Response:
         "Vary": "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
         "X-Content-Type-Options": "nosniff",
-        "Link": f'<{request.base_url}>; rel="self"',
+        "Link": f'<{self_url}>; rel="self"',
     }
     inm = request.headers.get("If-None-Match")
     if inm is not None:
@@ -88,7 +88,7 @@ def feed(name: str, ext: str) -> Response:
         return Response(
             "not published yet\n", status=503, headers={"Retry-After": "30"}, mimetype="text/plain"
         )
-    return _document_response(document)
+    return _document_response(document, web.watcher.current.site.feed_url(name, fmt.value))
 
 
 @bp.route("/", methods=["GET", "HEAD"])
