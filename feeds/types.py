@@ -41,10 +41,18 @@ class Site:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     copyright: str = ""
     articles_interval: timedelta = timedelta(seconds=30)
+    hub: str = ""  # WebSub hub URL; "" when none
+    icon: str = ""  # square icon URL (Atom icon, JSON Feed icon/favicon)
+    logo: str = ""  # wide logo URL (RSS channel image, Atom logo)
+    archive_page_size: int = 50  # items per RFC 5005 archive page
 
     def feed_url(self, name: str, extension: str) -> str:
         """The public URL of a published document, e.g. feed_url("ours", "rss")."""
         return f"{self.base_url.rstrip('/')}/feeds/{name}.{extension}"
+
+    def archive_url(self, name: str, number: int, extension: str) -> str:
+        """The public URL of archive page `number` (1 = oldest) of a feed."""
+        return f"{self.base_url.rstrip('/')}/feeds/{name}/archive/{number}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class Source:
     tags: tuple[str, ...] = ()
     interval: timedelta = timedelta(minutes=30)
     enabled: bool = True
+    max_items: int = 500  # retention: entries kept beyond the latest fetch
+    max_age: timedelta | None = None  # retention: entries older than this are dropped
 
 
 class ContentMode(enum.StrEnum):
@@ -227,6 +237,7 @@ class Article:
     image: Image | None = None
     path: str = ""  # the file it came from, relative to the articles directory
     content_hash: str = ""
+    language: str = ""  # BCP 47 tag when it differs from the site's language, e.g. "ar"
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,26 @@ class Item:
     image: Image | None = None
     enclosures: tuple[Enclosure, ...] = ()
     sources: tuple[ItemSource, ...] = ()  # empty for local articles
+    language: str = ""  # BCP 47 tag when it differs from the feed's language
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which document of a feed is rendered, and how it links to the others (RFC 5005).
+
+    The current (subscription) document has number 0; archive pages are numbered from 1, the
+    oldest. `prev_archive` is the number of the newest archive page older than this document
+    (None when there is none).
+    """
+
+    number: int = 0
+    prev_archive: int | None = None
+    next_archive: int | None = None  # archive pages only: the next newer archive page
+    ttl: timedelta | None = None  # current document: how often it is expected to change
+
+    @property
+    def is_archive(self) -> bool:
+        return self.number > 0
 
 
 # --------------------------------------------------------------------------- published
