@@ -20,12 +20,12 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from feeds.config import is_http_url, is_slug
+from feeds.config import LANGUAGE_RE, is_http_url, is_slug
 from feeds.errors import ArticleError
 from feeds.types import Article, Image, Site
 
 ARTICLE_KEYS = frozenset(
-    {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image"}
+    {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image", "language"}
 )
 IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
 SUMMARY_LENGTH = 300
@@ -195,6 +195,12 @@ def _build(
 
     image = _image(front.get("image"), link or site.link, problem) if "image" in front else None
 
+    language = _text(front, "language", problem) or ""
+    if language and not LANGUAGE_RE.match(language):
+        problem("language", f"not a language tag such as 'en' or 'ar': {language!r}")
+    if language == site.language:
+        language = ""  # only a language that differs from the feed's is worth stating
+
     if problems:
         return None
     assert title is not None and published is not None and slug is not None
@@ -212,6 +218,7 @@ def _build(
         tags=tags,
         image=image,
         path=rel,
+        language=language,
     )
     return _with_hash(article)
 

@@ -38,6 +38,10 @@ SITE_KEYS = frozenset(
         "articles",
         "copyright",
         "articles_interval",
+        "hub",
+        "icon",
+        "logo",
+        "archive_page_size",
         "fetch",
     }
 )
@@ -49,10 +53,14 @@ FETCH_KEYS = frozenset(
         "concurrency",
         "max_redirects",
         "allow_private_addresses",
+        "per_host",
+        "host_spacing",
     }
 )
 SOURCES_TOP_KEYS = frozenset({"source"})
-SOURCE_KEYS = frozenset({"id", "url", "title", "tags", "interval", "enabled"})
+SOURCE_KEYS = frozenset(
+    {"id", "url", "title", "tags", "interval", "enabled", "max_items", "max_age"}
+)
 FEEDS_TOP_KEYS = frozenset({"feed"})
 FEED_KEYS = frozenset(
     {
@@ -388,6 +396,13 @@ def _load_site(
             site.problem("articles", f"directory not found: {articles_dir}")
             articles_dir = None
 
+    hub = site.url("hub", required=False)
+    icon = site.url("icon", required=False)
+    logo = site.url("logo", required=False)
+    archive_page_size = site.integer(
+        "archive_page_size", Site.archive_page_size, minimum=10, maximum=1000
+    )
+
     fetch = _load_fetch(data.get("fetch", {}), base_url, force_private, problems)
 
     if len(problems.lines) > before:
@@ -395,6 +410,8 @@ def _load_site(
     assert title is not None and link is not None and base_url is not None
     assert description is not None and language is not None and copyright_ is not None
     assert articles_dir is not None and articles_interval is not None and fetch is not None
+    assert hub is not None and icon is not None and logo is not None
+    assert archive_page_size is not None
     return Site(
         title=title,
         link=link,
@@ -405,6 +422,10 @@ def _load_site(
         fetch=fetch,
         copyright=copyright_,
         articles_interval=articles_interval,
+        hub=hub,
+        icon=icon,
+        logo=logo,
+        archive_page_size=archive_page_size,
     )
 
 
@@ -427,8 +448,11 @@ def _load_fetch(
     concurrency = fetch.integer("concurrency", defaults.concurrency, minimum=1, maximum=256)
     max_redirects = fetch.integer("max_redirects", defaults.max_redirects, minimum=0, maximum=30)
     allow_private = fetch.boolean("allow_private_addresses", defaults.allow_private_addresses)
+    per_host = fetch.integer("per_host", defaults.per_host, minimum=1, maximum=64)
+    host_spacing = fetch.positive_number("host_spacing", defaults.host_spacing)
     if len(problems.lines) > before:
         return None
+    assert per_host is not None and host_spacing is not None
     assert user_agent is not None and deadline is not None and max_bytes is not None
     assert concurrency is not None and max_redirects is not None and allow_private is not None
     return FetchSettings(
@@ -438,6 +462,8 @@ def _load_fetch(
         concurrency=concurrency,
         max_redirects=max_redirects,
         allow_private_addresses=allow_private or force_private,
+        per_host=per_host,
+        host_spacing=host_spacing,
     )
 
 
@@ -485,6 +511,8 @@ def _load_sources(
         tags = table.strings("tags", what="strings (tags)")
         interval = table.duration("interval", Source.interval, minimum=MIN_SOURCE_INTERVAL)
         enabled = table.boolean("enabled", True)
+        max_items = table.integer("max_items", Source.max_items, minimum=1, maximum=100_000)
+        max_age = table.duration("max_age", None, minimum=timedelta(hours=1))
         raw_id = raw.get("id")
         if isinstance(raw_id, str):
             if raw_id in known:
@@ -498,6 +526,7 @@ def _load_sources(
             continue
         assert source_id is not None and url is not None and title is not None
         assert tags is not None and interval is not None and enabled is not None
+        assert max_items is not None
         sources.append(
             Source(
                 id=source_id,
@@ -506,6 +535,8 @@ def _load_sources(
                 tags=tags,
                 interval=interval,
                 enabled=enabled,
+                max_items=max_items,
+                max_age=max_age,
             )
         )
     return sources, known

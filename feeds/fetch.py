@@ -1,9 +1,9 @@
-"""Fetch one upstream URL politely and safely: the only module that imports httpx.
+"""Fetch upstream URLs politely and safely, and ping WebSub hubs: the only httpx user.
 
 ``Fetcher.fetch`` never raises for network or HTTP problems; it returns a ``FetchResult``
 whose ``error_kind`` is one of:
 
-- ``"timeout"``   the total deadline (connect + headers + body) passed
+- ``"timeout"``   the total deadline (waiting for the host + connect + headers + body) passed
 - ``"too_large"`` the decompressed body passed ``max_bytes``
 - ``"http"``      a 4xx/5xx (or unusable 1xx/3xx) answer; ``http_status`` is set
 - ``"redirects"`` a redirect loop, too many redirects, or an unusable ``Location``
@@ -24,6 +24,17 @@ Safety measures:
 - Non-public addresses are refused before connecting (every address the host resolves to, on
   every redirect hop) and again on the address actually connected to (DNS rebinding).
 - Redirects are followed by hand; environment proxies and cookies are not used.
+
+Politeness: the threads sharing one ``Fetcher`` send at most ``per_host`` requests at once to
+one host (lower-cased host name and port; every redirect hop is a request to its own host),
+and start two requests to the same host at least ``host_spacing`` seconds apart. Waiting for
+a host is first come, first served and counts against the fetch's deadline; a fetch that
+cannot start in time fails with ``"timeout"``. Idle hosts are forgotten, so memory stays
+bounded however many hosts are fetched.
+
+``Fetcher.notify_hub`` tells a WebSub hub that a topic (a published feed) changed: a POST of
+``hub.mode=publish&hub.url=<topic>`` with the same user agent, deadline, address policy and
+host politeness, following no redirects. It never raises; it returns a ``HubResult``.
 """
 
 from __future__ import annotations
@@ -35,10 +46,13 @@ import ssl
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -55,6 +69,7 @@ PERMANENT_STATUSES = frozenset({301, 308})
 SCHEMES = frozenset({"http", "https"})
 PIECE = 64 * 1024  # the largest piece of decompressed body produced at once
 KEEPALIVE_EXPIRY = 5.0
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 # --------------------------------------------------------------------------- addresses
@@ -114,6 +129,112 @@ def _parse_url(url: str) -> httpx.URL:
         return httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
         raise FetchError(f"invalid URL {url!r}: {exc}", "refused") from exc
+
+
+# --------------------------------------------------------------------------- politeness
+
+
+def host_key(url: str | httpx.URL) -> str:
+    """The politeness key of `url`: its lower-cased host name and port, e.g. "example.com:443"."""
+    host, port = _target(url if isinstance(url, httpx.URL) else _parse_url(url))
+    return f"{host.lower()}:{port}"
+
+
+class _Host:
+    """One host's politeness state: requests in flight, waiters in order, next allowed start."""
+
+    __slots__ = ("active", "next_start", "queue")
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.next_start = 0.0  # time.monotonic() before which no request may start
+        self.queue: deque[object] = deque()  # one token per waiting request, first come first
+
+    def idle(self, now: float) -> bool:
+        return self.active == 0 and not self.queue and self.next_start <= now
+
+
+class _HostGate:
+    """At most `per_host` requests in flight per host, starts `spacing` seconds apart.
+
+    Shared by the threads of one Fetcher. Hosts are kept only while they have requests in
+    flight, waiters, or a spacing window still open (idle ones are swept at every acquire),
+    so memory is bounded by the number of threads plus the hosts started within `spacing`
+    seconds before the latest request.
+    """
+
+    def __init__(self, per_host: int, spacing: float) -> None:
+        if per_host < 1:
+            raise ValueError(f"per_host must be at least 1, not {per_host}")
+        if not spacing >= 0:  # also refuses NaN
+            raise ValueError(f"host_spacing must be 0 or more seconds, not {spacing}")
+        self.per_host = per_host
+        self.spacing = spacing
+        self._cond = threading.Condition()
+        self._hosts: dict[str, _Host] = {}
+
+    def acquire(self, key: str, deadline_at: float) -> bool:
+        """Wait for a slot on host `key`; False if none could start before `deadline_at`."""
+        token = object()
+        with self._cond:
+            now = time.monotonic()
+            self._prune(now)
+            host = self._hosts.setdefault(key, _Host())
+            host.queue.append(token)
+            try:
+                while True:
+                    now = time.monotonic()
+                    first = host.queue[0] is token
+                    free = host.active < self.per_host
+                    if first and free and host.next_start <= now:
+                        host.active += 1
+                        host.next_start = now + self.spacing
+                        return True
+                    if now >= deadline_at or (first and free and host.next_start >= deadline_at):
+                        return False
+                    wait = deadline_at - now
+                    if first and free:
+                        wait = min(wait, host.next_start - now)
+                    self._cond.wait(wait)
+            finally:
+                host.queue.remove(token)
+                self._cond.notify_all()  # the next in line may go (or the slot was taken)
+                self._forget_if_idle(key, host)
+
+    def release(self, key: str) -> None:
+        with self._cond:
+            host = self._hosts.get(key)
+            if host is None:  # pragma: no cover - acquire/release are always paired
+                return
+            host.active -= 1
+            self._cond.notify_all()
+            self._forget_if_idle(key, host)
+
+    def __len__(self) -> int:
+        """The number of hosts currently remembered."""
+        with self._cond:
+            return len(self._hosts)
+
+    def _forget_if_idle(self, key: str, host: _Host) -> None:
+        if host.idle(time.monotonic()) and self._hosts.get(key) is host:
+            del self._hosts[key]
+
+    def _prune(self, now: float) -> None:
+        for key in [key for key, host in self._hosts.items() if host.idle(now)]:
+            del self._hosts[key]
+
+
+class _Slot:
+    """A host slot held for one request; released exactly once."""
+
+    def __init__(self, gate: _HostGate, key: str) -> None:
+        self._gate = gate
+        self._key: str | None = key
+
+    def release(self) -> None:
+        key, self._key = self._key, None
+        if key is not None:
+            self._gate.release(key)
 
 
 # --------------------------------------------------------------------------- deadline
@@ -214,9 +335,12 @@ def _reason(response: httpx.Response) -> str:
 class _Attempt:
     """The state of one fetch: deadline, current URL, redirect history, bytes read."""
 
-    def __init__(self, client: httpx.Client, settings: FetchSettings, url: str) -> None:
+    def __init__(
+        self, client: httpx.Client, settings: FetchSettings, gate: _HostGate, url: str
+    ) -> None:
         self.client = client
         self.settings = settings
+        self.gate = gate
         self.url = url
         self.start = time.monotonic()
         self.deadline_at = self.start + settings.deadline
@@ -246,21 +370,47 @@ class _Attempt:
             f"more than {self.settings.max_redirects} redirects (last to {url})", "redirects"
         )
 
-    def _open(self, url: httpx.URL, headers: dict[str, str]) -> _Exchange:
+    def open_url(
+        self, headers: dict[str, str], method: str = "GET", content: bytes | None = None
+    ) -> _Exchange:
+        """One request to `self.url`, no redirects followed."""
+        return self._open(_parse_url(self.url), headers, method, content)
+
+    def _open(
+        self,
+        url: httpx.URL,
+        headers: dict[str, str],
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> _Exchange:
         host, port = _target(url)
         if not self.settings.allow_private_addresses:
             check_host(host, port)
-        remaining = self.deadline_at - time.monotonic()
-        if remaining <= 0:
-            raise self.timeout_error()
-        request = self.client.build_request(
-            "GET",
-            url,
-            headers=headers,
-            timeout=httpx.Timeout(remaining),
-            extensions={"trace": self._trace},
-        )
-        return _Exchange(self, self.client.send(request, stream=True))
+        key = host_key(url)
+        if not self.gate.acquire(key, self.deadline_at):
+            deadline = f"{self.settings.deadline:g}s"
+            raise FetchError(
+                f"deadline of {deadline} exceeded while waiting to send a request to host {key}"
+                f" (at most {self.gate.per_host} at once, {self.gate.spacing:g}s apart)",
+                "timeout",
+            )
+        slot = _Slot(self.gate, key)
+        try:
+            remaining = self.deadline_at - time.monotonic()
+            if remaining <= 0:
+                raise self.timeout_error()
+            request = self.client.build_request(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                timeout=httpx.Timeout(remaining),
+                extensions={"trace": self._trace},
+            )
+            return _Exchange(self, self.client.send(request, stream=True), slot)
+        except BaseException:
+            slot.release()
+            raise
 
     def _redirect_location(self, response: httpx.Response) -> httpx.URL | None:
         location = response.headers.get("location")
@@ -382,11 +532,12 @@ class _Attempt:
 
 
 class _Exchange:
-    """A streamed response; on exit stops the watchdog watching it, then closes it."""
+    """A streamed response; on exit stops the watchdog watching it, closes it, frees its slot."""
 
-    def __init__(self, attempt: _Attempt, response: httpx.Response) -> None:
+    def __init__(self, attempt: _Attempt, response: httpx.Response, slot: _Slot) -> None:
         self.attempt = attempt
         self.response = response
+        self.slot = slot
         attempt.http_status = response.status_code
         stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
@@ -398,7 +549,10 @@ class _Exchange:
 
     def __exit__(self, *exc: object) -> None:
         self.attempt.watchdog.release()
-        self.response.close()
+        try:
+            self.response.close()
+        finally:
+            self.slot.release()
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -460,11 +614,37 @@ def _describe(exc: Exception, attempt: _Attempt) -> tuple[str, str]:
     return "network", f"{type(exc).__name__} fetching from {netloc}: {exc}"
 
 
-class Fetcher:
-    """Fetches URLs with one shared, thread-safe httpx.Client. Use as a context manager."""
+@dataclass(frozen=True)
+class HubResult:
+    """The outcome of one WebSub publish notification. Never raised: always returned."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    ok: bool  # the hub answered 2xx
+    status: int | None  # the hub's HTTP status; None when no answer arrived
+    error: str | None  # a short human-readable reason when not ok
+
+
+_FETCH_ERRORS = (
+    FetchError,
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    httpx.StreamError,
+    OSError,
+    ValueError,
+)
+
+
+class Fetcher:
+    """Fetches URLs with one shared, thread-safe httpx.Client. Use as a context manager.
+
+    `per_host` and `host_spacing` bound what the threads sharing this Fetcher send to one
+    host: at most `per_host` requests at once, starting at least `host_spacing` seconds apart.
+    """
+
+    def __init__(
+        self, settings: FetchSettings, *, per_host: int = 2, host_spacing: float = 0.5
+    ) -> None:
         self.settings = settings
+        self._gate = _HostGate(per_host, host_spacing)
         pool = max(1, settings.concurrency)
         self._client = httpx.Client(
             headers={
@@ -487,21 +667,45 @@ class Fetcher:
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url` (conditionally when validators are given). Never raises for fetch problems."""
-        attempt = _Attempt(self._client, self.settings, url)
+        attempt = _Attempt(self._client, self.settings, self._gate, url)
         try:
             return attempt.run(etag, last_modified)
-        except (
-            FetchError,
-            httpx.HTTPError,
-            httpx.InvalidURL,
-            httpx.StreamError,
-            OSError,
-            ValueError,
-        ) as exc:
+        except _FETCH_ERRORS as exc:
             kind, message = _describe(exc, attempt)
             return attempt.failure(kind, message)
         finally:
             attempt.watchdog.cancel()
+
+    def notify_hub(self, hub_url: str, topic_url: str) -> HubResult:
+        """POST a WebSub publish ping for `topic_url` to `hub_url`; any 2xx is success.
+
+        Same user agent, deadline, address policy and host politeness as ``fetch``; redirects
+        are not followed (a 3xx is a failure). Never raises.
+        """
+        attempt = _Attempt(self._client, self.settings, self._gate, hub_url)
+        form = urlencode({"hub.mode": "publish", "hub.url": topic_url}).encode("ascii")
+        headers = {"Content-Type": FORM_TYPE, "Accept": "*/*"}
+        try:
+            with attempt.open_url(headers, method="POST", content=form) as response:
+                code = response.status_code
+                if 200 <= code < 300:
+                    return HubResult(ok=True, status=code, error=None)
+                problem = f"hub answered HTTP {code} {_reason(response)}".rstrip()
+                if code in REDIRECT_STATUSES:
+                    problem += " (redirects are not followed)"
+                return HubResult(ok=False, status=code, error=problem)
+        except _FETCH_ERRORS as exc:
+            _, message = _describe(exc, attempt)
+            return HubResult(ok=False, status=attempt.http_status, error=message)
+        except Exception as exc:  # never raises: a hub ping must not break publishing
+            return HubResult(ok=False, status=attempt.http_status, error=f"{exc!r}")
+        finally:
+            attempt.watchdog.cancel()
+
+    @property
+    def hosts_tracked(self) -> int:
+        """How many hosts the politeness gate currently remembers (for tests and metrics)."""
+        return len(self._gate)
 
     def close(self) -> None:
         self._client.close()

@@ -63,6 +63,7 @@ def article_item(article: Article) -> Item:
         summary=article.summary or dek(article.content),
         content=article.content,
         image=article.image,
+        language=article.language,
     )
 
 

@@ -13,6 +13,10 @@ Decisions:
 - canonical_url drops an empty fragment and a fragment made only of tracking parameters
   (``#xtor=RSS-1``); a real anchor (``#section-2``) is kept because it may be the point.
 - Images' caption and credit, authors are plain text.
+- near_duplicate_key: one trailing " - Source" / " | Source" / " — Source" segment of at most
+  four words is dropped from the title (wire titles as partners republish them); letters and
+  digits of every script are kept, combining marks (accents written separately, Arabic
+  harakat), punctuation, symbols and controls are dropped, so "don’t" and "dont" agree.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hashlib
 import html as htmllib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -34,6 +39,7 @@ __all__ = [
     "canonical_url",
     "content_hash",
     "entry_id",
+    "near_duplicate_key",
     "normalize_entry",
     "normalize_feed",
     "plain_text",
@@ -346,6 +352,48 @@ def _shorten(text: str, limit: int = TITLE_FROM_TEXT_LENGTH) -> str:
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.-–—") + "…"
+
+
+# --------------------------------------------------------------------------- near duplicates
+
+NEAR_DUPLICATE_TITLE_LENGTH = 120
+NEAR_DUPLICATE_TEXT_LENGTH = 200
+# " - Reuters", " | AP News", " — Al Jazeera": a short trailing attribution after a spaced dash
+_SOURCE_SUFFIX = re.compile(r"\s+[-–—|]\s+(?P<source>[^-–—|]{1,40})$")
+
+
+_APOSTROPHES = frozenset("'’‘ʼ`´")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    out: list[str] = []
+    for ch in text:
+        if ch in _APOSTROPHES:  # "don’t" and "don't" both become "dont"
+            continue
+        category = unicodedata.category(ch)
+        if category[0] in "LN":
+            out.append(ch)
+        elif category[0] != "M":  # punctuation, symbols, separators, controls
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def near_duplicate_key(title: str, text: str) -> str:
+    """A key equal for trivially different copies of one story (to merge across sources).
+
+    ``title`` and ``text`` may be HTML or plain text. The key is the folded title (case,
+    Unicode compatibility forms, punctuation and whitespace folded; a trailing source
+    attribution such as " - Reuters" dropped), its first 120 characters, then "|", then the
+    first 200 characters of the folded text.
+    """
+    title_text = plain_text(title)
+    match = _SOURCE_SUFFIX.search(title_text)
+    if match and len(match.group("source").split()) <= 4 and _fold(title_text[: match.start()]):
+        title_text = title_text[: match.start()]
+    folded_title = _fold(title_text)[:NEAR_DUPLICATE_TITLE_LENGTH].rstrip()
+    folded_text = _fold(plain_text(text))[:NEAR_DUPLICATE_TEXT_LENGTH].rstrip()
+    return f"{folded_title}|{folded_text}"
 
 
 # --------------------------------------------------------------------------- ids and hashes

@@ -16,12 +16,29 @@ Decisions:
   summary's, else the feed URL). Entry links, enclosure and image URLs are resolved here against
   the entry's own base, because in Atom it may differ from the content's.
 - Every enclosure is listed, even one that is also chosen as the entry's image.
+- A document whose DOCTYPE declares entities (``<!ENTITY`` in the internal subset, general or
+  parameter, or a parameter-entity reference) is refused: "not a feed: document declares
+  entities (refused)". Real feeds do not need them, and feedparser is not safe with them: its
+  ``replace_doctype`` strips declarations only with line-anchored regexes, so a DOCTYPE on the
+  XML declaration's line reaches expat intact and expat expands nested entities (bounded only
+  by expat >= 2.4's amplification limit: ~20 MB and ~1 s per document, more on older expat).
+  External entities and DTDs are never fetched (feedparser turns off external general
+  entities; an external DOCTYPE is dropped here anyway); an unresolved reference stays as text.
+  The prolog is scanned with NULs removed (UTF-16/32) or decoded (EBCDIC), so no encoding hides
+  a declaration. The Media RSS pass (ElementTree) never runs on a document with any DOCTYPE.
+- Encodings follow feedparser (RFC 3023/7303: the HTTP charset, else the XML declaration or
+  BOM; then whichever decodes, then utf-8, then windows-1252), with one exception: a header
+  charset that contradicts a body declaring UTF-8 (declaration or BOM) and valid as UTF-8 is
+  ignored, because that is a server default, not the publisher speaking (see
+  ``_effective_content_type``). A body without any declaration follows the header.
+- Well-known binary bodies (PDF, PNG, JPEG, GIF, ZIP, gzip) are named in the ParseError.
 - The feed's TTL comes from ``<ttl>`` (minutes), else from ``sy:updatePeriod`` divided by
   ``sy:updateFrequency`` (the frequency is "times per period").
 """
 
 from __future__ import annotations
 
+import codecs
 import html
 import io
 import json
@@ -67,6 +84,16 @@ _SY_PERIODS = {
 # silently drop every HTML entity (&eacute; ...); without it the lenient parser decodes them.
 # A DOCTYPE with an internal subset ("[...]") is kept: it may declare the entities itself.
 _EXTERNAL_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>", re.IGNORECASE)
+# Well-known binary formats, named in the error so an editor sees what the URL serves.
+_BINARY_SIGNATURES = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+)
 # bozo exceptions that say nothing about the document itself
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -74,15 +101,112 @@ _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentTy
 def parse(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse an RSS, Atom or JSON Feed document fetched from ``url``.
 
-    Raises ParseError when the body is not a feed (empty, an HTML page, garbage).
+    Raises ParseError when the body is not a feed (empty, an HTML page, garbage) or declares
+    entities in its DOCTYPE (refused: see the module docstring).
     """
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         raise ParseError("not a feed: empty body")
+    for magic, kind in _BINARY_SIGNATURES:
+        if body.startswith(magic):
+            raise ParseError(f"not a feed: {kind}")
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if head.startswith(b"{") or (media_type in _JSON_TYPES and not head.startswith(b"<")):
+    if head.startswith((b"{", b"[")) or (media_type in _JSON_TYPES and not head.startswith(b"<")):
         return _parse_json(body, url)
+    prolog = _prolog(body)
+    if prolog.declares_entities:
+        raise ParseError("not a feed: document declares entities (refused)")
     return _parse_xml(body, url, content_type)
+
+
+# --------------------------------------------------------------------------- XML prolog
+
+
+@dataclass(frozen=True)
+class _Prolog:
+    has_doctype: bool
+    declares_entities: bool
+
+
+_EBCDIC_SIGNATURE = b"\x4c\x6f\xa7\x94"  # "<?xm" in cp037, which feedparser also reads
+_NAME_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
+
+
+def _prolog(body: bytes) -> _Prolog:
+    """What the XML prolog (everything before the root element) declares.
+
+    Works on the bytes with NULs removed, so UTF-16/32 documents read like ASCII ones (every
+    character of the prolog grammar is ASCII); EBCDIC is decoded first. The scan follows the
+    prolog grammar (XML declaration, comments, processing instructions, whitespace, one
+    DOCTYPE with an optional internal subset, quoted literals inside it). When the scan cannot
+    reach a root element start tag (the document is not what it claims), any ``<!ENTITY``
+    anywhere counts, so a scanner/parser disagreement can only refuse more, never less.
+    """
+    if body.startswith(_EBCDIC_SIGNATURE):
+        body = body.decode("cp037", "replace").encode("utf-8", "replace")
+    s = body.replace(b"\x00", b"")
+    n = len(s)
+    pos = 0
+    has_doctype = False
+    while pos < n:
+        if s[pos] in b" \t\r\n\xef\xbb\xbf\xfe\xff":  # whitespace and stray BOM bytes
+            pos += 1
+        elif s.startswith(b"<?", pos):
+            end = s.find(b"?>", pos + 2)
+            pos = n if end < 0 else end + 2
+        elif s.startswith(b"<!--", pos):
+            end = s.find(b"-->", pos + 4)
+            pos = n if end < 0 else end + 3
+        elif s[pos : pos + 9].upper() == b"<!DOCTYPE":
+            has_doctype = True
+            pos, entities = _scan_doctype(s, pos + 9)
+            if entities:
+                return _Prolog(has_doctype=True, declares_entities=True)
+        else:
+            break
+    root_found = _NAME_START.match(s, pos) is not None
+    if not root_found and b"<!ENTITY" in s.upper():
+        return _Prolog(has_doctype=has_doctype, declares_entities=True)
+    return _Prolog(has_doctype=has_doctype, declares_entities=False)
+
+
+def _scan_doctype(s: bytes, pos: int) -> tuple[int, bool]:
+    """Skip a DOCTYPE from just after ``<!DOCTYPE``: (the position after it, declares entities).
+
+    Any ``<!ENTITY`` declaration (general or parameter) or parameter-entity reference in the
+    internal subset counts as declaring entities.
+    """
+    n = len(s)
+    in_subset = False
+    entities = False
+    while pos < n:
+        c = s[pos : pos + 1]
+        if c in (b'"', b"'"):
+            end = s.find(c, pos + 1)
+            pos = n if end < 0 else end + 1
+        elif in_subset and s.startswith(b"<!--", pos):
+            end = s.find(b"-->", pos + 4)
+            pos = n if end < 0 else end + 3
+        elif in_subset and s.startswith(b"<?", pos):
+            end = s.find(b"?>", pos + 2)
+            pos = n if end < 0 else end + 2
+        elif in_subset and s[pos : pos + 8].upper() == b"<!ENTITY":
+            entities = True
+            pos += 8
+        elif in_subset and c == b"%":
+            entities = True  # a parameter-entity reference: an external DTD pulled in
+            pos += 1
+        elif c == b"[":
+            in_subset = True
+            pos += 1
+        elif c == b"]":
+            in_subset = False
+            pos += 1
+        elif c == b">" and not in_subset:
+            return pos + 1, entities
+        else:
+            pos += 1
+    return n, entities
 
 
 # --------------------------------------------------------------------------- XML (feedparser)
@@ -95,8 +219,50 @@ def _get(d: Any, key: str, default: Any = None) -> Any:
     return default
 
 
+_XML_DECLARED_ENCODING = re.compile(
+    rb"^(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[^>]*?"
+    rb"""encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z0-9._:-]+)["']"""
+)
+_CHARSET_PARAMETER = re.compile(r";\s*charset\s*=\s*\"?([^\";\s]*)\"?", re.IGNORECASE)
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _effective_content_type(body: bytes, content_type: str | None) -> str | None:
+    """The Content-Type to hand feedparser: a header charset that contradicts a UTF-8 body.
+
+    RFC 7303 lets the header charset win, and feedparser does, repairing only what was decoded
+    as ISO-8859-1. A server default (windows-1252, or the site's legacy charset) over a
+    document that declares UTF-8 (XML declaration or BOM) and is valid UTF-8 would otherwise
+    come out as mojibake ("â€”"). Valid UTF-8 with non-ASCII text is almost never anything
+    else, so the document's own statement wins in exactly that case.
+    """
+    if not content_type:
+        return content_type
+    match = _CHARSET_PARAMETER.search(content_type)
+    if match is None or _codec(match.group(1)) in (None, "utf-8"):
+        return content_type
+    declared = _XML_DECLARED_ENCODING.match(body)
+    says_utf8 = body.startswith(b"\xef\xbb\xbf") or (
+        declared is not None and _codec(declared.group(1).decode("ascii")) == "utf-8"
+    )
+    if not says_utf8:
+        return content_type
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return content_type
+    return content_type[: match.start()] + "; charset=utf-8" + content_type[match.end() :]
+
+
 def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     headers = {"content-location": url}
+    content_type = _effective_content_type(body, content_type)
     if content_type:
         headers["content-type"] = content_type
     try:
@@ -313,8 +479,11 @@ def _media_by_item(body: bytes, count: int) -> list[list[_Media]] | None:
     feedparser drops media:description (it overwrites the entry summary's detail) and loses
     which media:credit belongs to which media:content. Returns None when the document has no
     Media RSS or is not well-formed XML, or when its items do not line up with feedparser's.
+
+    ElementTree (expat) expands internal entities, so it never reads a document that has a
+    DOCTYPE at all: for those feedparser's flattened media data serves.
     """
-    if b"search.yahoo.com/mrss" not in body:
+    if b"search.yahoo.com/mrss" not in body or _prolog(body).has_doctype:
         return None
     try:
         root = ET.fromstring(body)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
+import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -21,16 +24,20 @@ from feeds.fetch import Fetcher
 from feeds.merge import merge
 from feeds.normalize import normalize_feed
 from feeds.parse import parse
-from feeds.render import feed_url, render_all
+from feeds.render import render_all
 from feeds.store import Store
 from feeds.types import (
     Article,
     Config,
+    Entry,
     FeedSpec,
     FetchResult,
+    FetchSettings,
     FetchStatus,
     Format,
+    Item,
     ItemSource,
+    Page,
     RefreshOutcome,
     Source,
     SourceState,
@@ -41,6 +48,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+# A batch of at least this many sources parses in worker processes (feedparser is CPU-bound
+# and holds the GIL); smaller batches and the scheduler's single refreshes parse in-thread.
+PROCESS_POOL_MIN_SOURCES = 16
+MIN_TTL = timedelta(minutes=5)
+HUB_MAX_ATTEMPTS = 8
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -49,9 +62,34 @@ def utcnow() -> datetime:
 def source_config_hash(source: Source) -> str:
     """Changes whenever an editor changes anything about the source."""
     text = "\n".join(
-        (source.url, source.title, ",".join(source.tags), str(source.interval), str(source.enabled))
+        (
+            source.url,
+            source.title,
+            ",".join(source.tags),
+            str(source.interval),
+            str(source.enabled),
+            str(source.max_items),
+            str(source.max_age),
+        )
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_fetcher(settings: FetchSettings) -> Fetcher:
+    return Fetcher(settings, per_host=settings.per_host, host_spacing=settings.host_spacing)
+
+
+def parse_and_normalize(
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    source_id: str,
+    now: datetime,
+    first_seen: Mapping[str, datetime],
+) -> tuple[list[Entry], timedelta | None]:
+    """Pure and picklable, so that it can run in a worker process. Raises ParseError."""
+    parsed = parse(body, url, content_type)
+    return normalize_feed(parsed, source_id, url, now, first_seen), parsed.ttl
 
 
 @dataclass(frozen=True)
@@ -75,20 +113,35 @@ class UpdateReport:
     feeds: int = 0
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """A fetch whose processing waits for the end of its batch (a network-level failure:
+    whether it counts depends on whether any other upstream answered)."""
+
+    source: Source
+    status: SourceStatus
+    result: FetchResult
+
+
 @dataclass
 class Pipeline:
     config: Config
     store: Store
     clock: Clock = utcnow
     fetcher: Fetcher | None = None
+    rng: random.Random = field(default_factory=random.Random)
     _publish_lock: threading.Lock = field(default_factory=threading.Lock)
     _owns_fetcher: bool = False
+    _parse_pool: Executor | None = None
+    _last_response: datetime | None = None
+    _response_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.fetcher is None:
-            self.fetcher = Fetcher(self.config.site.fetch)
+            self.fetcher = make_fetcher(self.config.site.fetch)
             self._owns_fetcher = True
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in self.config.sources})
+        self._last_response = self.store.last_response()
 
     def close(self) -> None:
         if self._owns_fetcher and self.fetcher is not None:
@@ -104,7 +157,7 @@ class Pipeline:
         """Switch to a new (already validated) config."""
         if config.site.fetch != self.config.site.fetch and self._owns_fetcher:
             old = self.fetcher
-            self.fetcher = Fetcher(config.site.fetch)
+            self.fetcher = make_fetcher(config.site.fetch)
             if old is not None:
                 old.close()
         self.config = config
@@ -115,45 +168,70 @@ class Pipeline:
 
     def refresh(self, source: Source, *, force: bool = False) -> RefreshOutcome:
         """Fetch one source and store what changed. Never raises for upstream problems."""
+        fetched = self._fetch(source, force=force)
+        if isinstance(fetched, RefreshOutcome):
+            return fetched
+        return self._process(fetched.source, fetched.status, fetched.result)
+
+    def _fetch(self, source: Source, *, force: bool = False) -> RefreshOutcome | _Fetched:
         status = self.store.source_status(source.id) or SourceStatus(id=source.id, url=source.url)
         if status.state is SourceState.GONE and not force:
             return RefreshOutcome(
                 source.id, FetchStatus.ERROR, error=status.last_error or "gone (HTTP 410)"
             )
         assert self.fetcher is not None
-        url = status.moved_to or source.url
-        result = self.fetcher.fetch(url, status.etag, status.last_modified)
+        result = self.fetcher.fetch(
+            status.moved_to or source.url, status.etag, status.last_modified
+        )
+        if result.http_status is not None:
+            with self._response_lock:
+                answered = self.clock()
+                if self._last_response is None or answered > self._last_response:
+                    self._last_response = answered
+        return _Fetched(source, status, result)
+
+    def _network_works(self, status: SourceStatus) -> bool:
+        """Has any upstream answered since this source started failing at network level?"""
+        with self._response_lock:
+            last = self._last_response
+        return last is not None and status.suspect_since is not None and last > status.suspect_since
+
+    def _process(
+        self,
+        source: Source,
+        status: SourceStatus,
+        result: FetchResult,
+        network_works: bool | None = None,
+    ) -> RefreshOutcome:
         now = self.clock()
         new_entries = None
         body_hash = status.body_hash
-        min_interval: timedelta | None = None
+        feed_ttl = status.feed_ttl
         body = result.body
         if result.status is FetchStatus.OK and body is not None:
             body_hash = hashlib.sha256(body).hexdigest()
             if body_hash == status.body_hash:
+                # Same bytes as last time (servers without validators): skip parsing.
                 result = replace(result, status=FetchStatus.NOT_MODIFIED)
             else:
                 try:
-                    parsed = parse(body, result.url, result.content_type)
+                    new_entries, feed_ttl = self._parse(source, result, body, now)
                 except ParseError as e:
                     result = replace(result, status=FetchStatus.ERROR, error=str(e))
                     result = replace(result, error_kind="parse")
                     body_hash = status.body_hash
-                else:
-                    min_interval = parsed.ttl
-                    new_entries = normalize_feed(
-                        parsed, source.id, result.url, now, self.store.first_seen(source.id)
-                    )
-        updated_status = self._next_status(source, status, result, body_hash, now, min_interval)
-        new, changed = self.store.save_refresh(updated_status, result, new_entries, now)
-        outcome = RefreshOutcome(
-            source_id=source.id,
-            status=result.status,
-            new=new,
-            updated=changed,
-            error=result.error,
-            http_status=result.http_status,
-            duration=result.duration,
+        if network_works is None:
+            network_works = self._network_works(status)
+        updated_status = self._next_status(
+            source, status, result, body_hash, now, feed_ttl, network_works
+        )
+        new, changed = self.store.save_refresh(
+            updated_status,
+            result,
+            new_entries,
+            now,
+            max_items=source.max_items,
+            max_age=source.max_age,
         )
         log.info(
             "source %s: %s%s",
@@ -161,7 +239,24 @@ class Pipeline:
             result.status.value,
             f" ({result.error})" if result.error else f", {new} new, {changed} updated",
         )
-        return outcome
+        return RefreshOutcome(
+            source_id=source.id,
+            status=result.status,
+            new=new,
+            updated=changed,
+            error=updated_status.last_error if result.status is FetchStatus.ERROR else None,
+            http_status=result.http_status,
+            duration=result.duration,
+        )
+
+    def _parse(
+        self, source: Source, result: FetchResult, body: bytes, now: datetime
+    ) -> tuple[list[Entry], timedelta | None]:
+        first_seen = self.store.first_seen(source.id)
+        args = (body, result.url, result.content_type, source.id, now, first_seen)
+        if self._parse_pool is not None:
+            return self._parse_pool.submit(parse_and_normalize, *args).result()
+        return parse_and_normalize(*args)
 
     def _next_status(
         self,
@@ -170,58 +265,115 @@ class Pipeline:
         result: FetchResult,
         body_hash: str | None,
         now: datetime,
-        min_interval: timedelta | None,
+        feed_ttl: timedelta | None,
+        network_works: bool,
     ) -> SourceStatus:
-        ok = result.status is not FetchStatus.ERROR
-        failures = 0 if ok else status.failures + 1
-        state = SourceState.OK if ok else SourceState.ERROR
-        if result.http_status == 410:
-            state = SourceState.GONE
         moved_to = status.moved_to
-        if result.permanent_url and result.permanent_url != source.url:
-            moved_to = result.permanent_url
-        return replace(
+        if result.permanent_url:
+            moved_to = result.permanent_url if result.permanent_url != source.url else None
+        seen = replace(
             status,
             url=source.url,
-            state=state,
-            etag=result.etag if ok else status.etag,
-            last_modified=result.last_modified if ok else status.last_modified,
-            body_hash=body_hash,
             last_fetch=now,
-            last_success=now if ok else status.last_success,
             last_http_status=result.http_status,
-            last_error=None if ok else result.error,
-            failures=failures,
-            next_fetch=policy.next_attempt(
-                source.interval,
-                result,
-                failures,
-                now,
-                min_interval=min_interval,
-            ),
             moved_to=moved_to,
+        )
+        if result.status is not FetchStatus.ERROR:
+            return replace(
+                seen,
+                state=SourceState.OK,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=body_hash,
+                last_success=now,
+                last_error=None,
+                failures=0,
+                suspect_since=None,
+                feed_ttl=feed_ttl,
+                next_fetch=policy.next_attempt(
+                    source.interval, result, 0, now, self.rng, min_interval=feed_ttl
+                ),
+            )
+        if not policy.failure_counts(result, network_works):
+            # Possibly our own network: note it, retry soon, mark nothing broken yet.
+            return replace(
+                seen,
+                last_error=f"{result.error} (not counted yet: no upstream has answered since)",
+                suspect_since=status.suspect_since or now,
+                next_fetch=now + min(source.interval, policy.TRANSIENT_START),
+            )
+        failures = status.failures + 1
+        return replace(
+            seen,
+            state=SourceState.GONE if result.http_status == 410 else SourceState.ERROR,
+            last_error=result.error,
+            failures=failures,
+            suspect_since=None,
+            next_fetch=policy.next_attempt(source.interval, result, failures, now, self.rng),
         )
 
     def due(self, source: Source) -> bool:
         """Whether the scheduler should fetch this source now (backoff and 410 respected)."""
         status = self.store.source_status(source.id)
-        if status is None or status.next_fetch is None:
-            return status is None or status.state is not SourceState.GONE
-        return status.state is not SourceState.GONE and status.next_fetch <= self.clock()
+        if status is None:
+            return True
+        if status.state is SourceState.GONE:
+            return False
+        return status.next_fetch is None or status.next_fetch <= self.clock()
 
     def refresh_all(self, sources: Iterable[Source] | None = None) -> list[RefreshOutcome]:
-        """Refresh sources concurrently (bounded by the fetch concurrency setting)."""
-        todo = [s for s in (sources or self.config.sources) if s.enabled]
+        """Refresh sources concurrently (bounded by the fetch concurrency setting).
+
+        Network-level failures are judged at the end of the batch: if no upstream at all
+        answered, our own network is down and no source is marked broken for it.
+        """
+        todo = [s for s in (self.config.sources if sources is None else sources) if s.enabled]
         if not todo:
             return []
         workers = max(1, min(self.config.site.fetch.concurrency, len(todo)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh") as pool:
-            return list(pool.map(self._refresh_safely, todo))
-
-    def _refresh_safely(self, source: Source) -> RefreshOutcome:
+        cpus = os.cpu_count() or 1
+        if len(todo) >= PROCESS_POOL_MIN_SOURCES and cpus > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["feeds.pipeline"])
+            self._parse_pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
         try:
-            return self.refresh(source)
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh") as pool:
+                first = list(pool.map(self._refresh_in_batch, todo))
+        finally:
+            if self._parse_pool is not None:
+                self._parse_pool.shutdown()
+                self._parse_pool = None
+        answered = any(
+            isinstance(o, RefreshOutcome) and o.http_status is not None for o in first
+        ) or any(isinstance(o, _Fetched) and o.result.http_status is not None for o in first)
+        outcomes = []
+        for item in first:
+            if isinstance(item, _Fetched):
+                works = answered or self._network_works(item.status)
+                outcomes.append(self._guarded(item.source, item.status, item.result, works))
+            else:
+                outcomes.append(item)
+        return outcomes
+
+    def _refresh_in_batch(self, source: Source) -> RefreshOutcome | _Fetched:
+        try:
+            fetched = self._fetch(source)
+            if isinstance(fetched, RefreshOutcome):
+                return fetched
+            result = fetched.result
+            if result.status is FetchStatus.ERROR and result.error_kind in policy.NETWORK_KINDS:
+                return fetched  # judged once the whole batch is in
+            return self._process(fetched.source, fetched.status, result)
         except Exception as e:  # a bug or a database error must not stop the other sources
+            log.exception("refreshing %s failed", source.id)
+            return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
+
+    def _guarded(
+        self, source: Source, status: SourceStatus, result: FetchResult, works: bool
+    ) -> RefreshOutcome:
+        try:
+            return self._process(source, status, result, works)
+        except Exception as e:
             log.exception("refreshing %s failed", source.id)
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
 
@@ -243,21 +395,29 @@ class Pipeline:
     def feeds_with_articles(self) -> list[FeedSpec]:
         return [f for f in self.config.feeds if f.local is not False]
 
+    def feed_ttl(self, spec: FeedSpec) -> timedelta:
+        """How often a feed is expected to change: its most frequent input, at least 5 min."""
+        intervals = [
+            s.interval for s in self.config.sources if s.id in self.config.source_ids_for(spec)
+        ]
+        if spec.local is not False:
+            intervals.append(self.config.site.articles_interval)
+        return max(min(intervals, default=MIN_TTL), MIN_TTL)
+
     def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
-        """Render one feed in every format; store the documents whose bytes changed."""
+        """Render one feed (and any newly full archive page) in every format; store the
+        documents whose bytes changed; queue WebSub pings for changed current documents."""
         with self._publish_lock:
             now = self.clock()
             config = self.config
-            statuses = self.store.source_statuses()
             source_ids = config.source_ids_for(spec)
             item_sources = {}
             for sid in source_ids:
                 source = config.source(sid)
-                if source is None:
-                    continue
-                status = statuses.get(sid)
-                url = (status.moved_to if status else None) or source.url
-                item_sources[sid] = ItemSource(id=sid, title=source.title, url=url)
+                status = self.store.source_status(sid)
+                if source is not None:
+                    url = (status.moved_to if status else None) or source.url
+                    item_sources[sid] = ItemSource(id=sid, title=source.title, url=url)
             if articles is None:
                 articles = self.store.articles()
             since = now - spec.max_age if spec.max_age else None
@@ -268,8 +428,10 @@ class Pipeline:
                 if len(items) >= spec.limit or len(entries) < want:
                     break
                 want *= 4
+            full_pages = self._publish_archives(spec, items, now)
+            page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
             changed = []
-            for rendered in render_all(config.site, spec, items):
+            for rendered in render_all(config.site, spec, items, page):
                 if self.store.put_document(spec.name, rendered.format, rendered.body, now):
                     changed.append(rendered.format)
             if changed:
@@ -279,7 +441,35 @@ class Pipeline:
                     ", ".join(f.value for f in changed),
                     len(items),
                 )
+                if config.site.hub:
+                    for fmt in changed:
+                        topic = config.site.feed_url(spec.name, fmt.value)
+                        self.store.queue_hub_ping(config.site.hub, topic, now)
             return changed
+
+    def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
+        """Record the feed's items and write every archive page that has just become full.
+
+        Pages hold `archive_page_size` items in the order they first appeared in the feed;
+        a full page is written once and never changes. Returns the number of full pages.
+        """
+        size = self.config.site.archive_page_size
+        total = self.store.record_feed_items(spec.name, items)
+        full = total // size
+        missing = []
+        for number in range(full, 0, -1):  # pages are written in order: stop at the first one
+            if self.store.has_document(f"{spec.name}/archive/{number}", Format.ATOM):
+                break
+            missing.append(number)
+        for number in sorted(missing):
+            page_items = self.store.feed_items_page(spec.name, number, size)
+            page = Page(number=number, prev_archive=number - 1 or None)
+            for rendered in render_all(self.config.site, spec, page_items, page):
+                self.store.put_document(
+                    f"{spec.name}/archive/{number}", rendered.format, rendered.body, now
+                )
+            log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
+        return full
 
     def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
         articles = self.store.articles()
@@ -289,12 +479,35 @@ class Pipeline:
                 published.append(f"{spec.name}.{fmt.value}")
         return published
 
+    # ------------------------------------------------------------------ WebSub
+
+    def deliver_hub_pings(self) -> int:
+        """Tell the hub about changed documents; failures are retried with backoff by later
+        calls (the scheduler calls this every few seconds). Returns how many were delivered."""
+        assert self.fetcher is not None
+        delivered = 0
+        for hub, topic, attempts in self.store.due_hub_pings(self.clock()):
+            answer = self.fetcher.notify_hub(hub, topic)
+            if answer.ok:
+                self.store.hub_ping_done(topic)
+                delivered += 1
+                continue
+            error = answer.error or f"HTTP {answer.status}"
+            if attempts + 1 >= HUB_MAX_ATTEMPTS:
+                log.warning("hub %s: giving up on %s: %s", hub, topic, error)
+                self.store.hub_ping_failed(topic, error, None)
+            else:
+                delay = timedelta(seconds=min(30 * 2**attempts, 3600))
+                self.store.hub_ping_failed(topic, error, self.clock() + delay)
+        return delivered
+
+    # ------------------------------------------------------------------ everything
+
     def update(self) -> UpdateReport:
         """Everything, now: every enabled source, the local articles, every feed."""
         outcomes = self.refresh_all()
         synced = self.sync_articles()
         published = self.publish_all()
+        if self.config.site.hub:
+            self.deliver_hub_pings()
         return UpdateReport(tuple(outcomes), synced, tuple(published), len(self.config.feeds))
-
-    def self_urls(self, spec: FeedSpec) -> dict[Format, str]:
-        return {fmt: feed_url(self.config.site, spec, fmt) for fmt in Format}

@@ -20,7 +20,13 @@ elements while the document is being built:
   sources (RSS and Atom) are written here too.
 
 Text given to the XML documents is stripped of characters XML 1.0 does not allow (lxml would
-raise on them); the JSON Feed gets the same cleaned values so all three formats agree.
+raise on them) and of the C1 controls it discourages; the JSON Feed gets the same cleaned values
+so all three formats agree.
+
+A :class:`~feeds.types.Page` says which document is rendered: the current (subscription) document
+or an RFC 5005 archive page, with its ``prev-archive``/``next-archive`` neighbours and a ttl.
+RSS and Atom documents carry an ``xml-stylesheet`` processing instruction (added as a sibling of
+the root element, so lxml serializes it right after the XML declaration).
 """
 
 from __future__ import annotations
@@ -29,19 +35,31 @@ import dataclasses
 import html
 import json
 import re
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import partial
 from typing import Any, TypeVar, cast
+from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
+from lxml import etree  # type: ignore[import-untyped]  # feedgen's own XML library
 
 from feeds.errors import FeedsError
-from feeds.types import FeedSpec, Format, Image, Item, Rendered, Site
+from feeds.types import FeedSpec, Format, Image, Item, Page, Rendered, Site
 
-__all__ = ["GENERATOR", "feed_url", "render", "render_all"]
+__all__ = [
+    "GENERATOR",
+    "STYLESHEET",
+    "document_url",
+    "feed_url",
+    "item_id",
+    "render",
+    "render_all",
+    "syndication",
+]
 
 GENERATOR = "feeds"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -50,14 +68,25 @@ RSS_DOCS = "https://www.rssboard.org/rss-specification"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
+FH_NS = "http://purl.org/syndication/history/1.0"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+CURRENT = Page()  # the current (subscription) document: the default page
+STYLESHEET = "/static/feed.xsl"  # served by the web app; makes the XML readable in a browser
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_MIME_TYPE = "application/octet-stream"
 
 # Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-# Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) is removed.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) is removed, and so are DEL and
+# the C1 controls (U+007F-U+009F), which XML 1.0 allows but discourages and validators reject.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPACES = re.compile(r"\s+")
+# An absolute IRI: a scheme, a colon, something after it, and no white space.
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+TAG_YEAR = 2026  # the date of the tag: URIs minted for ids that are not IRIs; never changes
 
 _T = TypeVar("_T")
 
@@ -66,30 +95,47 @@ _T = TypeVar("_T")
 
 
 def feed_url(site: Site, spec: FeedSpec, fmt: Format) -> str:
-    """The public URL of one feed in one format (used for self links and ids)."""
+    """The public URL of one feed's current document in one format (self links and ids)."""
     return site.feed_url(spec.name, fmt.value)
 
 
-def render(site: Site, spec: FeedSpec, items: Sequence[Item], fmt: Format) -> bytes:
-    """Render ``items`` (merged, newest first) as one document in ``fmt``. Pure and byte-stable."""
+def document_url(site: Site, spec: FeedSpec, fmt: Format, page: Page = CURRENT) -> str:
+    """The public URL of one document: the current feed, or an archive page."""
+    if page.is_archive:
+        return site.archive_url(spec.name, page.number, fmt.value)
+    return feed_url(site, spec, fmt)
+
+
+def render(
+    site: Site, spec: FeedSpec, items: Sequence[Item], fmt: Format, page: Page = CURRENT
+) -> bytes:
+    """Render ``items`` (merged, newest first) as one document in ``fmt``. Pure and byte-stable.
+
+    ``page`` is the current document by default; an archive page (``page.number > 0``) is
+    marked as such (RFC 5005) and links back to the current document.
+    """
     site, spec = _clean(site), _clean(spec)
-    cleaned = [_clean(item) for item in items]
+    cleaned = [_with_iri_id(site, _clean(item)) for item in items]
+    if page.number < 0:
+        raise FeedsError(f"cannot render feed {spec.name!r}: page number {page.number} < 0")
     try:
         if fmt is Format.RSS:
-            return _render_rss(site, spec, cleaned)
+            return _render_rss(site, spec, cleaned, page)
         if fmt is Format.ATOM:
-            return _render_atom(site, spec, cleaned)
+            return _render_atom(site, spec, cleaned, page)
         if fmt is Format.JSON:
-            return _render_json(site, spec, cleaned)
+            return _render_json(site, spec, cleaned, page)
     except (ValueError, TypeError) as e:  # what feedgen and lxml raise on bad values
         raise FeedsError(f"cannot render feed {spec.name!r} as {fmt.value}: {e}") from e
     raise FeedsError(f"unknown feed format {fmt!r}")
 
 
-def render_all(site: Site, spec: FeedSpec, items: Sequence[Item]) -> list[Rendered]:
-    """Render one feed in every format: RSS, Atom, JSON Feed (in that order)."""
+def render_all(
+    site: Site, spec: FeedSpec, items: Sequence[Item], page: Page = CURRENT
+) -> list[Rendered]:
+    """Render one document of a feed in every format: RSS, Atom, JSON Feed (in that order)."""
     return [
-        Rendered(format=fmt, body=render(site, spec, items, fmt))
+        Rendered(format=fmt, body=render(site, spec, items, fmt, page))
         for fmt in (Format.RSS, Format.ATOM, Format.JSON)
     ]
 
@@ -119,6 +165,27 @@ def _clean_value(value: object) -> object:
 def _clean(value: _T) -> _T:
     """A copy of a frozen dataclass with every string made safe for XML 1.0."""
     return cast(_T, _clean_value(value))
+
+
+def item_id(site: Site, item_id: str) -> str:
+    """The id an item is published under, in every format: an absolute IRI (Atom wants one).
+
+    An id that already is one is kept; a UUID becomes ``urn:uuid:…``; anything else becomes a
+    ``tag:`` URI under the site's domain (stable: no date of today in it).
+    """
+    if _ABSOLUTE_IRI.match(item_id):
+        return item_id
+    try:
+        return f"urn:uuid:{uuid.UUID(item_id.strip())}"
+    except ValueError:
+        pass
+    host = urlsplit(site.link).hostname or urlsplit(site.base_url).hostname or "localhost"
+    return f"tag:{host},{TAG_YEAR}:item/{quote(item_id, safe='')}"
+
+
+def _with_iri_id(site: Site, item: Item) -> Item:
+    published_id = item_id(site, item.id)
+    return item if published_id == item.id else dataclasses.replace(item, id=published_id)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -196,6 +263,79 @@ def _content_html(item: Item) -> str:
     return _figure(image) + item.content
 
 
+# --------------------------------------------------------------------------- page, links, icons
+
+
+def _ttl_minutes(page: Page) -> int | None:
+    """The ttl in whole minutes (rounded down, at least 1), or None."""
+    if page.ttl is None:
+        return None
+    return max(1, int(page.ttl.total_seconds()) // 60)
+
+
+# sy:updatePeriod values and their length in minutes (a month taken as 30 days, a year as 365).
+_SY_PERIODS = (
+    ("hourly", 60),
+    ("daily", 24 * 60),
+    ("weekly", 7 * 24 * 60),
+    ("monthly", 30 * 24 * 60),
+    ("yearly", 365 * 24 * 60),
+)
+
+
+def syndication(minutes: int) -> tuple[str, int]:
+    """``(sy:updatePeriod, sy:updateFrequency)`` saying "every ``minutes``" as closely as possible.
+
+    The shortest period that ``minutes`` divides evenly, so the frequency is exact (15 min ->
+    hourly ×4, 2 h -> daily ×12, 7 min -> weekly ×1440); when none does, the shortest period at
+    least ``minutes`` long with the frequency rounded down (13 min -> hourly ×4); the frequency
+    is always a whole number >= 1.
+    """
+    minutes = max(1, minutes)
+    for name, length in _SY_PERIODS:
+        if minutes <= length and length % minutes == 0:
+            return name, length // minutes
+    for name, length in _SY_PERIODS:
+        if minutes <= length:
+            return name, max(1, length // minutes)
+    return "yearly", 1
+
+
+def _logo(site: Site) -> str:
+    """The wide image (RSS <image>, Atom <logo>): the logo, else the icon."""
+    return site.logo or site.icon
+
+
+def _icon(site: Site) -> str:
+    """The square image (Atom <icon>, JSON Feed icon/favicon): the icon, else the logo."""
+    return site.icon or site.logo
+
+
+def _channel_link(site: Site) -> str:
+    return site.link or site.base_url
+
+
+def _history_links(site: Site, spec: FeedSpec, fmt: Format, page: Page) -> list[tuple[str, str]]:
+    """``(rel, href)`` of the WebSub and RFC 5005 links after the self link, in that order."""
+    links: list[tuple[str, str]] = []
+    if page.is_archive:
+        links.append(("current", feed_url(site, spec, fmt)))
+    elif site.hub:
+        links.append(("hub", site.hub))
+    if page.prev_archive is not None:
+        links.append(("prev-archive", site.archive_url(spec.name, page.prev_archive, fmt.value)))
+    if page.is_archive and page.next_archive is not None:
+        links.append(("next-archive", site.archive_url(spec.name, page.next_archive, fmt.value)))
+    return links
+
+
+def _add_stylesheet(root: Any) -> None:
+    """``<?xml-stylesheet?>`` before the root element (lxml writes it after the declaration)."""
+    root.addprevious(
+        etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET}"')
+    )
+
+
 # --------------------------------------------------------------------------- lxml helpers
 
 
@@ -229,17 +369,43 @@ def _index_after(parent: Any, tags: Sequence[str]) -> int:
 
 
 class _RssChannelExtension:
-    """Declares the extra namespaces at the root and writes the channel's lastBuildDate."""
+    """Namespaces at the root; lastBuildDate, history/hub links, ttl, sy:*, fh:archive."""
 
-    def __init__(self, last_build: datetime) -> None:
+    def __init__(
+        self,
+        last_build: datetime,
+        links: Sequence[tuple[str, str]],
+        page: Page,
+    ) -> None:
         self.last_build = last_build
+        self.links = links
+        self.page = page
+        self.ttl = _ttl_minutes(page)
 
     def extend_ns(self) -> dict[str, str]:
-        return {"dc": DC_NS, "media": MEDIA_NS}
+        ns = {"dc": DC_NS, "media": MEDIA_NS}
+        if self.ttl is not None:
+            ns["sy"] = SY_NS
+        if self.page.is_archive:
+            ns["fh"] = FH_NS
+        return ns
 
     def extend_rss(self, rss: Any) -> Any:
         channel = rss.find("channel")
+        position = _index_after(channel, (f"{{{ATOM_NS}}}link",))
+        for offset, (rel, href) in enumerate(self.links):
+            link = _element(f"{{{ATOM_NS}}}link", attrs={"href": href, "rel": rel})
+            channel.insert(position + offset, link)
         _sub(channel, "lastBuildDate", _rfc822(self.last_build))
+        if self.ttl is not None:
+            _sub(channel, "ttl", str(self.ttl))
+            period, frequency = syndication(self.ttl)
+            # Written here: feedgen's syndication extension gets the case of the values wrong.
+            _sub(channel, f"{{{SY_NS}}}updatePeriod", period)
+            _sub(channel, f"{{{SY_NS}}}updateFrequency", str(frequency))
+        if self.page.is_archive:
+            _sub(channel, f"{{{FH_NS}}}archive")
+        _add_stylesheet(rss)
         return rss
 
     def extend_atom(self, feed: Any) -> Any:
@@ -270,6 +436,8 @@ class _RssItemExtension:
             if name.strip():
                 # Never <author>: RSS wants an e-mail address there.
                 _sub(el, f"{{{DC_NS}}}creator", name)
+        if item.language.strip():
+            _sub(el, f"{{{DC_NS}}}language", item.language.strip())
         _sub(el, "pubDate", _rfc822(item.published))
         if item.enclosures:  # RSS allows one enclosure per item
             enclosure = item.enclosures[0]
@@ -283,14 +451,14 @@ class _RssItemExtension:
                 },
             )
         if item.image is not None and item.image.url:
-            self._media_content(el, item.image)
+            self._media_content(el, item.image, _item_title(item))
         if item.sources:
             source = item.sources[0]
             _sub(el, "source", source.title or source.url, {"url": source.url})
         return el
 
     @staticmethod
-    def _media_content(el: Any, image: Image) -> None:
+    def _media_content(el: Any, image: Image, title: str) -> None:
         attrs = {"url": image.url, "medium": "image"}
         if image.type:
             attrs["type"] = image.type
@@ -299,6 +467,7 @@ class _RssItemExtension:
         if image.height:
             attrs["height"] = str(image.height)
         media = _sub(el, f"{{{MEDIA_NS}}}content", attrs=attrs)  # not in a media:group
+        _sub(media, f"{{{MEDIA_NS}}}title", title, {"type": "plain"})
         if image.caption:
             _sub(media, f"{{{MEDIA_NS}}}description", image.caption, {"type": "plain"})
         if image.credit:
@@ -318,15 +487,18 @@ def _no_feedgen_last_build_date(fg: Any) -> None:
     setattr(fg, attribute, None)
 
 
-def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
+def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
+    title = _feed_title(site, spec)
+    channel_link = _channel_link(site)
     fg = FeedGenerator()
-    fg.register_extension(
-        "feeds", partial(_RssChannelExtension, _newest(items)), None, atom=False, rss=True
+    extension = partial(
+        _RssChannelExtension, _newest(items), _history_links(site, spec, Format.RSS, page), page
     )
-    fg.title(_feed_title(site, spec))
-    fg.link(href=feed_url(site, spec, Format.RSS), rel="self", type="application/rss+xml")
+    fg.register_extension("feeds", extension, None, atom=False, rss=True)
+    fg.title(title)
+    fg.link(href=document_url(site, spec, Format.RSS, page), rel="self", type="application/rss+xml")
     # Last, because feedgen's RSS <link> is the href of the last link() call.
-    fg.link(href=site.link or site.base_url, rel="alternate")
+    fg.link(href=channel_link, rel="alternate")
     fg.description(_feed_description(site, spec))
     if site.language:
         fg.language(site.language)
@@ -334,6 +506,9 @@ def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
         fg.copyright(site.copyright)
     fg.generator(GENERATOR)
     fg.docs(RSS_DOCS)
+    if _logo(site):
+        # RSS wants the image's title and link to be the channel's own.
+        fg.image(url=_logo(site), title=title, link=channel_link)
     _no_feedgen_last_build_date(fg)
 
     for item in items:
@@ -359,17 +534,22 @@ def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
 
 
 class _AtomFeedExtension:
-    def __init__(self, updated: datetime) -> None:
+    def __init__(self, updated: datetime, page: Page) -> None:
         self.updated = updated
+        self.page = page
 
     def extend_ns(self) -> dict[str, str]:
-        return {}
+        return {"fh": FH_NS} if self.page.is_archive else {}
 
     def extend_rss(self, rss: Any) -> Any:
         return rss
 
     def extend_atom(self, feed: Any) -> Any:
         feed.find("updated").text = _rfc3339(self.updated)
+        if self.page.is_archive:
+            position = _index_after(feed, ("link",))
+            feed.insert(position, _element(f"{{{FH_NS}}}archive"))
+        _add_stylesheet(feed)
         return feed
 
 
@@ -387,6 +567,8 @@ class _AtomEntryExtension:
 
     def extend_atom(self, entry: Any) -> Any:
         item = self.item
+        if item.language.strip():
+            entry.set(f"{{{XML_NS}}}lang", item.language.strip())
         entry.find("updated").text = _rfc3339(item.updated)
         entry.find("published").text = _rfc3339(item.published)
 
@@ -401,10 +583,8 @@ class _AtomEntryExtension:
             links.append(_element("link", attrs={"rel": "alternate", "href": item.link}))
         for enclosure in item.enclosures:
             attrs = {"rel": "enclosure", "href": enclosure.url}
-            if enclosure.type:
-                attrs["type"] = enclosure.type
-            if enclosure.length > 0:
-                attrs["length"] = str(enclosure.length)
+            attrs["type"] = enclosure.type or DEFAULT_MIME_TYPE
+            attrs["length"] = str(max(enclosure.length, 0))
             links.append(_element("link", attrs=attrs))
         for offset, link in enumerate(links):
             entry.insert(position + offset, link)
@@ -419,21 +599,36 @@ class _AtomEntryExtension:
         return entry
 
 
-def _render_atom(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
+def _render_atom(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
     updated = _newest(items)
     fg = FeedGenerator()
-    fg.register_extension("feeds", partial(_AtomFeedExtension, updated), None, atom=True, rss=False)
+    fg.register_extension(
+        "feeds", partial(_AtomFeedExtension, updated, page), None, atom=True, rss=False
+    )
+    # The same id on every page: archive pages are documents of the same logical feed.
     fg.id(feed_url(site, spec, Format.ATOM))
     fg.title(_feed_title(site, spec))
     fg.subtitle(_feed_description(site, spec))
     fg.updated(updated)
-    fg.link(href=site.link or site.base_url, rel="alternate", type="text/html")
-    fg.link(href=feed_url(site, spec, Format.ATOM), rel="self", type="application/atom+xml")
-    if site.title:
-        fg.author({"name": site.title, "uri": site.link} if site.link else {"name": site.title})
+    fg.link(href=_channel_link(site), rel="alternate", type="text/html")
+    fg.link(
+        href=document_url(site, spec, Format.ATOM, page), rel="self", type="application/atom+xml"
+    )
+    for rel, href in _history_links(site, spec, Format.ATOM, page):
+        if rel == "hub":
+            fg.link(href=href, rel=rel)
+        else:
+            fg.link(href=href, rel=rel, type="application/atom+xml")
+    # Always a feed author: Atom requires one for every entry, and entries may have none.
+    publisher = site.title or urlsplit(_channel_link(site)).hostname or _feed_title(site, spec)
+    fg.author({"name": publisher, "uri": site.link} if site.link else {"name": publisher})
     if site.copyright:
         fg.rights(site.copyright)
     fg.generator(GENERATOR)
+    if _icon(site):
+        fg.icon(_icon(site))
+    if _logo(site):
+        fg.logo(_logo(site))
     if site.language:
         fg.language(site.language)  # xml:lang on <feed>
 
@@ -491,6 +686,8 @@ def _json_item(item: Item) -> dict[str, Any]:
     tags = [tag for tag in item.tags if tag]
     if tags:
         out["tags"] = tags
+    if item.language.strip():
+        out["language"] = item.language.strip()
     if item.enclosures:
         attachments = []
         for enclosure in item.enclosures:
@@ -508,14 +705,20 @@ def _json_item(item: Item) -> dict[str, Any]:
     return out
 
 
-def _render_json(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
+def _render_json(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
     doc: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": _feed_title(site, spec),
-        "home_page_url": site.link or site.base_url,
+        "home_page_url": _channel_link(site),
+        # The current feed's URL on archive pages too: that is what to subscribe to.
         "feed_url": feed_url(site, spec, Format.JSON),
         "description": _feed_description(site, spec),
     }
+    if page.prev_archive is not None:  # JSON Feed pagination: next_url is the older page
+        doc["next_url"] = site.archive_url(spec.name, page.prev_archive, Format.JSON.value)
+    if _icon(site):
+        doc["icon"] = _icon(site)
+        doc["favicon"] = _icon(site)
     if site.language:
         doc["language"] = site.language
     if site.title:
@@ -523,5 +726,9 @@ def _render_json(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
         if site.link:
             author["url"] = site.link
         doc["authors"] = [author]
+    if site.hub and not page.is_archive:
+        doc["hubs"] = [{"type": "WebSub", "url": site.hub}]
+    if page.is_archive:
+        doc["_archive"] = {"current": feed_url(site, spec, Format.JSON), "page": page.number}
     doc["items"] = [_json_item(item) for item in items]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -24,6 +24,7 @@ from feeds.types import Source
 log = logging.getLogger(__name__)
 
 CONFIG_POLL_SECONDS = 5
+HUB_POLL_SECONDS = 10
 SOURCE_JOB_PREFIX = "source:"
 
 
@@ -61,6 +62,12 @@ class Clock:
             self.config_job,
             IntervalTrigger(seconds=CONFIG_POLL_SECONDS),
             id="config",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.hub_job,
+            IntervalTrigger(seconds=HUB_POLL_SECONDS),
+            id="hub",
             replace_existing=True,
         )
         self.scheduler.start()
@@ -119,6 +126,11 @@ class Clock:
         self.pipeline.sync_articles()
         self.pipeline.publish_all()
         self._schedule_sources(first_run_within=5)
+
+    def hub_job(self) -> None:
+        """Deliver due WebSub notifications (publishing only queues them, never waits)."""
+        if self.pipeline.config.site.hub:
+            self.pipeline.deliver_hub_pings()
 
     def jobs(self) -> list[Any]:
         return list(self.scheduler.get_jobs())

@@ -26,6 +26,8 @@ class FetchSettings:
     concurrency: int = 8  # sources fetched at once
     max_redirects: int = 5
     allow_private_addresses: bool = False
+    per_host: int = 2  # requests at once to one host
+    host_spacing: float = 0.5  # seconds between the starts of two requests to one host
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,10 @@ class SourceStatus:
     moved_to: str | None = None  # permanent redirect target, to suggest to editors
     entry_count: int = 0
     config_hash: str = ""
+    # Set while network failures are not counted against the source because no upstream at
+    # all has answered since (our own network is probably down).
+    suspect_since: datetime | None = None
+    feed_ttl: timedelta | None = None  # what the feed itself asks: <ttl>, sy:updatePeriod
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,23 @@ class Site:
         return main(["--config", str(self.config), "--database", self.db, *args])
 
 
-def write_site(root: Path, upstream: Upstream, extra_sources: str = "") -> Path:
+def write_site(
+    root: Path,
+    upstream: Upstream,
+    extra_sources: str = "",
+    *,
+    sources: str | None = None,
+    feeds: str | None = None,
+    site_extra: str = "",
+    deadline: float = 5,
+) -> Path:
+    """A config directory under `root`: the fixture articles and feeds.toml, and sources on
+    the loopback `upstream` (or the given `sources` / `feeds` TOML instead)."""
     config = root / "config"
     shutil.copytree(FIXTURES / "site", config)
     (config / "site.toml").write_text(
-        """
+        f"""
+{site_extra}
 title = "The Outlet"
 link = "https://outlet.example/"
 base_url = "https://feeds.outlet.example"
@@ -50,8 +62,10 @@ language = "en"
 articles = "articles"
 
 [fetch]
-deadline = 5
+deadline = {deadline}
 allow_private_addresses = true
+host_spacing = 0.01
+per_host = 4
 """,
         encoding="utf-8",
     )
@@ -81,4 +95,19 @@ interval = "1h"
 """,
         encoding="utf-8",
     )
+    if sources is not None:
+        (config / "sources.toml").write_text(sources, encoding="utf-8")
+    if feeds is not None:
+        (config / "feeds.toml").write_text(feeds, encoding="utf-8")
     return config
+
+
+def source_toml(source_id: str, url: str, **extra: object) -> str:
+    """One [[source]] table."""
+    lines = ["[[source]]", f'id = "{source_id}"', f'url = "{url}"', f'title = "{source_id}"']
+    for key, value in extra.items():
+        lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
+    return "\n".join(lines) + "\n\n"
+
+
+ALL_SOURCES_FEED = '[[feed]]\nname = "all"\ntitle = "All"\nsources = ["*"]\nlimit = 100\n'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import time
 import tracemalloc
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from feeds import fetch as fetch_module
-from feeds.fetch import ACCEPT, Fetcher, is_public_address
+from feeds.fetch import ACCEPT, Fetcher, host_key, is_public_address
 from feeds.types import FetchResult, FetchSettings, FetchStatus
 from tests.upstream import BIG_SIZE, Upstream, bomb_body, make_fetch_settings
 
@@ -31,13 +32,17 @@ def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
 
 @pytest.fixture
 def fetch_with() -> Iterator[FetchWith]:
-    """fetch_with(url, etag=None, last_modified=None, **settings) with a throwaway Fetcher."""
+    """fetch_with(url, etag=None, last_modified=None, **settings) with a throwaway Fetcher.
+
+    `per_host` and `host_spacing` among the keywords go to the Fetcher, the rest to its settings.
+    """
     fetchers: list[Fetcher] = []
 
     def run(
         url: str, etag: str | None = None, last_modified: str | None = None, **kw: Any
     ) -> FetchResult:
-        f = Fetcher(make_fetch_settings(**kw))
+        politeness = {k: kw.pop(k) for k in ("per_host", "host_spacing") if k in kw}
+        f = Fetcher(make_fetch_settings(**kw), **politeness)
         fetchers.append(f)
         return f.fetch(url, etag, last_modified)
 
@@ -291,9 +296,11 @@ def test_too_many_redirects(fetch_with: FetchWith, feed: str, upstream: Upstream
     hops = ["/feed.xml"]
     for _ in range(3):
         hops.append("/redirect/302?to=" + hops[-1].replace("?", "%3F").replace("=", "%3D"))
-    # three redirects: fine with max_redirects=3, too many with 2
-    assert fetch_with(upstream.url(hops[-1]), max_redirects=3).status is FetchStatus.OK
-    assert_error(fetch_with(upstream.url(hops[-1]), max_redirects=2), "redirects")
+    # three redirects: fine with max_redirects=3, too many with 2 (no host spacing: four
+    # requests to one host 0.5 s apart would come close to the 2 s deadline)
+    url = upstream.url(hops[-1])
+    assert fetch_with(url, max_redirects=3, host_spacing=0).status is FetchStatus.OK
+    assert_error(fetch_with(url, max_redirects=2, host_spacing=0), "redirects")
 
 
 def test_redirect_without_location(fetcher: Fetcher, upstream: Upstream) -> None:
@@ -458,10 +465,15 @@ def test_bad_urls_refused(fetcher: Fetcher, url: str) -> None:
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_concurrent_fetches_share_one_client(fetcher: Fetcher, upstream: Upstream) -> None:
+def test_concurrent_fetches_share_one_client(
+    fetch_settings: FetchSettings, upstream: Upstream
+) -> None:
     for i in range(24):
         upstream.set(f"/f{i}.xml", RSS + str(i).encode())
-    with ThreadPoolExecutor(8) as pool:
+    with (
+        Fetcher(fetch_settings, per_host=8, host_spacing=0) as fetcher,
+        ThreadPoolExecutor(8) as pool,
+    ):
         results = list(pool.map(lambda i: fetcher.fetch(upstream.url(f"/f{i}.xml")), range(24)))
     assert [r.body for r in results] == [RSS + str(i).encode() for i in range(24)]
 
@@ -471,3 +483,179 @@ def test_cookies_are_not_kept(fetcher: Fetcher, upstream: Upstream) -> None:
     fetcher.fetch(upstream.url("/cookie"))
     fetcher.fetch(upstream.url("/cookie"))
     assert [r.headers.get("cookie") for r in upstream.requests] == [None, None]
+
+
+# --------------------------------------------------------------------------- politeness
+
+
+def fetch_all(fetcher: Fetcher, urls: list[str], threads: int) -> list[FetchResult]:
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fetcher.fetch, urls))
+
+
+def start_gaps(upstream: Upstream, host: str | None = None) -> list[float]:
+    starts = [hit.start for hit in upstream.slow_hits if host is None or hit.host == host]
+    return [b - a for a, b in itertools.pairwise(starts)]
+
+
+def test_politeness_defaults(upstream: Upstream) -> None:
+    # The defaults: 2 requests at once per host, starts 0.5 s apart.
+    urls = [upstream.url(f"/slow/{i}?delay=0.3") for i in range(6)]
+    with Fetcher(make_fetch_settings(deadline=10)) as fetcher:
+        results = fetch_all(fetcher, urls, threads=6)
+    assert [r.status for r in results] == [FetchStatus.OK] * 6
+    assert len(upstream.slow_hits) == 6
+    assert upstream.max_active("127.0.0.1") <= 2
+    assert min(start_gaps(upstream)) >= 0.5 - 0.05, start_gaps(upstream)
+
+
+def test_per_host_bounds_concurrency(upstream: Upstream) -> None:
+    urls = [upstream.url(f"/slow/{i}?delay=0.3") for i in range(6)]
+    with Fetcher(make_fetch_settings(deadline=10), per_host=2, host_spacing=0) as fetcher:
+        results = fetch_all(fetcher, urls, threads=6)
+    assert [r.status for r in results] == [FetchStatus.OK] * 6
+    assert upstream.max_active("127.0.0.1") == 2  # never more, and the slots were used
+    assert len(upstream.slow_hits) == 6
+
+
+def test_host_spacing_spaces_request_starts(upstream: Upstream) -> None:
+    urls = [upstream.url(f"/slow/{i}?delay=0") for i in range(5)]
+    with Fetcher(make_fetch_settings(deadline=10), per_host=5, host_spacing=0.25) as fetcher:
+        start = time.monotonic()
+        results = fetch_all(fetcher, urls, threads=5)
+        elapsed = time.monotonic() - start
+    assert [r.status for r in results] == [FetchStatus.OK] * 5
+    assert min(start_gaps(upstream)) >= 0.25 - 0.05, start_gaps(upstream)
+    assert elapsed >= 4 * 0.25 - 0.05
+
+
+def test_different_hosts_proceed_in_parallel(upstream: Upstream) -> None:
+    # 127.0.0.1 and localhost are two hosts of the same server.
+    urls = [
+        f"http://{host}:{upstream.port}/slow/{i}?delay=0.4"
+        for i in range(3)
+        for host in ("127.0.0.1", "localhost")
+    ]
+    with Fetcher(make_fetch_settings(deadline=10), per_host=1, host_spacing=0.2) as fetcher:
+        start = time.monotonic()
+        results = fetch_all(fetcher, urls, threads=6)
+        elapsed = time.monotonic() - start
+    assert [r.status for r in results] == [FetchStatus.OK] * 6
+    assert upstream.max_active("127.0.0.1") == 1
+    assert upstream.max_active("localhost") == 1
+    assert upstream.max_active() == 2  # one of each at once
+    for host in ("127.0.0.1", "localhost"):
+        assert min(start_gaps(upstream, host)) >= 0.4 - 0.05
+    # in series the six requests would take 2.4 s; per host they take 3 x 0.4 s
+    assert elapsed < 2.0, elapsed
+
+
+def test_host_key_is_case_insensitive(upstream: Upstream) -> None:
+    urls = [
+        f"http://{host}:{upstream.port}/slow/x?delay=0.3" for host in ("localhost", "LocalHost")
+    ]
+    with Fetcher(make_fetch_settings(deadline=10), per_host=1, host_spacing=0) as fetcher:
+        results = fetch_all(fetcher, urls, threads=2)
+    assert [r.status for r in results] == [FetchStatus.OK] * 2
+    assert upstream.max_active("localhost") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://Example.COM/feed", "example.com:80"),
+        ("https://example.com/feed", "example.com:443"),
+        ("https://example.com:8443/feed", "example.com:8443"),
+        ("http://[::1]:8080/", "::1:8080"),
+    ],
+)
+def test_host_key(url: str, key: str) -> None:
+    assert host_key(url) == key
+
+
+def test_waiting_for_the_host_counts_against_the_deadline(feed: str, upstream: Upstream) -> None:
+    with Fetcher(make_fetch_settings(deadline=1.0), host_spacing=5) as fetcher:
+        first = fetcher.fetch(feed)
+        start = time.monotonic()
+        second = fetcher.fetch(feed)
+        elapsed = time.monotonic() - start
+    assert first.status is FetchStatus.OK
+    assert_error(second, "timeout")
+    assert second.error is not None
+    assert second.error.startswith("deadline of 1s exceeded while waiting")
+    assert f"host 127.0.0.1:{upstream.port}" in second.error
+    assert elapsed < 1.0 + 0.5  # it gave up no later than its deadline
+    assert len(upstream.requests) == 1
+
+
+def test_waiting_for_a_busy_host_times_out(upstream: Upstream) -> None:
+    # The host's only slot is held (here directly on the gate) past the waiter's deadline:
+    # the waiter gives up at its deadline without sending anything.
+    with Fetcher(make_fetch_settings(deadline=0.5), per_host=1, host_spacing=0) as fetcher:
+        gate = fetcher._gate
+        key = host_key(upstream.url("/"))
+        assert gate.acquire(key, time.monotonic() + 10)
+        try:
+            start = time.monotonic()
+            result = fetcher.fetch(upstream.url("/feed.xml"))
+            elapsed = time.monotonic() - start
+        finally:
+            gate.release(key)
+        assert_error(result, "timeout")
+        assert "waiting" in (result.error or "")
+        assert 0.45 <= elapsed < 1.0
+        assert upstream.requests == []
+        # Once the slot is free, fetching works again.
+        upstream.set("/feed.xml", RSS)
+        assert fetcher.fetch(upstream.url("/feed.xml")).status is FetchStatus.OK
+
+
+def test_waiters_are_served_in_order(upstream: Upstream) -> None:
+    paths = [f"/slow/{i}?delay=0" for i in range(4)]
+    with Fetcher(make_fetch_settings(deadline=10), per_host=1, host_spacing=0.15) as fetcher:
+        with ThreadPoolExecutor(4) as pool:
+            futures = []
+            for path in paths:
+                futures.append(pool.submit(fetcher.fetch, upstream.url(path)))
+                time.sleep(0.03)  # each one queues behind the previous
+        assert [f.result().status for f in futures] == [FetchStatus.OK] * 4
+    assert [hit.path for hit in upstream.slow_hits] == paths
+
+
+def test_slots_are_released_after_failures(upstream: Upstream) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    upstream.set("/feed.xml", RSS)
+    with Fetcher(
+        make_fetch_settings(deadline=0.5, max_bytes=1000), per_host=1, host_spacing=0
+    ) as f:
+        assert_error(f.fetch(upstream.url("/status/500")), "http")
+        assert_error(f.fetch(upstream.url("/hang")), "timeout")
+        assert_error(f.fetch(upstream.url("/big")), "too_large")
+        assert_error(f.fetch(upstream.url("/loop")), "redirects")
+        assert_error(f.fetch(f"http://127.0.0.1:{closed_port}/"), "network")
+        assert_error(f.fetch(f"https://127.0.0.1:{upstream.port}/"), "tls")
+        assert f.fetch(upstream.url("/feed.xml")).status is FetchStatus.OK
+        assert f.hosts_tracked == 0
+
+
+def test_idle_hosts_are_forgotten(upstream: Upstream) -> None:
+    upstream.set("/feed.xml", RSS)
+    with Fetcher(make_fetch_settings(), host_spacing=0.2) as fetcher:
+        for n in range(3):  # three more hosts, which do not resolve
+            assert_error(fetcher.fetch(f"http://host{n}.invalid/feed.xml"), "dns")
+        fetcher.fetch(upstream.url("/feed.xml"))
+        fetcher.fetch(f"http://localhost:{upstream.port}/feed.xml")
+        assert 1 <= fetcher.hosts_tracked <= 5  # spacing windows still open
+        time.sleep(0.25)
+        fetcher.fetch(upstream.url("/feed.xml"))  # sweeps the idle ones
+        assert fetcher.hosts_tracked == 1
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"), [({"per_host": 0}, "per_host"), ({"host_spacing": -1}, "host_spacing")]
+)
+def test_politeness_arguments_are_checked(kw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Fetcher(make_fetch_settings(), **kw)

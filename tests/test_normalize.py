@@ -12,6 +12,7 @@ from feeds.normalize import (
     canonical_url,
     content_hash,
     entry_id,
+    near_duplicate_key,
     normalize_feed,
     plain_text,
     sanitize_html,
@@ -79,6 +80,91 @@ def test_sanitizer_drops_dangerous_things() -> None:
     assert "<p>Hello <b>world</b></p>" in clean
     assert 'src="https://site.example/news/x.png"' in clean
     assert 'srcset="https://site.example/news/y.png 2x"' in clean
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "   javascript:alert(1)",
+        "\tjavascript:alert(1)",
+        "jav&#x09;ascript:alert(1)",
+        "jav&#9;ascript:alert(1)",
+        "java&#x0A;script:alert(1)",
+        "java&#x0D;script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "&#x6A;&#x61;&#x76;&#x61;script:alert(1)",
+        "javascript&colon;alert(1)",
+        "VBScript:MsgBox(1)",
+        " vbscript:x",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "DATA:text/html,<script>alert(1)</script>",
+        "&#x20;data:text/html,x",
+    ],
+)
+def test_sanitizer_drops_obfuscated_dangerous_urls(href: str) -> None:
+    clean = sanitize_html(
+        f'<a href="{href}">a</a><img src="{href}"><video poster="{href}"></video>'
+        f'<blockquote cite="{href}">q</blockquote>',
+        BASE,
+    )
+    for bad in ("javascript", "vbscript", "data:", "alert", "script"):
+        assert bad not in clean.lower(), (href, clean)
+    assert "<a " in clean and ">a</a>" in clean  # the link text survives, not the URL
+
+
+def test_sanitizer_drops_svg_math_and_active_elements() -> None:
+    dirty = (
+        "<svg onload=alert(1)><script>alert(2)</script>"
+        '<a xlink:href="javascript:alert(3)"><text>s</text></a></svg>'
+        '<math><mi xlink:href="javascript:alert(4)">m</mi></math>'
+        '<base href="https://evil.example/"><meta http-equiv="refresh" content="0;url=x">'
+        '<link rel="stylesheet" href="https://evil.example/x.css">'
+        '<button formaction="javascript:alert(5)">b</button><input onfocus="alert(6)" autofocus>'
+        "<select><option>o</option></select><textarea>t</textarea>"
+        '<frameset><frame src="https://evil.example/"></frameset>'
+        '<applet code="x"></applet><template><script>alert(7)</script></template>'
+        '<p onmouseover="alert(8)" ONCLICK="alert(9)" style="x:expression(alert(10))">kept</p>'
+    )
+    clean = sanitize_html(dirty, BASE)
+    for bad in (
+        "<svg", "<math", "<script", "<base", "<meta", "<link", "<button", "<input", "<select",
+        "<textarea", "<frame", "<applet", "<template", "evil.example", "alert", "javascript",
+        "onmouseover", "onclick", "style", "expression",
+    ):  # fmt: skip
+        assert bad not in clean.lower(), bad
+    assert "<p>kept</p>" in clean
+
+
+def test_sanitizer_strips_tracking_parameters_from_links_only() -> None:
+    clean = sanitize_html(
+        '<a href="https://e.example/a?utm_source=x&amp;utm_Campaign=y&amp;mc_eid=1&amp;mc_cid=2'
+        '&amp;gclid=3&amp;fbclid=4&amp;id=5#utm_medium=z">t</a>'
+        '<a href="/b?fbclid=1">b</a>',
+        BASE,
+    )
+    assert 'href="https://e.example/a?id=5"' in clean
+    assert 'href="https://site.example/b"' in clean
+    for param in ("utm_", "mc_eid", "mc_cid", "gclid", "fbclid"):
+        assert param not in clean.lower()
+
+
+def test_entry_html_resolves_against_the_entry_base() -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            content='<a href="more.html">m</a><img src="../i.png" srcset="a.png 1x">',
+            summary='<a href="?p=2">p</a>',
+            base="https://e.example/2024/story/",
+        )
+    )
+    assert 'href="https://e.example/2024/story/more.html"' in entry.content
+    assert 'src="https://e.example/2024/i.png"' in entry.content
+    assert 'srcset="https://e.example/2024/story/a.png 1x"' in entry.content
+    assert 'href="https://e.example/2024/story/?p=2"' in entry.summary
+    without_base = _one(_entry(id="b", content='<a href="x">x</a>'))
+    assert 'href="https://up.example/x"' in without_base.content  # the feed URL
 
 
 def test_sanitizer_resolves_relative_urls() -> None:
@@ -350,3 +436,75 @@ def test_tags_authors_summary_content() -> None:
     assert entry.content == "<p>Body</p>"
     only_summary = _one(_entry(id="b", summary="<p>Dek</p>"))
     assert (only_summary.summary, only_summary.content) == ("<p>Dek</p>", "")
+
+
+# --------------------------------------------------------------------------- near duplicates
+
+STORY = "<p>LONDON (Reuters) - Oil prices rose on Monday after OPEC+ agreed to extend cuts.</p>"
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Oil prices rise as OPEC+ extends cuts", STORY),
+        ("  Oil   prices rise as OPEC+ extends cuts ", STORY.replace(" ", "  ")),
+        ("OIL PRICES RISE AS OPEC+ EXTENDS CUTS", STORY.upper()),
+        ("Oil prices rise as OPEC+ extends cuts - Reuters", STORY),
+        ("Oil prices rise as OPEC+ extends cuts | Reuters.com", STORY),
+        ("Oil prices rise as OPEC+ extends cuts — Thomson Reuters", STORY),
+        ("<b>Oil prices</b> rise as OPEC+ extends cuts", STORY.replace("<p>", "<div>")),
+        ("Oil prices rise as OPEC＋ extends cuts", STORY.replace("(Reuters)", "（Reuters）")),
+        ("Oil prices rise, as OPEC+ extends cuts!", STORY.replace(" - ", " — ")),
+        ("Oil prices rise as OPEC+ extends cuts", STORY.replace("<p>", "").replace("</p>", "")),
+    ],
+)
+def test_near_duplicate_key_ignores_trivial_differences(title: str, text: str) -> None:
+    assert near_duplicate_key(title, text) == near_duplicate_key(
+        "Oil prices rise as OPEC+ extends cuts", STORY
+    )
+
+
+def test_near_duplicate_key_reads_only_the_start_of_the_text() -> None:
+    lead = "<p>" + "Word " * 50 + "</p>"
+    full = near_duplicate_key("T", lead + "<p>The rest of the full article.</p>")
+    excerpt = near_duplicate_key("T", lead + "<p>Read more…</p>")
+    assert full == excerpt
+
+
+def test_near_duplicate_key_folds_quotes_and_compatibility_forms() -> None:
+    curly = near_duplicate_key("“Don’t panic,” minister says", "It’s ﬁne — really…")
+    straight = near_duplicate_key('"Don\'t panic," minister says', "It's fine - really...")
+    assert curly == straight
+    assert curly == "dont panic minister says|its fine really"
+
+
+def test_near_duplicate_key_keeps_other_scripts() -> None:
+    vowelled = near_duplicate_key("مَرْحَبًا بِالعالم", "<p>نصّ الخبر</p>")
+    plain = near_duplicate_key("مرحبا بالعالم", "نص الخبر")
+    assert vowelled == plain
+    assert plain.startswith("مرحبا بالعالم|")
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Oil prices fall as OPEC+ extends cuts", STORY),
+        ("Oil prices rise as OPEC+ extends cuts", STORY.replace("Monday", "Tuesday")),
+        ("Gold prices rise as OPEC+ extends cuts", STORY),
+        ("Oil prices rise as OPEC+ extends cuts", ""),
+        ("Oil prices rise - as OPEC+ extends cuts, analysts say in a long note", STORY),
+    ],
+)
+def test_near_duplicate_key_separates_different_stories(title: str, text: str) -> None:
+    assert near_duplicate_key(title, text) != near_duplicate_key(
+        "Oil prices rise as OPEC+ extends cuts", STORY
+    )
+
+
+def test_near_duplicate_key_is_bounded() -> None:
+    key = near_duplicate_key("word " * 100, "text " * 200)
+    title, text = key.split("|")
+    assert len(title) <= 120
+    assert len(text) <= 200
+    assert near_duplicate_key("", "") == "|"
+    assert near_duplicate_key(" - Reuters", "") == "reuters|"  # nothing but a suffix: kept

@@ -10,7 +10,7 @@ import json
 import locale
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds.render import feed_url, render, render_all
+from feeds.errors import FeedsError
+from feeds.render import document_url, feed_url, item_id, render, render_all, syndication
 from feeds.types import (
     ContentMode,
     Enclosure,
@@ -27,6 +28,7 @@ from feeds.types import (
     Image,
     Item,
     ItemSource,
+    Page,
     Site,
 )
 
@@ -36,7 +38,12 @@ ATOM = "http://www.w3.org/2005/Atom"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 DC = "http://purl.org/dc/elements/1.1/"
 MEDIA = "http://search.yahoo.com/mrss/"
+SY = "http://purl.org/rss/1.0/modules/syndication/"
+FH = "http://purl.org/syndication/history/1.0"
 NS = {"atom": ATOM, "content": CONTENT, "dc": DC, "media": MEDIA}
+ALL_NS = {**NS, "sy": SY, "fh": FH}
+STYLESHEET_PI = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
+
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 SITE = Site(
@@ -116,6 +123,8 @@ ARABIC = Item(
 )
 ITEMS = (LOCAL, WIRE, PARTNER, ARABIC)
 NEWEST = "2024-05-01T10:15:00Z"
+# The ids items are published under: an id that is not an IRI becomes one (Atom needs it).
+PUBLISHED_IDS = [LOCAL.id, WIRE.id, "urn:uuid:" + PARTNER.id, ARABIC.id]
 
 
 def rss_items(body: bytes) -> list[Any]:
@@ -165,7 +174,7 @@ def test_never_touches_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_same_ids_in_every_format() -> None:
     rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, ITEMS))
-    expected = [item.id for item in ITEMS]
+    expected = PUBLISHED_IDS
     assert [i.findtext("guid") for i in rss_items(rss)] == expected
     assert [e.findtext(f"{{{ATOM}}}id") for e in atom_entries(atom)] == expected
     assert [i["id"] for i in json.loads(jsonfeed)["items"]] == expected
@@ -177,7 +186,7 @@ def test_feedparser_reads_it_cleanly(fmt: Format) -> None:
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.feed.title == "World"
     assert parsed.feed.link == SITE.link
-    assert [e.id for e in parsed.entries] == [item.id for item in ITEMS]
+    assert [e.id for e in parsed.entries] == PUBLISHED_IDS
     local, wire, partner, _ = parsed.entries
     assert local.title == LOCAL.title
     assert local.link == LOCAL.link
@@ -228,7 +237,7 @@ def test_rss_namespaces_declared_once_at_the_root() -> None:
     for prefix, uri in NS.items():
         assert root.nsmap[prefix] == uri
         assert body.count(f'xmlns:{prefix}="'.encode()) == 1
-    assert body.count(b"xmlns") == 4
+    assert body.count(b"xmlns") == 4  # no sy: or fh: unless used
 
 
 def test_rss_items() -> None:
@@ -514,7 +523,9 @@ def test_empty_feed_is_valid_everywhere() -> None:
 
 
 def test_control_characters_are_stripped() -> None:
-    controls = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+    controls = "".join(
+        chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+    )
     item = dataclasses.replace(
         LOCAL,
         title=f"Bad{controls}title",
@@ -526,6 +537,7 @@ def test_control_characters_are_stripped() -> None:
     rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, [item]))
     for body in (rss, atom, jsonfeed):
         assert not any(chr(c).encode() in body for c in range(0x00, 0x20) if c not in (9, 10, 13))
+        assert not any(chr(c).encode() in body for c in range(0x7F, 0xA0))
     [rss_item] = rss_items(rss)
     assert rss_item.findtext("title") == "Badtitle"
     assert rss_item.findtext("description") == "summary"
@@ -580,7 +592,7 @@ def test_right_to_left_site() -> None:
 
 
 def test_naive_and_offset_datetimes_come_out_in_utc() -> None:
-    from datetime import timedelta, timezone
+    from datetime import timezone
 
     item = dataclasses.replace(
         LOCAL,
@@ -594,13 +606,251 @@ def test_naive_and_offset_datetimes_come_out_in_utc() -> None:
     assert doc["items"][0]["date_modified"] == "2024-05-01T09:30:00Z"
 
 
+# --------------------------------------------------------------------------- pages, hub, ttl, icons
+
+RICH_SITE = dataclasses.replace(
+    SITE,
+    hub="https://hub.example.com/",
+    icon="https://www.example.com/icon-512.png",
+    logo="https://www.example.com/logo-wide.png",
+)
+ARABIC_AR = dataclasses.replace(ARABIC, language="ar")
+RICH_ITEMS = (LOCAL, WIRE, PARTNER, ARABIC_AR)
+ARCHIVE = Page(number=6, prev_archive=5, next_archive=7)
+
+
+def channel_links(body: bytes) -> list[dict[str, str]]:
+    channel = etree.fromstring(body).find("channel")
+    return [dict(link.attrib) for link in channel.findall("atom:link", NS)]
+
+
+def feed_links(body: bytes) -> list[dict[str, str]]:
+    return [dict(link.attrib) for link in etree.fromstring(body).findall("atom:link", NS)]
+
+
+@pytest.mark.parametrize("page", [Page(), ARCHIVE])
+def test_xml_documents_start_with_the_stylesheet(page: Page) -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(RICH_SITE, SPEC, RICH_ITEMS, page))
+    for body in (rss, atom):
+        assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n" + STYLESHEET_PI)
+        assert body.count(b"<?xml-stylesheet") == 1
+        assert feedparser.parse(body).bozo == 0
+    assert b"xml-stylesheet" not in jsonfeed
+
+
+def test_document_url() -> None:
+    assert document_url(SITE, SPEC, Format.RSS) == feed_url(SITE, SPEC, Format.RSS)
+    assert document_url(SITE, SPEC, Format.ATOM, ARCHIVE) == (
+        "https://feeds.example.com/feeds/world/archive/6.atom"
+    )
+
+
+def test_current_document_links_to_hub_and_prev_archive() -> None:
+    page = Page(prev_archive=6, next_archive=99)  # next_archive means nothing here
+    rss, atom, jsonfeed = (r.body for r in render_all(RICH_SITE, SPEC, ITEMS, page))
+    assert channel_links(rss) == [
+        {"href": "https://feeds.example.com/feeds/world.rss", "rel": "self",
+         "type": "application/rss+xml"},
+        {"href": "https://hub.example.com/", "rel": "hub"},
+        {"href": "https://feeds.example.com/feeds/world/archive/6.rss", "rel": "prev-archive"},
+    ]  # fmt: skip
+    assert feed_links(atom) == [
+        {"href": SITE.link, "rel": "alternate", "type": "text/html"},
+        {"href": "https://feeds.example.com/feeds/world.atom", "rel": "self",
+         "type": "application/atom+xml"},
+        {"href": "https://hub.example.com/", "rel": "hub"},
+        {"href": "https://feeds.example.com/feeds/world/archive/6.atom", "rel": "prev-archive",
+         "type": "application/atom+xml"},
+    ]  # fmt: skip
+    for body in (rss, atom):
+        assert b"fh:archive" not in body
+        assert b"purl.org/syndication/history" not in body
+    doc = json.loads(jsonfeed)
+    assert doc["next_url"] == "https://feeds.example.com/feeds/world/archive/6.json"
+    assert doc["hubs"] == [{"type": "WebSub", "url": "https://hub.example.com/"}]
+    assert "_archive" not in doc
+
+
+def test_archive_page() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(RICH_SITE, SPEC, ITEMS, ARCHIVE))
+    base = "https://feeds.example.com/feeds/world"
+    channel = etree.fromstring(rss).find("channel")
+    [archive] = channel.findall("fh:archive", ALL_NS)
+    assert len(archive) == 0 and archive.text is None
+    assert channel.findtext("link") == SITE.link
+    assert channel_links(rss) == [
+        {"href": f"{base}/archive/6.rss", "rel": "self", "type": "application/rss+xml"},
+        {"href": f"{base}.rss", "rel": "current"},
+        {"href": f"{base}/archive/5.rss", "rel": "prev-archive"},
+        {"href": f"{base}/archive/7.rss", "rel": "next-archive"},
+    ]
+    root = etree.fromstring(atom)
+    assert root.findtext("atom:id", namespaces=NS) == f"{base}.atom"  # the same logical feed
+    assert len(root.findall("fh:archive", ALL_NS)) == 1
+    assert [(link["rel"], link["href"]) for link in feed_links(atom)] == [
+        ("alternate", SITE.link),
+        ("self", f"{base}/archive/6.atom"),
+        ("current", f"{base}.atom"),
+        ("prev-archive", f"{base}/archive/5.atom"),
+        ("next-archive", f"{base}/archive/7.atom"),
+    ]
+    for body in (rss, atom):
+        assert b"hub.example.com" not in body  # subscribe to the current document only
+        assert feedparser.parse(body).bozo == 0
+    doc = json.loads(jsonfeed)
+    assert doc["feed_url"] == f"{base}.json"
+    assert doc["home_page_url"] == SITE.link
+    assert doc["next_url"] == f"{base}/archive/5.json"
+    assert doc["_archive"] == {"current": f"{base}.json", "page": 6}
+    assert "hubs" not in doc
+
+
+def test_oldest_archive_page_has_no_prev_archive() -> None:
+    page = Page(number=1, next_archive=2)
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, ITEMS, page))
+    assert [link["rel"] for link in channel_links(rss)] == ["self", "current", "next-archive"]
+    assert [link["rel"] for link in feed_links(atom)] == [
+        "alternate",
+        "self",
+        "current",
+        "next-archive",
+    ]
+    assert "next_url" not in json.loads(jsonfeed)
+
+
+def test_negative_page_number_is_refused() -> None:
+    with pytest.raises(FeedsError):
+        render(SITE, SPEC, ITEMS, Format.RSS, Page(number=-1))
+
+
+@pytest.mark.parametrize(
+    ("ttl", "minutes", "period", "frequency"),
+    [
+        (timedelta(minutes=15), "15", "hourly", "4"),
+        (timedelta(hours=2), "120", "daily", "12"),
+        (timedelta(minutes=60), "60", "hourly", "1"),
+        (timedelta(seconds=30), "1", "hourly", "60"),
+        (timedelta(minutes=13, seconds=59), "13", "hourly", "4"),
+        (timedelta(minutes=7), "7", "weekly", "1440"),
+        (timedelta(days=1), "1440", "daily", "1"),
+        (timedelta(days=3), "4320", "monthly", "10"),
+    ],
+)
+def test_ttl_and_syndication(ttl: timedelta, minutes: str, period: str, frequency: str) -> None:
+    body = render(SITE, SPEC, ITEMS, Format.RSS, Page(ttl=ttl))
+    channel = etree.fromstring(body).find("channel")
+    assert channel.findtext("ttl") == minutes
+    assert channel.findtext("sy:updatePeriod", namespaces=ALL_NS) == period
+    assert channel.findtext("sy:updateFrequency", namespaces=ALL_NS) == frequency
+    assert body.count(b'xmlns:sy="') == 1
+
+
+def test_no_ttl_no_syndication() -> None:
+    body = render(SITE, SPEC, ITEMS, Format.RSS)
+    assert b"<ttl>" not in body and b"syndication" not in body
+
+
+def test_syndication_frequency_is_always_whole_and_positive() -> None:
+    for minutes in [*range(1, 3000), 10079, 10081, 43201, 10**6]:
+        period, frequency = syndication(minutes)
+        assert period in {"hourly", "daily", "weekly", "monthly", "yearly"}
+        assert isinstance(frequency, int) and frequency >= 1
+
+
+def test_logo_and_icon() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(RICH_SITE, SPEC, ITEMS))
+    channel = etree.fromstring(rss).find("channel")
+    image = channel.find("image")
+    assert image.findtext("url") == RICH_SITE.logo
+    assert image.findtext("title") == channel.findtext("title")
+    assert image.findtext("link") == channel.findtext("link")
+    root = etree.fromstring(atom)
+    assert root.findtext("atom:logo", namespaces=NS) == RICH_SITE.logo
+    assert root.findtext("atom:icon", namespaces=NS) == RICH_SITE.icon
+    doc = json.loads(jsonfeed)
+    assert (doc["icon"], doc["favicon"]) == (RICH_SITE.icon, RICH_SITE.icon)
+
+
+@pytest.mark.parametrize("which", ["icon", "logo"])
+def test_one_image_serves_both_roles(which: str) -> None:
+    url = f"https://www.example.com/{which}.png"
+    site = dataclasses.replace(SITE, **{which: url})
+    rss, atom, jsonfeed = (r.body for r in render_all(site, SPEC, ITEMS))
+    assert etree.fromstring(rss).findtext("channel/image/url") == url
+    root = etree.fromstring(atom)
+    assert root.findtext("atom:logo", namespaces=NS) == url
+    assert root.findtext("atom:icon", namespaces=NS) == url
+    assert json.loads(jsonfeed)["icon"] == url
+
+
+def test_no_images_without_logo_or_icon() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, ITEMS))
+    assert b"<image>" not in rss
+    assert b"<logo>" not in atom and b"<icon>" not in atom
+    assert "icon" not in json.loads(jsonfeed)
+
+
+def test_item_language() -> None:
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, RICH_ITEMS))
+    rss_all = rss_items(rss)
+    assert rss_all[3].findtext("dc:language", namespaces=NS) == "ar"
+    assert all(i.find("dc:language", NS) is None for i in rss_all[:3])
+    entries = atom_entries(atom)
+    assert entries[3].get(f"{{{XML_NS}}}lang") == "ar"
+    assert all(e.get(f"{{{XML_NS}}}lang") is None for e in entries[:3])
+    items = json.loads(jsonfeed)["items"]
+    assert items[3]["language"] == "ar"
+    assert all("language" not in i for i in items[:3])
+    assert "أخبار العالم اليوم".encode() in atom and b"&#" not in atom
+    parsed = feedparser.parse(atom)
+    assert parsed.entries[3].title == ARABIC.title
+
+
+def test_media_title_is_the_item_title() -> None:
+    local = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))[0]
+    media = local.find("media:content", NS)
+    title = media.find("media:title", NS)
+    assert (title.text, title.get("type")) == (LOCAL.title, "plain")
+    assert [_local_name(c.tag) for c in media] == ["title", "description", "credit"]
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def test_item_ids_become_iris() -> None:
+    assert item_id(SITE, "https://a.example/x") == "https://a.example/x"
+    assert item_id(SITE, "tag:a.example,2024:1") == "tag:a.example,2024:1"
+    assert item_id(SITE, "8F14E45F-CEEA-467F-A0E6-4F1B2C3D5E6F") == (
+        "urn:uuid:8f14e45f-ceea-467f-a0e6-4f1b2c3d5e6f"
+    )
+    assert item_id(SITE, "42") == "tag:www.example.com,2026:item/42"
+    assert item_id(SITE, "a b/c") == "tag:www.example.com,2026:item/a%20b%2Fc"
+
+
+def test_page_and_site_extras_stay_byte_stable() -> None:
+    page = Page(number=3, prev_archive=2, next_archive=4, ttl=timedelta(minutes=15))
+    first = render_all(RICH_SITE, SPEC, RICH_ITEMS, page)
+    assert render_all(RICH_SITE, SPEC, list(RICH_ITEMS), page) == first
+
+
 # --------------------------------------------------------------------------- golden files
 
 
+GOLDEN_CASES = {
+    "world": (SITE, Page()),
+    "world-current": (RICH_SITE, Page(prev_archive=6, ttl=timedelta(minutes=15))),
+    "world-archive-6": (RICH_SITE, Page(number=6, prev_archive=5, next_archive=7)),
+}
+
+
+@pytest.mark.parametrize("case", list(GOLDEN_CASES))
 @pytest.mark.parametrize("fmt", [Format.RSS, Format.ATOM, Format.JSON])
-def test_golden(fmt: Format) -> None:
-    body = render(SITE, SPEC, ITEMS, fmt)
-    path = GOLDEN / f"{SPEC.name}.{fmt.value}"
+def test_golden(fmt: Format, case: str) -> None:
+    site, page = GOLDEN_CASES[case]
+    items = ITEMS if case == "world" else RICH_ITEMS
+    body = render(site, SPEC, items, fmt, page)
+    path = GOLDEN / f"{case}.{fmt.value}"
     if os.environ.get("FEEDS_UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)

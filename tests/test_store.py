@@ -65,15 +65,37 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == "0002"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",
         "articles",
         "documents",
         "fetches",
+        "tombstones",
+        "counters",
+        "feed_items",
+        "hub_pings",
     }
     again.close()
+
+
+def test_upgrade_from_first_schema_keeps_data(db_url: str) -> None:
+    old = Store(db_url, migrate=False)
+    old.migrate("0001")
+    with old.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sources (id, url, state, failures, config_hash) "
+                "VALUES ('wire', 'https://wire.example/feed', 'ok', 2, 'h')"
+            )
+        )
+    old.close()
+    new = Store(db_url)
+    status = new.source_status("wire")
+    assert status is not None
+    assert (status.failures, status.suspect_since, status.feed_ttl) == (2, None, None)
+    new.close()
 
 
 def test_entries_round_trip_new_updated_unchanged(store: Store) -> None:
@@ -150,7 +172,7 @@ def test_config_change_resets_source_state(store: Store) -> None:
         None,
         "https://wire.example/feed2",
     )
-    assert s.entry_count == 1  # entries are kept
+    assert store.source_statuses()["wire"].entry_count == 1  # entries are kept
 
 
 def article(slug: str, day: int, text: str = "body") -> Article:

@@ -22,6 +22,13 @@ Built-in misbehaving routes (``?interval=`` tunes the slow ones, default 0.5 s):
 - ``/big``                  50 MB streamed until the connection closes (``?length=1``: with
                             a Content-Length)
 - ``/status/<code>``        that status; Retry-After: 120 for 429 and 503
+- ``/slow?delay=0.3``       200 after ``delay`` seconds; every hit is recorded (``slow_hits``:
+                            Host, start and end times) and the most requests in progress at once
+                            is tracked per host (``max_active``). Any ``/slow/<name>`` works too.
+
+POST requests are logged with their body (``Request.method``/``Request.body``) and answered by
+``/status/<code>``, ``/redirect/<code>``, ``/slow`` or a route defined with ``set`` (its status
+and body), so ``upstream.set("/hub", b"", status=204)`` makes a recording WebSub hub.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -63,10 +71,22 @@ def bomb_body() -> bytes:
 
 
 class Request(NamedTuple):
-    """One request the upstream received: the path (with query) and lower-cased headers."""
+    """One request the upstream received: the path (with query), lower-cased headers, method and
+    body (read for POST only)."""
 
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
+
+
+class Hit(NamedTuple):
+    """One request to ``/slow``: the host name it was sent to and when it ran (monotonic)."""
+
+    host: str  # the Host header's name, lower-cased, without the port
+    path: str
+    start: float
+    end: float
 
 
 @dataclass
@@ -139,14 +159,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass  # no request logs on stderr
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        bodyless = status in (204, 304)
         self.send_response(status)
         names = {name.lower() for name in headers or {}}
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        if "content-length" not in names and status != 304:
+        if "content-length" not in names and not bodyless:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body and status != 304:
+        if body and not bodyless:
             self.wfile.write(body)
 
     def _stopping(self, seconds: float) -> bool:
@@ -179,11 +200,45 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/big":
             self._big("length" in query)
         elif first == "status" and rest.isdigit():
-            code = int(rest)
-            extra = {"Retry-After": "120"} if code in (429, 503) else {}
-            self._send(code, f"status {code}\n".encode(), extra)
+            self._status(int(rest))
+        elif first == "slow":
+            self._slow(float(query.get("delay", ["0.3"])[0]), headers)
         else:
             self._route(path, headers)
+
+    def do_POST(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        length = headers.get("content-length", "0")
+        body = self.rfile.read(min(int(length), 1024 * 1024)) if length.isdigit() else b""
+        self.upstream._log(Request(self.path, headers, "POST", body))
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        first, _, rest = path.lstrip("/").partition("/")
+        if first == "redirect" and rest.isdigit():
+            self._send(int(rest), headers={"Location": query.get("to", ["/"])[0]})
+        elif first == "status" and rest.isdigit():
+            self._status(int(rest))
+        elif first == "slow":
+            self._slow(float(query.get("delay", ["0.3"])[0]), headers)
+        else:
+            route = self.upstream.route(path)
+            if route is None:
+                self._send(404, b"not found\n")
+            else:
+                self._send(route.status, route.body, route.headers)
+
+    def _status(self, code: int) -> None:
+        extra = {"Retry-After": "120"} if code in (429, 503) else {}
+        self._send(code, f"status {code}\n".encode(), extra)
+
+    def _slow(self, delay: float, request_headers: dict[str, str]) -> None:
+        host = urlsplit("//" + request_headers.get("host", "")).hostname or ""
+        start = self.upstream._slow_begin(host)
+        try:
+            self._stopping(delay)
+        finally:
+            self.upstream._slow_end(Hit(host, self.path, start, time.monotonic()))
+        self._send(200, b"slow\n", {"Content-Type": "text/plain"})
 
     def _route(self, path: str, request_headers: dict[str, str]) -> None:
         route = self.upstream.route(path)
@@ -259,6 +314,10 @@ class Upstream:
         self._routes: dict[str, Route] = {}
         self._requests: list[Request] = []
         self._connections: set[socket.socket] = set()
+        self._slow_hits: list[Hit] = []
+        self._active: dict[str, int] = {}  # /slow requests in progress, per host name
+        self._max_active: dict[str, int] = {}
+        self._max_active_total = 0
         self.errors: list[str] = []  # unexpected handler exceptions
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -323,6 +382,9 @@ class Upstream:
         with self._lock:
             self._routes.clear()
             self._requests.clear()
+            self._slow_hits.clear()
+            self._max_active.clear()
+            self._max_active_total = 0
 
     # ----------------------------------------------------------------- log
 
@@ -334,6 +396,29 @@ class Upstream:
 
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if urlsplit(r.path).path == path]
+
+    @property
+    def slow_hits(self) -> list[Hit]:
+        """Every finished ``/slow`` request, in order of start."""
+        with self._lock:
+            return sorted(self._slow_hits, key=lambda hit: hit.start)
+
+    def max_active(self, host: str | None = None) -> int:
+        """The most ``/slow`` requests ever in progress at once (to `host`, or to any host)."""
+        with self._lock:
+            return self._max_active_total if host is None else self._max_active.get(host, 0)
+
+    def _slow_begin(self, host: str) -> float:
+        with self._lock:
+            self._active[host] = self._active.get(host, 0) + 1
+            self._max_active[host] = max(self._max_active.get(host, 0), self._active[host])
+            self._max_active_total = max(self._max_active_total, sum(self._active.values()))
+            return time.monotonic()
+
+    def _slow_end(self, hit: Hit) -> None:
+        with self._lock:
+            self._active[hit.host] -= 1
+            self._slow_hits.append(hit)
 
     def _log(self, request: Request) -> None:
         with self._lock:

@@ -25,14 +25,26 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import StoreError
+from feeds.policy import duration_bucket, retention_victims
 from feeds.store import codec
-from feeds.store.schema import articles, documents, entries, fetches, sources
+from feeds.store.schema import (
+    articles,
+    counters,
+    documents,
+    entries,
+    feed_items,
+    fetches,
+    hub_pings,
+    sources,
+    tombstones,
+)
 from feeds.types import (
     Article,
     Document,
     Entry,
     FetchResult,
     Format,
+    Item,
     SourceState,
     SourceStatus,
 )
@@ -111,13 +123,13 @@ class Store:
 
         return engine
 
-    def migrate(self) -> None:
+    def migrate(self, revision: str = "head") -> None:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.connect() as conn:
             conn.execution_options(feeds_write=True)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
             conn.commit()
 
     def close(self) -> None:
@@ -183,6 +195,7 @@ class Store:
                             failures=0,
                             next_fetch=None,
                             moved_to=None,
+                            suspect_since=None,
                         )
                     )
 
@@ -199,7 +212,20 @@ class Store:
             }
 
     def source_status(self, source_id: str) -> SourceStatus | None:
-        return self.source_statuses().get(source_id)
+        """One source's state (without its entry count: that would cost a scan)."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(sources).where(sources.c.id == source_id)).first()
+        return None if row is None else self._status_from_row(row, 0)
+
+    def last_response(self) -> datetime | None:
+        """When any upstream last answered at all (any HTTP status): proof our network works."""
+        with self._read() as conn:
+            value = conn.execute(
+                sa.select(sa.func.max(sources.c.last_fetch)).where(
+                    sources.c.last_http_status.is_not(None)
+                )
+            ).scalar_one_or_none()
+        return value if isinstance(value, datetime) else None
 
     @staticmethod
     def _status_from_row(r: Any, entry_count: int) -> SourceStatus:
@@ -219,6 +245,8 @@ class Store:
             moved_to=r.moved_to,
             entry_count=entry_count,
             config_hash=r.config_hash,
+            suspect_since=r.suspect_since,
+            feed_ttl=timedelta(seconds=r.feed_ttl) if r.feed_ttl else None,
         )
 
     def first_seen(self, source_id: str) -> dict[str, datetime]:
@@ -236,8 +264,13 @@ class Store:
         result: FetchResult,
         new_entries: Sequence[Entry] | None,
         now: datetime,
+        *,
+        max_items: int | None = None,
+        max_age: timedelta | None = None,
     ) -> tuple[int, int]:
-        """Store one refresh atomically: the source's new state, its entries, the fetch log.
+        """Store one refresh atomically: the source's new state, its entries, the fetch log,
+        the metrics counters, and retention (entries beyond `max_items` or older than `max_age`
+        are removed, except those in this fetch, and remembered so they never come back).
 
         Returns (new, updated) entry counts. An entry counts as updated only when its
         content hash changed; its `updated` time then moves forward.
@@ -246,6 +279,11 @@ class Store:
         with self._write() as conn:
             if new_entries:
                 new, updated = self._upsert_entries(conn, status.id, new_entries, now)
+                if max_items is not None or max_age is not None:
+                    self._apply_retention(
+                        conn, status.id, {e.id for e in new_entries}, now, max_items, max_age
+                    )
+            self._count_fetch(conn, status.id, result, new, updated)
             values = {
                 "url": status.url,
                 "state": status.state.value,
@@ -259,6 +297,8 @@ class Store:
                 "failures": status.failures,
                 "next_fetch": status.next_fetch,
                 "moved_to": status.moved_to,
+                "suspect_since": status.suspect_since,
+                "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
             }
             done = conn.execute(sources.update().where(sources.c.id == status.id).values(**values))
             if done.rowcount == 0:
@@ -294,8 +334,26 @@ class Store:
                 )
             ):
                 existing[row.id] = row
+        missing = [i for i in ids if i not in existing]
+        removed: set[str] = set()
+        for chunk in _chunks(missing, 500):
+            removed.update(
+                conn.execute(
+                    sa.select(tombstones.c.id).where(
+                        tombstones.c.source_id == source_id, tombstones.c.id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        for chunk in _chunks(sorted(removed), 500):
+            conn.execute(
+                tombstones.update()
+                .where(tombstones.c.source_id == source_id, tombstones.c.id.in_(chunk))
+                .values(last_seen=now)
+            )
         for entry in batch:
             old = existing.get(entry.id)
+            if old is None and entry.id in removed:
+                continue  # dropped by retention earlier: never comes back as new
             if old is None:
                 conn.execute(
                     entries.insert().values(**_entry_values(entry), first_seen=now, last_seen=now)
@@ -318,6 +376,76 @@ class Store:
                 .values(last_seen=now)
             )
         return new, updated
+
+    def _apply_retention(
+        self,
+        conn: Connection,
+        source_id: str,
+        latest: set[str],
+        now: datetime,
+        max_items: int | None,
+        max_age: timedelta | None,
+    ) -> None:
+        rows = conn.execute(
+            sa.select(entries.c.id, entries.c.published)
+            .where(entries.c.source_id == source_id)
+            .order_by(entries.c.published.desc(), entries.c.id)
+        ).all()
+        victims = retention_victims(
+            [(r.id, r.published) for r in rows], latest, now, max_items, max_age
+        )
+        for chunk in _chunks(victims, 500):
+            conn.execute(
+                entries.delete().where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
+            )
+            conn.execute(
+                tombstones.delete().where(
+                    tombstones.c.source_id == source_id, tombstones.c.id.in_(chunk)
+                )
+            )
+            conn.execute(
+                tombstones.insert(),
+                [
+                    {"source_id": source_id, "id": i, "removed": now, "last_seen": now}
+                    for i in chunk
+                ],
+            )
+
+    def _count_fetch(
+        self, conn: Connection, source_id: str, result: FetchResult, new: int, updated: int
+    ) -> None:
+        deltas = {
+            f"fetches:{result.status.value}": 1.0,
+            "entries:new": float(new),
+            "entries:updated": float(updated),
+            "bytes": float(result.size),
+            "duration:sum": result.duration,
+            "duration:count": 1.0,
+            f"duration:le:{duration_bucket(result.duration)}": 1.0,
+        }
+        for name, delta in deltas.items():
+            key = (counters.c.source_id == source_id) & (counters.c.name == name)
+            done = conn.execute(counters.update().where(key).values(value=counters.c.value + delta))
+            if done.rowcount == 0:
+                conn.execute(counters.insert().values(source_id=source_id, name=name, value=delta))
+
+    def counters(self) -> dict[str, dict[str, float]]:
+        """Every source's monotonic counters: {source_id: {name: value}}."""
+        out: dict[str, dict[str, float]] = {}
+        with self._read() as conn:
+            for r in conn.execute(sa.select(counters).order_by(counters.c.source_id)):
+                out.setdefault(r.source_id, {})[r.name] = float(r.value)
+        return out
+
+    def tombstone_count(self, source_id: str) -> int:
+        with self._read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(tombstones)
+                    .where(tombstones.c.source_id == source_id)
+                ).scalar_one()
+            )
 
     def recent_fetches(self, source_id: str, limit: int = 20) -> list[FetchRecord]:
         with self._read() as conn:
@@ -459,11 +587,124 @@ class Store:
             return {(r.feed, Format(r.format)): r.etag for r in rows}
 
     def delete_documents(self, keep: Iterable[str]) -> int:
-        """Remove documents of feeds no longer configured."""
-        names = list(keep)
+        """Remove the documents (current and archive pages) and archive membership of feeds
+        no longer configured."""
+        names = set(keep)
         with self._write() as conn:
-            result = conn.execute(documents.delete().where(documents.c.feed.not_in(names)))
-            return int(result.rowcount or 0)
+            stored = conn.execute(sa.select(documents.c.feed).distinct()).scalars().all()
+            gone = [d for d in stored if d.split("/", 1)[0] not in names]
+            removed = 0
+            for chunk in _chunks(gone, 500):
+                result = conn.execute(documents.delete().where(documents.c.feed.in_(chunk)))
+                removed += int(result.rowcount or 0)
+            members = conn.execute(sa.select(feed_items.c.feed).distinct()).scalars().all()
+            for chunk in _chunks([f for f in members if f not in names], 500):
+                conn.execute(feed_items.delete().where(feed_items.c.feed.in_(chunk)))
+            return removed
+
+    # ------------------------------------------------------------------ archives
+
+    def record_feed_items(self, feed: str, items: Sequence[Item]) -> int:
+        """Remember the items of a feed's current document for its archive (RFC 5005).
+
+        Items not seen in this feed before get the next sequence numbers, oldest first; the
+        snapshot of items already known is refreshed. Returns how many items the feed has
+        had in all.
+        """
+        with self._write() as conn:
+            known: dict[str, str] = {}
+            ids = [i.id for i in items]
+            for chunk in _chunks(ids, 500):
+                for r in conn.execute(
+                    sa.select(feed_items.c.item_id, feed_items.c.data).where(
+                        feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
+                    )
+                ):
+                    known[r.item_id] = r.data
+            top = conn.execute(
+                sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
+            ).scalar_one_or_none()
+            seq = int(top or 0)
+            for item in sorted(items, key=lambda i: (i.published, i.id)):
+                data = codec.dumps(codec.item_to_json(item))
+                if item.id not in known:
+                    seq += 1
+                    conn.execute(
+                        feed_items.insert().values(feed=feed, item_id=item.id, seq=seq, data=data)
+                    )
+                elif known[item.id] != data:
+                    conn.execute(
+                        feed_items.update()
+                        .where(feed_items.c.feed == feed, feed_items.c.item_id == item.id)
+                        .values(data=data)
+                    )
+            return seq
+
+    def feed_items_page(self, feed: str, number: int, size: int) -> list[Item]:
+        """Archive page `number` (1 = oldest): items with sequence numbers in
+        ((number - 1) * size, number * size], newest first."""
+        low, high = (number - 1) * size, number * size
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(feed_items.c.data)
+                .where(feed_items.c.feed == feed, feed_items.c.seq > low, feed_items.c.seq <= high)
+                .order_by(feed_items.c.seq.desc())
+            )
+            return [codec.item_from_json(codec.loads(r.data)) for r in rows]
+
+    def has_document(self, name: str, fmt: Format) -> bool:
+        return self.document_etag(name, fmt) is not None
+
+    # ------------------------------------------------------------------ WebSub
+
+    def queue_hub_ping(self, hub: str, topic: str, now: datetime) -> None:
+        """Ask for the hub to be told that `topic` changed (one pending ping per topic)."""
+        with self._write() as conn:
+            key = hub_pings.c.topic == topic
+            done = conn.execute(
+                hub_pings.update().where(key).values(hub=hub, attempts=0, next_attempt=now)
+            )
+            if done.rowcount == 0:
+                conn.execute(
+                    hub_pings.insert().values(topic=topic, hub=hub, attempts=0, next_attempt=now)
+                )
+
+    def due_hub_pings(self, now: datetime) -> list[tuple[str, str, int]]:
+        """(hub, topic, attempts so far) of every ping due now."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(hub_pings)
+                .where(hub_pings.c.next_attempt <= now)
+                .order_by(hub_pings.c.next_attempt, hub_pings.c.topic)
+            )
+            return [(r.hub, r.topic, r.attempts) for r in rows]
+
+    def hub_ping_done(self, topic: str) -> None:
+        with self._write() as conn:
+            conn.execute(hub_pings.delete().where(hub_pings.c.topic == topic))
+
+    def hub_ping_failed(self, topic: str, error: str, next_attempt: datetime | None) -> None:
+        """Record a failed delivery; with no next attempt the ping is given up."""
+        with self._write() as conn:
+            key = hub_pings.c.topic == topic
+            if next_attempt is None:
+                conn.execute(hub_pings.delete().where(key))
+            else:
+                conn.execute(
+                    hub_pings.update()
+                    .where(key)
+                    .values(
+                        attempts=hub_pings.c.attempts + 1,
+                        next_attempt=next_attempt,
+                        last_error=error,
+                    )
+                )
+
+    def pending_hub_pings(self) -> list[tuple[str, int, str | None]]:
+        """(topic, attempts, last error) of every ping not delivered yet."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(hub_pings).order_by(hub_pings.c.topic))
+            return [(r.topic, r.attempts, r.last_error) for r in rows]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -533,6 +774,7 @@ def _article_values(article: Article) -> dict[str, Any]:
                 "image": codec.image_to_json(article.image),
                 "path": article.path,
                 "content_hash": article.content_hash,
+                "language": article.language,
             }
         ),
     }
@@ -552,4 +794,5 @@ def _article_from_json(data: dict[str, Any]) -> Article:
         image=codec.image_from_json(data.get("image")),
         path=data.get("path", ""),
         content_hash=data.get("content_hash", ""),
+        language=data.get("language", ""),
     )

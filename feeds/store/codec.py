@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from feeds.types import Enclosure, Image
+from feeds.types import Enclosure, Image, Item, ItemSource
 
 
 def image_to_json(image: Image | None) -> dict[str, Any] | None:
@@ -56,3 +57,42 @@ def loads(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("stored data is not a JSON object")
     return value
+
+
+def item_to_json(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "link": item.link,
+        "published": item.published.isoformat(),
+        "updated": item.updated.isoformat(),
+        "authors": list(item.authors),
+        "tags": list(item.tags),
+        "summary": item.summary,
+        "content": item.content,
+        "image": image_to_json(item.image),
+        "enclosures": enclosures_to_json(item.enclosures),
+        "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in item.sources],
+        "language": item.language,
+    }
+
+
+def item_from_json(data: dict[str, Any]) -> Item:
+    return Item(
+        id=str(data["id"]),
+        title=str(data["title"]),
+        link=str(data["link"]),
+        published=datetime.fromisoformat(data["published"]),
+        updated=datetime.fromisoformat(data["updated"]),
+        authors=tuple(data.get("authors", ())),
+        tags=tuple(data.get("tags", ())),
+        summary=str(data.get("summary", "")),
+        content=str(data.get("content", "")),
+        image=image_from_json(data.get("image")),
+        enclosures=enclosures_from_json(data.get("enclosures")),
+        sources=tuple(
+            ItemSource(id=str(s["id"]), title=str(s["title"]), url=str(s["url"]))
+            for s in data.get("sources", ())
+        ),
+        language=str(data.get("language", "")),
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -59,6 +60,10 @@ sources = Table(
     Column("next_fetch", UTCDateTime),
     Column("moved_to", Text),
     Column("config_hash", String(64), nullable=False),
+    # Set while network failures are not counted because nothing has answered since (0002).
+    Column("suspect_since", UTCDateTime),
+    # The feed's own <ttl> / sy:updatePeriod, in seconds, from its last parsed body (0002).
+    Column("feed_ttl", Integer),
 )
 
 entries = Table(
@@ -116,4 +121,46 @@ fetches = Table(
     Column("updated", Integer, nullable=False),
     Column("error", Text),
     Index("ix_fetches_source_at", "source_id", "at"),
+)
+
+# Ids of entries removed by retention, so that they do not come back as new (0002).
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column("id", String(2000), primary_key=True),
+    Column("removed", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# Monotonic counters per source for /metrics, updated with each fetch (0002).
+counters = Table(
+    "counters",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column("name", String(60), primary_key=True),
+    Column("value", Float, nullable=False),
+)
+
+# Every item that has appeared in a feed, in order, with the snapshot archive pages are
+# rendered from (RFC 5005) (0002).
+feed_items = Table(
+    "feed_items",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("item_id", String(2000), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_feed_items_feed_seq", "feed", "seq", unique=True),
+)
+
+# WebSub publish notifications still to deliver (0002).
+hub_pings = Table(
+    "hub_pings",
+    metadata,
+    Column("topic", String(500), primary_key=True),
+    Column("hub", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt", UTCDateTime, nullable=False),
+    Column("last_error", Text),
 )

@@ -48,9 +48,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = Store(app.config["DATABASE_URL"])
     app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
 
-    from feeds.web import views
+    from feeds.web import metrics, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(metrics.bp)
     return app
 
 

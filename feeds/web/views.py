@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -15,6 +18,9 @@ from feeds.web import state
 bp = Blueprint("feeds", __name__)
 
 FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
+ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _etag_list(header: str) -> list[str]:
@@ -43,19 +49,42 @@ def _wants_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
-def _document_response(document: Document, self_url: str) -> Response:
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+BROWSER_XML_TYPE = "application/xml; charset=utf-8"
+
+
+def _browser_navigation() -> bool:
+    """A person opening the feed in a browser tab, rather than a feed reader polling it.
+
+    Browsers name text/html explicitly in Accept on navigation; readers ask for feed types
+    or */*. Chromium shows application/rss+xml and application/atom+xml as plain text and
+    never applies their stylesheet, so a browser gets the same bytes as application/xml and
+    the XSL turns them into a readable page.
+    """
+    html = feed = 0.0
+    for value, quality in request.accept_mimetypes:
+        if value == "text/html":
+            html = max(html, quality)
+        elif value in FEED_TYPES:
+            feed = max(feed, quality)
+    return html > feed
+
+
+def _document_response(document: Document, *, cache_control: str, link: str) -> Response:
     gz = _wants_gzip()
+    content_type = document.content_type
+    if document.format is not Format.JSON and _browser_navigation():
+        content_type = BROWSER_XML_TYPE
     # Each content coding is its own representation, so it gets its own strong validator.
     etag = document.etag[:-1] + '-gz"' if gz else document.etag
-    max_age = int(current_app.config["MAX_AGE"])
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(document.last_modified, usegmt=True),
-        "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 2}",
-        "Vary": "Accept-Encoding",
+        "Cache-Control": cache_control,
+        "Vary": "Accept, Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
         "X-Content-Type-Options": "nosniff",
-        "Link": f'<{self_url}>; rel="self"',
+        "Link": link,
     }
     inm = request.headers.get("If-None-Match")
     if inm is not None:
@@ -66,18 +95,27 @@ def _document_response(document: Document, self_url: str) -> Response:
     ):
         return Response(status=304, headers=headers)
     body = document.gzip if gz else document.body
-    response = Response(body, status=200, headers=headers, content_type=document.content_type)
+    response = Response(body, status=200, headers=headers, content_type=content_type)
     if gz:
         response.headers["Content-Encoding"] = "gzip"
     return response
 
 
-@bp.route("/feeds/<name>.<ext>", methods=["GET", "HEAD"])
-def feed(name: str, ext: str) -> Response:
+def link_header(links: list[tuple[str, str]]) -> str:
+    """One RFC 8288 Link header value: `<url>; rel="rel"`, comma-separated."""
+    return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
+
+
+def _format(ext: str) -> Format:
     try:
-        fmt = Format(ext)
+        return Format(ext)
     except ValueError:
         abort(404)
+
+
+@bp.route("/feeds/<name>.<ext>", methods=["GET", "HEAD"])
+def feed(name: str, ext: str) -> Response:
+    fmt = _format(ext)
     web = state(current_app)
     web.config_tick()
     if web.watcher.current.feed(name) is None:
@@ -88,7 +126,56 @@ def feed(name: str, ext: str) -> Response:
         return Response(
             "not published yet\n", status=503, headers={"Retry-After": "30"}, mimetype="text/plain"
         )
-    return _document_response(document, web.watcher.current.site.feed_url(name, fmt.value))
+    site = web.watcher.current.site
+    links = [(site.feed_url(name, fmt.value), "self")]
+    if site.hub:
+        links.append((site.hub, "hub"))  # WebSub: subscribers discover the hub here
+    max_age = int(current_app.config["MAX_AGE"])
+    return _document_response(
+        document,
+        cache_control=f"public, max-age={max_age}, stale-while-revalidate={max_age * 2}",
+        link=link_header(links),
+    )
+
+
+@bp.route("/feeds/<name>/archive/<int:number>.<ext>", methods=["GET", "HEAD"])
+def archive(name: str, number: int, ext: str) -> Response:
+    """An RFC 5005 archive page: written once and never changed, so cached for a year."""
+    fmt = _format(ext)
+    web = state(current_app)
+    web.config_tick()
+    if number < 1 or web.watcher.current.feed(name) is None:
+        abort(404)
+    document = web.cache.get(f"{name}/archive/{number}", fmt)
+    if document is None:
+        abort(404)  # archive pages exist or not; "not yet" does not apply
+    site = web.watcher.current.site
+    return _document_response(
+        document,
+        cache_control=ARCHIVE_CACHE_CONTROL,
+        link=link_header([(site.archive_url(name, number, fmt.value), "self")]),
+    )
+
+
+@bp.route("/static/feed.xsl", methods=["GET", "HEAD"])
+def feed_stylesheet() -> Response:
+    """The XSLT that feed documents reference, with a type every browser's XSLT accepts
+    (Flask's guess depends on the host's mime.types)."""
+    body, etag = _stylesheet()
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if not_modified(etag, _EPOCH, request.headers.get("If-None-Match"), None):
+        return Response(status=304, headers=headers)
+    return Response(body, headers=headers, content_type=XSL_CONTENT_TYPE)
+
+
+@functools.cache
+def _stylesheet() -> tuple[bytes, str]:
+    body = (Path(__file__).parent / "static" / "feed.xsl").read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 @bp.route("/", methods=["GET", "HEAD"])

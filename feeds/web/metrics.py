@@ -1,0 +1,110 @@
+"""`/metrics` in the Prometheus text exposition format (version 0.0.4).
+
+Counters come from the database (the clock process counts every fetch there), so every web
+node reports the same monotonic values whichever node a scraper reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Response, current_app
+
+from feeds.policy import DURATION_BUCKETS
+from feeds.types import FetchStatus, SourceState
+from feeds.web import state
+
+bp = Blueprint("metrics", __name__)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class _Exposition:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def family(self, name: str, kind: str, text: str) -> None:
+        self.lines.append(f"# HELP {name} {text}")
+        self.lines.append(f"# TYPE {name} {kind}")
+
+    def sample(self, name: str, labels: Iterable[tuple[str, str]], value: float) -> None:
+        rendered = ",".join(f'{k}="{_label(v)}"' for k, v in labels)
+        head = f"{name}{{{rendered}}}" if rendered else name
+        self.lines.append(f"{head} {_number(value)}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def exposition() -> str:
+    web = state(current_app)
+    config = web.watcher.current
+    statuses = web.store.source_statuses()
+    counts = web.store.counters()
+    out = _Exposition()
+    ids = [s.id for s in config.sources]
+
+    out.family("feeds_source_fetches_total", "counter", "Fetches of each source, by outcome.")
+    for sid in ids:
+        for outcome in FetchStatus:
+            value = counts.get(sid, {}).get(f"fetches:{outcome.value}", 0.0)
+            out.sample("feeds_source_fetches_total", (("source", sid), ("outcome", outcome)), value)
+    for name, key, text in (
+        ("feeds_source_new_entries_total", "entries:new", "New entries stored per source."),
+        ("feeds_source_updated_entries_total", "entries:updated", "Entries whose content changed."),
+        ("feeds_source_fetched_bytes_total", "bytes", "Body bytes read (after decompression)."),
+    ):
+        out.family(name, "counter", text)
+        for sid in ids:
+            out.sample(name, (("source", sid),), counts.get(sid, {}).get(key, 0.0))
+
+    name = "feeds_source_fetch_duration_seconds"
+    out.family(name, "histogram", "Time each fetch took, headers and body.")
+    for sid in ids:
+        mine = counts.get(sid, {})
+        running = 0.0
+        for bound in [*(str(b) for b in DURATION_BUCKETS), "+Inf"]:
+            running += mine.get(f"duration:le:{bound}", 0.0)
+            out.sample(f"{name}_bucket", (("source", sid), ("le", bound)), running)
+        out.sample(f"{name}_sum", (("source", sid),), mine.get("duration:sum", 0.0))
+        out.sample(f"{name}_count", (("source", sid),), mine.get("duration:count", 0.0))
+
+    out.family("feeds_source_up", "gauge", "1 when the source's last counted fetch succeeded.")
+    for source in config.sources:
+        status = statuses.get(source.id)
+        up = 1.0 if status is not None and status.state is SourceState.OK else 0.0
+        out.sample("feeds_source_up", (("source", source.id),), up)
+    out.family("feeds_source_consecutive_failures", "gauge", "Failed fetches in a row.")
+    for sid in ids:
+        status = statuses.get(sid)
+        out.sample(
+            "feeds_source_consecutive_failures",
+            (("source", sid),),
+            status.failures if status else 0,
+        )
+    out.family(
+        "feeds_source_last_success_timestamp_seconds", "gauge", "When the source last succeeded."
+    )
+    for sid in ids:
+        status = statuses.get(sid)
+        when = status.last_success.timestamp() if status and status.last_success else 0.0
+        out.sample("feeds_source_last_success_timestamp_seconds", (("source", sid),), when)
+    out.family("feeds_source_entries", "gauge", "Entries stored per source.")
+    for sid in ids:
+        status = statuses.get(sid)
+        out.sample("feeds_source_entries", (("source", sid),), status.entry_count if status else 0)
+
+    out.family("feeds_hub_pings_pending", "gauge", "WebSub notifications not delivered yet.")
+    out.sample("feeds_hub_pings_pending", (), len(web.store.pending_hub_pings()))
+    return out.text()
+
+
+@bp.route("/metrics", methods=["GET", "HEAD"])
+def metrics() -> Response:
+    return Response(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

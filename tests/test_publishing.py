@@ -1,0 +1,153 @@
+"""Publishing through the pipeline: RFC 5005 archive pages, ttl, and WebSub notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import feedparser
+import pytest
+from lxml import etree
+
+from feeds.config import load_config
+from feeds.pipeline import Pipeline
+from feeds.store import Store
+from feeds.types import Format
+from feeds.web import create_app, state
+from tests.sites import source_toml, write_site
+from tests.test_ingestion import rss
+from tests.upstream import Upstream
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+FH = "{http://purl.org/syndication/history/1.0}"
+FEED = '[[feed]]\nname = "all"\ntitle = "All"\nsources = ["*"]\nlimit = 15\n'
+
+
+def items(first: int, count: int) -> list[tuple[str, str, datetime]]:
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    return [(f"e{n}", f"Entry {n}", base + timedelta(minutes=n)) for n in range(first, count)]
+
+
+class Outlet:
+    def __init__(self, root: Path, upstream: Upstream, site_extra: str = "") -> None:
+        self.upstream = upstream
+        upstream.set("/w.xml", rss(*items(0, 25)))
+        self.config_dir = write_site(
+            root,
+            upstream,
+            sources=source_toml("w", upstream.url("/w.xml")),
+            feeds=FEED,
+            site_extra=site_extra,
+        )
+        self.store = Store(f"sqlite:///{root / 'feeds.db'}")
+        self.pipeline = Pipeline(load_config(self.config_dir), self.store)
+
+    def links(self, name: str) -> dict[str, str]:
+        document = self.store.get_document(name, Format.ATOM)
+        assert document is not None
+        root = etree.fromstring(document.body)
+        return {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+
+    def close(self) -> None:
+        self.pipeline.close()
+        self.store.close()
+
+
+@pytest.fixture
+def outlet(tmp_path: Path, upstream: Upstream) -> Iterator[Outlet]:
+    o = Outlet(tmp_path, upstream, "archive_page_size = 10")
+    yield o
+    o.close()
+
+
+def test_archive_pages_are_written_when_full_and_never_change(outlet: Outlet) -> None:
+    outlet.pipeline.update()
+    # the current document holds the newest 15 items; they are the first 15 the feed has had
+    assert outlet.store.has_document("all/archive/1", Format.ATOM)
+    assert not outlet.store.has_document("all/archive/2", Format.ATOM)
+    base = "https://feeds.outlet.example/feeds/all"
+    assert outlet.links("all")["prev-archive"] == f"{base}/archive/1.atom"
+    page1 = {f: outlet.store.get_document("all/archive/1", f) for f in Format}
+    page = etree.fromstring(page1[Format.ATOM].body)  # type: ignore[union-attr]
+    assert page.find(f"{FH}archive") is not None
+    assert outlet.links("all/archive/1")["current"] == f"{base}.atom"
+    assert "prev-archive" not in outlet.links("all/archive/1")
+    titles = [e.title for e in feedparser.parse(page1[Format.RSS].body).entries]  # type: ignore[union-attr]
+    assert titles == [f"Entry {n}" for n in range(19, 9, -1)]  # first ten to appear, newest first
+
+    outlet.upstream.set("/w.xml", rss(*items(0, 37)))
+    outlet.pipeline.update()
+    assert outlet.store.has_document("all/archive/2", Format.ATOM)
+    assert outlet.links("all")["prev-archive"] == f"{base}/archive/2.atom"
+    assert outlet.links("all/archive/2")["prev-archive"] == f"{base}/archive/1.atom"
+    for fmt in Format:
+        again = outlet.store.get_document("all/archive/1", fmt)
+        assert again == page1[fmt]  # same bytes, same ETag, same Last-Modified
+
+
+def test_archive_pages_are_served_immutable(outlet: Outlet) -> None:
+    outlet.pipeline.update()
+    app = create_app({"FEEDS_CONFIG": str(outlet.config_dir), "DATABASE_URL": outlet.store.url})
+    client = app.test_client()
+    response = client.get("/feeds/all/archive/1.json")
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert client.get("/feeds/all/archive/2.json").status_code == 404
+    state(app).store.close()
+
+
+def test_ttl_follows_the_most_frequent_input(outlet: Outlet) -> None:
+    outlet.pipeline.update()
+    document = outlet.store.get_document("all", Format.RSS)
+    assert document is not None
+    assert b"<ttl>30</ttl>" in document.body  # the source's default interval
+
+
+@pytest.fixture
+def hub_outlet(tmp_path: Path, upstream: Upstream) -> Iterator[Outlet]:
+    hub = upstream.url("/hub")
+    o = Outlet(tmp_path, upstream, f'hub = "{hub}"')
+    yield o
+    o.close()
+
+
+def hub_posts(upstream: Upstream) -> list[dict[str, list[str]]]:
+    return [parse_qs(r.body.decode()) for r in upstream.requests_to("/hub") if r.method == "POST"]
+
+
+def test_hub_is_told_about_changed_documents_only(hub_outlet: Outlet) -> None:
+    upstream = hub_outlet.upstream
+    upstream.set("/hub", b"", status=204)
+    hub_outlet.pipeline.update()
+    topics = sorted(p["hub.url"][0] for p in hub_posts(upstream))
+    base = "https://feeds.outlet.example/feeds/all"
+    assert topics == [f"{base}.atom", f"{base}.json", f"{base}.rss"]
+    assert all(p["hub.mode"] == ["publish"] for p in hub_posts(upstream))
+    assert hub_outlet.store.pending_hub_pings() == []
+    # documents carry the hub link
+    assert hub_outlet.links("all")["hub"] == upstream.url("/hub")
+
+    hub_outlet.pipeline.update()  # nothing changed: nothing to tell
+    assert len(hub_posts(upstream)) == 3
+
+
+def test_failed_hub_pings_are_retried_with_backoff_without_blocking(hub_outlet: Outlet) -> None:
+    upstream = hub_outlet.upstream
+    upstream.set("/hub", b"busy", status=503)
+    report = hub_outlet.pipeline.update()
+    assert report.published  # publishing went ahead
+    pending = hub_outlet.store.pending_hub_pings()
+    assert [(n, error) for _, n, error in pending] == [
+        (1, "hub answered HTTP 503 Service Unavailable")
+    ] * 3
+    # not due yet: a second delivery round right away sends nothing
+    assert hub_outlet.pipeline.deliver_hub_pings() == 0
+    assert len(hub_posts(upstream)) == 3
+
+    upstream.set("/hub", b"", status=202)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    hub_outlet.pipeline.clock = lambda: later.replace(microsecond=0)
+    assert hub_outlet.pipeline.deliver_hub_pings() == 3
+    assert hub_outlet.store.pending_hub_pings() == []
