@@ -41,8 +41,13 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
     value = value.strip()
     if value.isdigit():
         return timedelta(seconds=int(value))
+    return _until(value, now)
+
+
+def _until(http_date: str, now: datetime) -> timedelta | None:
+    """Time from `now` until an HTTP date (zero if past); None if it is not a date."""
     try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(http_date)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
@@ -63,15 +68,7 @@ def cache_lifetime(headers: Iterable[tuple[str, str]], now: datetime) -> timedel
     if "no-cache" in control.lower() or "no-store" in control.lower():
         return None
     expires = found.get("expires")
-    if expires:
-        try:
-            when = parsedate_to_datetime(expires)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(when - now, timedelta(0))
-    return None
+    return _until(expires, now) if expires else None
 
 
 def is_persistent(result: FetchResult) -> bool:

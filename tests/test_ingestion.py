@@ -282,3 +282,34 @@ def test_metrics_count_fetches_in_prometheus_format(site: Site, client: FlaskCli
     ]
     assert buckets == sorted(buckets) and buckets[-1] == 2
     assert samples['feeds_source_fetch_duration_seconds_count{source="un"}'] == 2
+
+
+def test_a_large_batch_parses_in_worker_processes_with_the_same_result(
+    env_factory: object, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = feeds.pipeline.PROCESS_POOL_MIN_SOURCES
+    for n in range(count):
+        upstream.set(f"/w{n}.xml", WIRE.replace(b"wire-100", f"w{n}-100".encode()))
+    sources = "".join(source_toml(f"w{n}", upstream.url(f"/w{n}.xml")) for n in range(count))
+    env = env_factory(sources)  # type: ignore[operator]
+    pools = []
+    real_pool = feeds.pipeline.ProcessPoolExecutor
+
+    def recording_pool(*args: object, **kwargs: object) -> object:
+        pool = real_pool(*args, **kwargs)  # type: ignore[arg-type]
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(feeds.pipeline, "ProcessPoolExecutor", recording_pool)
+    outcomes = env.pipeline.refresh_all()
+    assert len(pools) == 1  # the batch used worker processes
+    assert [(o.status, o.new) for o in outcomes] == [(FetchStatus.OK, 3)] * count
+    ids = {e.id for e in env.store.recent_entries(["w0", f"w{count - 1}"], 10)}
+    assert ids == {
+        "w0-1001",
+        "w0-1002",
+        "w0-1003",
+        f"w{count - 1}-1001",
+        f"w{count - 1}-1002",
+        f"w{count - 1}-1003",
+    }

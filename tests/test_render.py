@@ -31,15 +31,10 @@ from feeds.types import (
     Page,
     Site,
 )
+from tests.validators import ATOM, CONTENT, DC, FH, MEDIA, SY
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 
-ATOM = "http://www.w3.org/2005/Atom"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
-DC = "http://purl.org/dc/elements/1.1/"
-MEDIA = "http://search.yahoo.com/mrss/"
-SY = "http://purl.org/rss/1.0/modules/syndication/"
-FH = "http://purl.org/syndication/history/1.0"
 NS = {"atom": ATOM, "content": CONTENT, "dc": DC, "media": MEDIA}
 ALL_NS = {**NS, "sy": SY, "fh": FH}
 STYLESHEET_PI = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
