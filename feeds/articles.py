@@ -114,6 +114,9 @@ def load_article(path: Path, site: Site) -> Article:
     except _Invalid as e:
         problems.append(str(e))
         article = None
+    except Exception as e:  # one odd file must never stop the others
+        problems.append(f"cannot be read as an article: {type(e).__name__}: {e}")
+        article = None
     if problems or article is None:
         raise ArticleError(f"{path}: " + "; ".join(problems))
     return article
@@ -139,6 +142,9 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             where = f" at line {e.problem_mark.line + 2}, column {e.problem_mark.column + 1}"
         raise _Invalid(f"front matter: invalid YAML{where}: {e.problem or e}") from e
     except yaml.YAMLError as e:
+        raise _Invalid(f"front matter: invalid YAML: {e}") from e
+    except (ValueError, RecursionError) as e:
+        # PyYAML raises these for impossible timestamps (2026-02-30) and absurd nesting.
         raise _Invalid(f"front matter: invalid YAML: {e}") from e
     if data is None:
         data = {}
@@ -178,7 +184,10 @@ def _build(
     if "slug" in front:
         slug = _text(front, "slug", problem, required=True)
         if slug is not None and not is_slug(slug):
-            problem("slug", f"not a slug (lower-case letters, digits, '.', '_', '-'): {slug!r}")
+            problem(
+                "slug",
+                f"not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): {slug!r}",
+            )
             slug = None
     elif not is_slug(stem):
         problem("slug", f"the file name {stem!r} is not a slug; rename the file or set slug")

@@ -78,7 +78,7 @@ FEED_KEYS = frozenset(
 )
 ENV_OVERRIDES = frozenset({"FEEDS_BASE_URL", "FEEDS_ALLOW_PRIVATE_ADDRESSES"})
 
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}\Z")  # at most 100 characters
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 MIN_SOURCE_INTERVAL = timedelta(minutes=1)
 LIMIT_RANGE = (1, 1000)
@@ -224,7 +224,9 @@ class _Table:
         if value is None:
             return None
         if not is_slug(value):
-            self.problem(key, f"not a slug (lower-case letters, digits, '.', '_', '-'): {value!r}")
+            self.problem(
+                key, f"not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): {value!r}"
+            )
             return None
         return value
 

@@ -143,7 +143,7 @@ def test_bad_files_are_reported_and_skipped(tmp_path: Path) -> None:
         (front(**BASE, tags="news"), "tags: must be a list of non-empty strings"),
         (
             front(**BASE, slug="Not A Slug"),
-            "slug: not a slug (lower-case letters, digits, '.', '_', '-'): 'Not A Slug'",
+            "slug: not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): 'Not A Slug'",
         ),
         (front(**BASE, link="/relative"), "link: not an absolute http(s) URL: '/relative'"),
         (
@@ -340,3 +340,24 @@ def test_content_hash_tracks_edits_not_paths(tmp_path: Path) -> None:
     again = load_article(moved, site)
     assert again.path == "sub/s.md"
     assert again.content_hash == first.content_hash
+
+
+def test_yaml_that_crashes_the_parser_is_reported_not_raised(tmp_path: Path) -> None:
+    """PyYAML raises ValueError (not YAMLError) for impossible dates and RecursionError for
+    absurd nesting; such a file is reported and skipped like any other bad file."""
+    site = make_site(tmp_path)
+    (tmp_path / "a-good.md").write_text(
+        "---\ntitle: Good\ndate: 2026-11-02T10:00:00+02:00\n---\nBody.\n", encoding="utf-8"
+    )
+    (tmp_path / "b-feb-30.md").write_text(
+        "---\ntitle: Bad\ndate: 2026-02-30T09:00:00+02:00\n---\nBody.\n", encoding="utf-8"
+    )
+    (tmp_path / "c-nested.md").write_text(
+        "---\ntitle: Deep\ndate: 2026-11-02T10:00:00+02:00\ntags: " + "[" * 5000 + "\n---\n",
+        encoding="utf-8",
+    )
+    found, problems = load_articles(site)
+    assert [a.slug for a in found] == ["a-good"]
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{tmp_path / 'b-feb-30.md'}: front matter: invalid YAML")
+    assert problems[1].startswith(f"{tmp_path / 'c-nested.md'}: ")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feeds import config as config_module
-from feeds.config import config_fingerprint, load_config, parse_duration
+from feeds.config import config_fingerprint, is_slug, load_config, parse_duration
 from feeds.errors import ConfigError
 from feeds.types import ContentMode
 
@@ -277,7 +277,8 @@ SOURCE_PROBLEMS = [
     (
         'id = "wire-one"',
         'id = "Wire One"',
-        "source[Wire One].id: not a slug (lower-case letters, digits, '.', '_', '-'): 'Wire One'",
+        "source[Wire One].id: not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): "
+        "'Wire One'",
     ),
     ('id = "wire-one"\n', "", "source[1].id: missing required key"),
     ('id = "wire-one"', "id = 5", "source[1].id: must be a string, not an integer"),
@@ -344,7 +345,7 @@ FEED_PROBLEMS = [
     (
         'name = "everything"',
         'name = "Every Thing"',
-        "feed[Every Thing].name: not a slug (lower-"
+        "feed[Every Thing].name: not a slug (up to 100 lower-"
         "case letters, digits, '.', '_', '-'): 'Every Thing'",
     ),
     ('title = "Everything"\n', "", "feed[everything].title: missing required key"),
@@ -610,3 +611,8 @@ def test_documented_defaults_match_the_loader(tmp_path: Path) -> None:
     ]:
         assert re.search(rf"\| `{key}` \|[^|]*\| `{value}`", text), key
         assert str(getattr(fetch, key)).lower().removesuffix(".0") == value
+
+
+def test_ids_and_names_are_at_most_100_characters() -> None:
+    assert is_slug("a" * 100)
+    assert not is_slug("a" * 101)
