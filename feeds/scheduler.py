@@ -1,25 +1,30 @@
 """The clock: APScheduler jobs that call the pipeline, and nothing else.
 
-One job per enabled source at its interval (with jitter); a job re-reading local articles;
-a job watching the config files. Feeds are rebuilt when something they use changed.
+One job per enabled source, always set for the time the pipeline decided (`next_fetch`: the
+interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
+articles; a job watching the config files; a job delivering WebSub pings. Feeds are rebuilt
+when something they use changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feeds.pipeline import Pipeline
+from feeds.pipeline import Pipeline, source_config_hash
 from feeds.reload import ConfigWatcher
-from feeds.types import Source
+from feeds.types import Config, Source, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +33,11 @@ HUB_POLL_SECONDS = 10
 SOURCE_JOB_PREFIX = "source:"
 
 
-def jitter_seconds(interval: timedelta) -> int:
-    """Spread fetches of sources sharing an interval: 10 % of it, at most five minutes."""
-    return int(min(interval.total_seconds() * 0.1, 300))
-
-
 class Clock:
     def __init__(self, pipeline: Pipeline, watcher: ConfigWatcher, *, blocking: bool) -> None:
         self.pipeline = pipeline
         self.watcher = watcher
+        self._pending: Config | None = None  # a new config not applied yet (retried)
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
         executors = {"default": ThreadPoolExecutor(max_workers=workers)}
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -47,65 +48,98 @@ class Clock:
 
     def start(self) -> None:
         """Publish what is stored, schedule every job, then run (blocks if blocking)."""
-        synced = self.pipeline.sync_articles()
-        log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
-        self.pipeline.publish_all()
-        self._schedule_sources(first_run_within=30)
+        try:
+            synced = self.pipeline.sync_articles()
+            log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
+            self.pipeline.publish_all()
+        except Exception:  # the clock must start even if the first publish fails
+            log.exception("initial publish failed; the jobs will retry")
+        self._schedule_sources(spread=30)
         site = self.pipeline.config.site
-        self.scheduler.add_job(
-            self.articles_job,
-            IntervalTrigger(seconds=max(1, int(site.articles_interval.total_seconds()))),
-            id="articles",
-            replace_existing=True,
-        )
-        self.scheduler.add_job(
-            self.config_job,
-            IntervalTrigger(seconds=CONFIG_POLL_SECONDS),
-            id="config",
-            replace_existing=True,
-        )
-        self.scheduler.add_job(
-            self.hub_job,
-            IntervalTrigger(seconds=HUB_POLL_SECONDS),
-            id="hub",
-            replace_existing=True,
-        )
+        for job, seconds, name in (
+            (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
+            (self.config_job, CONFIG_POLL_SECONDS, "config"),
+            (self.hub_job, HUB_POLL_SECONDS, "hub"),
+        ):
+            self.scheduler.add_job(
+                job, IntervalTrigger(seconds=seconds), id=name, replace_existing=True
+            )
         self.scheduler.start()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
-    # ------------------------------------------------------------------ jobs
+    # ------------------------------------------------------------------ source jobs
 
-    def _schedule_sources(self, first_run_within: int) -> None:
+    def _schedule_sources(self, spread: float) -> None:
+        """One job per enabled source that is not gone, at its stored next fetch time.
+
+        Sources never fetched (or reset by a config change) start within `spread` seconds,
+        spread out; a job already set for a source keeps its time.
+        """
         wanted = {s.id: s for s in self.pipeline.config.sources if s.enabled}
+        statuses = self.pipeline.store.source_statuses()
         for job in self.scheduler.get_jobs():
-            if job.id.startswith(SOURCE_JOB_PREFIX) and job.id[len(SOURCE_JOB_PREFIX) :] not in (
-                wanted
-            ):
-                job.remove()
+            if job.id.startswith(SOURCE_JOB_PREFIX):
+                source = wanted.get(job.id[len(SOURCE_JOB_PREFIX) :])
+                if source is None or job.name != source_config_hash(source):
+                    job.remove()  # gone from the config, or changed: starts afresh
+        existing = {j.id for j in self.scheduler.get_jobs()}
         now = datetime.now(UTC)
         for source in wanted.values():
-            self.scheduler.add_job(
-                self.source_job,
-                IntervalTrigger(
-                    seconds=int(source.interval.total_seconds()),
-                    jitter=jitter_seconds(source.interval),
-                ),
-                args=[source.id],
-                id=SOURCE_JOB_PREFIX + source.id,
-                replace_existing=True,
-                next_run_time=now + timedelta(seconds=random.uniform(0, first_run_within)),
-            )
+            if SOURCE_JOB_PREFIX + source.id in existing:
+                continue
+            status = statuses.get(source.id)
+            if status is not None and status.state is SourceState.GONE:
+                continue  # 410: nothing to schedule until its config changes
+            when = now + timedelta(seconds=random.uniform(0, spread))
+            if status is not None and status.next_fetch is not None:
+                when = max(status.next_fetch, when if status.next_fetch < now else now)
+            self._schedule(source, when)
+
+    def _schedule(self, source: Source, when: datetime) -> None:
+        self.scheduler.add_job(
+            self.source_job,
+            DateTrigger(run_date=when),
+            args=[source.id],
+            id=SOURCE_JOB_PREFIX + source.id,
+            name=source_config_hash(source),
+            replace_existing=True,
+        )
 
     def source_job(self, source_id: str) -> None:
+        """Refresh one source, publish the feeds it changed, and set its next run."""
         source: Source | None = self.pipeline.config.source(source_id)
-        if source is None or not source.enabled or not self.pipeline.due(source):
+        if source is None or not source.enabled:
             return
-        outcome = self.pipeline.refresh(source)
-        if outcome.changed:
-            self.pipeline.publish_all(self.pipeline.feeds_using([source_id]))
+        try:
+            if self.pipeline.due(source):
+                outcome = self.pipeline.refresh(source)
+                if outcome.changed:
+                    self.pipeline.publish_all(self.pipeline.feeds_using([source_id]))
+        except Exception:
+            log.exception("source job %s failed", source_id)
+        finally:
+            self._reschedule(source)
+
+    def _reschedule(self, source: Source) -> None:
+        now = datetime.now(UTC)
+        try:
+            status = self.pipeline.store.source_status(source.id)
+        except Exception:
+            log.exception("cannot read %s's state; retrying in its interval", source.id)
+            status = None
+        if status is not None and status.state is SourceState.GONE:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(SOURCE_JOB_PREFIX + source.id)
+            return
+        when = status.next_fetch if status is not None and status.next_fetch else None
+        if when is None or when <= now:
+            when = now + (source.interval if when is None else timedelta(seconds=1))
+        self._schedule(source, when)
+
+    # ------------------------------------------------------------------ other jobs
 
     def articles_job(self) -> None:
         synced = self.pipeline.sync_articles()
@@ -119,13 +153,20 @@ class Clock:
             self.pipeline.publish_all(self.pipeline.feeds_with_articles())
 
     def config_job(self) -> None:
-        config = self.watcher.poll()
+        """Apply a changed, valid config; if applying it fails, try again on the next tick."""
+        config = self._pending or self.watcher.poll()
         if config is None:
             return
-        self.pipeline.reconfigure(config)
-        self.pipeline.sync_articles()
-        self.pipeline.publish_all()
-        self._schedule_sources(first_run_within=5)
+        self._pending = config
+        try:
+            self.pipeline.reconfigure(config)
+            self._schedule_sources(spread=5)
+            self.pipeline.sync_articles()
+            self.pipeline.publish_all()
+        except Exception:
+            log.exception("applying the new config failed; retrying")
+            return
+        self._pending = None
 
     def hub_job(self) -> None:
         """Deliver due WebSub notifications (publishing only queues them, never waits)."""
@@ -134,3 +175,10 @@ class Clock:
 
     def jobs(self) -> list[Any]:
         return list(self.scheduler.get_jobs())
+
+    def job_time(self, source_id: str) -> datetime | None:
+        try:
+            job = self.scheduler.get_job(SOURCE_JOB_PREFIX + source_id)
+        except JobLookupError:
+            return None
+        return None if job is None else job.next_run_time

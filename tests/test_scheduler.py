@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -12,7 +12,7 @@ import pytest
 from feeds.config import load_config
 from feeds.pipeline import Pipeline
 from feeds.reload import ConfigWatcher
-from feeds.scheduler import SOURCE_JOB_PREFIX, Clock, jitter_seconds
+from feeds.scheduler import SOURCE_JOB_PREFIX, Clock
 from feeds.store import Store
 from feeds.types import Format, SourceState
 from tests.sites import FIXTURES, write_site
@@ -41,13 +41,42 @@ def titles(clock: Clock, feed: str) -> list[str]:
     return [e.title for e in feedparser.parse(document.body).entries]
 
 
-def test_a_job_per_enabled_source_with_jitter(clock: Clock) -> None:
-    clock._schedule_sources(first_run_within=30)
+def test_a_job_per_enabled_source_set_for_its_next_fetch(clock: Clock) -> None:
+    before = datetime.now(UTC)
+    clock._schedule_sources(spread=30)
     jobs = {j.id: j for j in clock.jobs()}
     assert set(jobs) == {SOURCE_JOB_PREFIX + s for s in ("wire", "un", "down")}
-    trigger = jobs[SOURCE_JOB_PREFIX + "wire"].trigger
-    assert trigger.interval == timedelta(minutes=15)
-    assert trigger.jitter == jitter_seconds(timedelta(minutes=15)) == 90
+    for job in jobs.values():  # never fetched: soon, spread out
+        assert before <= job.next_run_time <= before + timedelta(seconds=31)
+
+    clock.source_job("wire")
+    status = clock.pipeline.store.source_status("wire")
+    assert status is not None and status.next_fetch is not None
+    # the job now waits for exactly what the pipeline decided: the interval with jitter
+    assert clock.job_time("wire") == status.next_fetch
+    assert timedelta(minutes=13) < status.next_fetch - before < timedelta(minutes=17)
+
+    clock.source_job("down")  # HTTP 500: backoff, from ten minutes
+    down = clock.pipeline.store.source_status("down")
+    assert down is not None and clock.job_time("down") == down.next_fetch
+
+    # a reload with the same sources keeps every job's time
+    times = {s: clock.job_time(s) for s in ("wire", "un", "down")}
+    clock._schedule_sources(spread=5)
+    assert {s: clock.job_time(s) for s in ("wire", "un", "down")} == times
+
+
+def test_gone_source_has_no_job_until_its_config_changes(clock: Clock, upstream: Upstream) -> None:
+    config_dir = clock.watcher.config_dir
+    sources = config_dir / "sources.toml"
+    text = sources.read_text(encoding="utf-8").replace("/status/500", "/status/410")
+    sources.write_text(text, encoding="utf-8")
+    clock.config_job()
+    clock.source_job("down")
+    assert clock.job_time("down") is None
+    sources.write_text(text.replace('title = "Broken upstream"', 'title = "Back"'), "utf-8")
+    clock.config_job()
+    assert clock.job_time("down") is not None
 
 
 def test_source_job_refreshes_and_publishes_affected_feeds(clock: Clock) -> None:
