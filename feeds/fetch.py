@@ -449,6 +449,10 @@ class _Attempt:
     ) -> FetchResult:
         code = response.status_code
         if code == 304:
+            # A 304 has no body, but the connection goes back to the pool only once the end
+            # of the message has been read: without this every conditional GET reconnects.
+            for _ in response.iter_raw():
+                self._check_deadline()
             return self._result(
                 response,
                 FetchStatus.NOT_MODIFIED,

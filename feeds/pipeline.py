@@ -173,8 +173,14 @@ class Pipeline:
             return fetched
         return self._process(fetched.source, fetched.status, fetched.result)
 
-    def _fetch(self, source: Source, *, force: bool = False) -> RefreshOutcome | _Fetched:
-        status = self.store.source_status(source.id) or SourceStatus(id=source.id, url=source.url)
+    def _fetch(
+        self, source: Source, *, force: bool = False, known: SourceStatus | None = None
+    ) -> RefreshOutcome | _Fetched:
+        status = (
+            known
+            or self.store.source_status(source.id)
+            or SourceStatus(id=source.id, url=source.url)
+        )
         if status.state is SourceState.GONE and not force:
             return RefreshOutcome(
                 source.id, FetchStatus.ERROR, error=status.last_error or "gone (HTTP 410)"
@@ -336,9 +342,15 @@ class Pipeline:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["feeds.pipeline"])
             self._parse_pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
+        # Every status in one query rather than one query per source (each source appears
+        # once in a batch; a repeated one reads its status again).
+        ids = [s.id for s in todo]
+        statuses = self.store.source_states() if len(set(ids)) == len(ids) else {}
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh") as pool:
-                first = list(pool.map(self._refresh_in_batch, todo))
+                first = list(
+                    pool.map(lambda s: self._refresh_in_batch(s, statuses.get(s.id)), todo)
+                )
         finally:
             if self._parse_pool is not None:
                 self._parse_pool.shutdown()
@@ -355,9 +367,11 @@ class Pipeline:
                 outcomes.append(item)
         return outcomes
 
-    def _refresh_in_batch(self, source: Source) -> RefreshOutcome | _Fetched:
+    def _refresh_in_batch(
+        self, source: Source, status: SourceStatus | None = None
+    ) -> RefreshOutcome | _Fetched:
         try:
-            fetched = self._fetch(source)
+            fetched = self._fetch(source, known=status)
             if isinstance(fetched, RefreshOutcome):
                 return fetched
             result = fetched.result

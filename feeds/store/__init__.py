@@ -10,9 +10,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,14 @@ class Store:
 
     def __init__(self, url: str = DEFAULT_URL, *, migrate: bool = True) -> None:
         self.url = engine_url(url)
+        # SQLite has one writer at a time. Threads of this process queue on a lock rather than
+        # in SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes
+        # still wait in the busy handler.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock()
+            if sa.make_url(self.url).get_backend_name() == "sqlite"
+            else nullcontext()
+        )
         try:
             self.engine = self._create_engine(self.url)
             if migrate:
@@ -144,7 +153,7 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
+            with self._write_lock, self.engine.connect() as conn:
                 conn.execution_options(feeds_write=True)
                 with conn.begin():
                     yield conn
@@ -211,6 +220,11 @@ class Store:
                 for r in conn.execute(sa.select(sources).order_by(sources.c.id))
             }
 
+    def source_states(self) -> dict[str, SourceStatus]:
+        """Every source's state in one query (without entry counts, as source_status)."""
+        with self._read() as conn:
+            return {r.id: self._status_from_row(r, 0) for r in conn.execute(sa.select(sources))}
+
     def source_status(self, source_id: str) -> SourceStatus | None:
         """One source's state (without its entry count: that would cost a scan)."""
         with self._read() as conn:
@@ -276,9 +290,11 @@ class Store:
         content hash changed; its `updated` time then moves forward.
         """
         new = updated = 0
+        # Encoded before the write transaction starts, so that it holds the lock less long.
+        rows = [_entry_values(e) for e in new_entries] if new_entries else []
         with self._write() as conn:
             if new_entries:
-                new, updated = self._upsert_entries(conn, status.id, new_entries, now)
+                new, updated = self._upsert_entries(conn, status.id, new_entries, rows, now)
                 if max_items is not None or max_age is not None:
                     self._apply_retention(
                         conn, status.id, {e.id for e in new_entries}, now, max_items, max_age
@@ -321,9 +337,16 @@ class Store:
         return new, updated
 
     def _upsert_entries(
-        self, conn: Connection, source_id: str, batch: Sequence[Entry], now: datetime
+        self,
+        conn: Connection,
+        source_id: str,
+        batch: Sequence[Entry],
+        values: Sequence[dict[str, Any]],
+        now: datetime,
     ) -> tuple[int, int]:
-        new = updated = 0
+        """Insert new entries and update changed ones; `values[i]` is `_entry_values(batch[i])`.
+
+        Inserts and updates each go to the database as one executemany."""
         existing: dict[str, Any] = {}
         unchanged: list[str] = []
         ids = [e.id for e in batch]
@@ -350,32 +373,34 @@ class Store:
                 .where(tombstones.c.source_id == source_id, tombstones.c.id.in_(chunk))
                 .values(last_seen=now)
             )
-        for entry in batch:
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for entry, encoded in zip(batch, values, strict=True):
             old = existing.get(entry.id)
             if old is None and entry.id in removed:
                 continue  # dropped by retention earlier: never comes back as new
             if old is None:
-                conn.execute(
-                    entries.insert().values(**_entry_values(entry), first_seen=now, last_seen=now)
-                )
-                new += 1
+                inserts.append({**encoded, "first_seen": now, "last_seen": now})
             elif old.content_hash != entry.content_hash:
                 stamp = entry.updated if entry.updated > old.updated else _seconds(now)
-                conn.execute(
-                    entries.update()
-                    .where(entries.c.source_id == source_id, entries.c.id == entry.id)
-                    .values(**_entry_values(replace(entry, updated=stamp)), last_seen=now)
+                changes = {**encoded, "updated": stamp, "last_seen": now}
+                updates.append(
+                    {"_sid": source_id, "_eid": entry.id}
+                    | {f"_v_{name}": changes[name] for name in _UPDATED_COLUMNS}
                 )
-                updated += 1
             else:
                 unchanged.append(entry.id)
+        if inserts:
+            conn.execute(entries.insert(), inserts)
+        if updates:
+            conn.execute(_UPDATE_ENTRY, updates)
         for chunk in _chunks(unchanged, 500):
             conn.execute(
                 entries.update()
                 .where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
                 .values(last_seen=now)
             )
-        return new, updated
+        return len(inserts), len(updates)
 
     def _apply_retention(
         self,
@@ -423,11 +448,27 @@ class Store:
             "duration:count": 1.0,
             f"duration:le:{duration_bucket(result.duration)}": 1.0,
         }
-        for name, delta in deltas.items():
-            key = (counters.c.source_id == source_id) & (counters.c.name == name)
-            done = conn.execute(counters.update().where(key).values(value=counters.c.value + delta))
-            if done.rowcount == 0:
-                conn.execute(counters.insert().values(source_id=source_id, name=name, value=delta))
+        known = set(
+            conn.execute(
+                sa.select(counters.c.name).where(
+                    counters.c.source_id == source_id, counters.c.name.in_(list(deltas))
+                )
+            ).scalars()
+        )
+        increments = [
+            {"_sid": source_id, "_name": name, "_delta": delta}
+            for name, delta in deltas.items()
+            if name in known
+        ]
+        if increments:
+            conn.execute(_INCREMENT_COUNTER, increments)
+        missing = [
+            {"source_id": source_id, "name": name, "value": delta}
+            for name, delta in deltas.items()
+            if name not in known
+        ]
+        if missing:
+            conn.execute(counters.insert(), missing)
 
     def counters(self) -> dict[str, dict[str, float]]:
         """Every source's monotonic counters: {source_id: {name: value}}."""
@@ -705,6 +746,20 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(sa.select(hub_pings).order_by(hub_pings.c.topic))
             return [(r.topic, r.attempts, r.last_error) for r in rows]
+
+
+# Executemany statements (parameters named so that they do not clash with column names).
+_UPDATED_COLUMNS = ("title", "link", "published", "updated", "content_hash", "data", "last_seen")
+_UPDATE_ENTRY = (
+    entries.update()
+    .where(entries.c.source_id == sa.bindparam("_sid"), entries.c.id == sa.bindparam("_eid"))
+    .values({name: sa.bindparam(f"_v_{name}") for name in _UPDATED_COLUMNS})
+)
+_INCREMENT_COUNTER = (
+    counters.update()
+    .where(counters.c.source_id == sa.bindparam("_sid"), counters.c.name == sa.bindparam("_name"))
+    .values(value=counters.c.value + sa.bindparam("_delta"))
+)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
