@@ -73,13 +73,7 @@ def load_articles(site: Site) -> tuple[list[Article], list[str]]:
     articles: list[Article] = []
     problems: list[str] = []
     slugs: dict[str, str] = {}
-    paths = sorted(
-        (p for p in root.rglob("*.md") if p.is_file()),
-        key=lambda p: p.relative_to(root).as_posix(),
-    )
-    for path in paths:
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue  # editor back-ups, hidden directories
+    for path in article_files(site):
         try:
             article = load_article(path, site)
         except ArticleError as e:
@@ -95,6 +89,27 @@ def load_articles(site: Site) -> tuple[list[Article], list[str]]:
     return articles, problems
 
 
+def article_files(site: Site) -> list[Path]:
+    """Every article file under the articles directory, in sorted order (hidden files and
+    directories, such as editor back-ups, left out)."""
+    root = site.articles_dir
+    if not root.is_dir():
+        return []
+    paths = sorted(
+        (p for p in root.rglob("*.md") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    return [p for p in paths if not any(x.startswith(".") for x in p.relative_to(root).parts)]
+
+
+def relative_path(path: Path, site: Site) -> str:
+    """How an article's file is named in Article.path."""
+    try:
+        return path.resolve().relative_to(site.articles_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def load_article(path: Path, site: Site) -> Article:
     """Load one article file. Raises ArticleError("FILE: key: problem[; key: problem]")."""
     try:
@@ -103,10 +118,7 @@ def load_article(path: Path, site: Site) -> Article:
         raise ArticleError(f"{path}: not valid UTF-8 (byte {e.start})") from e
     except OSError as e:
         raise ArticleError(f"{path}: cannot read: {e.strerror or e}") from e
-    try:
-        rel = path.resolve().relative_to(site.articles_dir.resolve()).as_posix()
-    except ValueError:
-        rel = path.name
+    rel = relative_path(path, site)
     problems: list[str] = []
     try:
         front, body = _split_front_matter(text)

@@ -52,6 +52,8 @@ Clock = Callable[[], datetime]
 # and holds the GIL); smaller batches and the scheduler's single refreshes parse in-thread.
 PROCESS_POOL_MIN_SOURCES = 16
 MIN_TTL = timedelta(minutes=5)
+MAX_FEED_TTL = timedelta(days=1)  # what a feed may ask of our schedule, at most
+MAX_CANDIDATES = 20_000  # entries a publish looks at, at most, however narrow its filters
 HUB_MAX_ATTEMPTS = 8
 
 
@@ -130,8 +132,9 @@ class Pipeline:
     clock: Clock = utcnow
     fetcher: Fetcher | None = None
     rng: random.Random = field(default_factory=random.Random)
-    _publish_lock: threading.Lock = field(default_factory=threading.Lock)
+    _publish_lock: threading.RLock = field(default_factory=threading.RLock)
     _owns_fetcher: bool = False
+    _retired: list[Fetcher] = field(default_factory=list)  # closed on close(): may be in use
     _parse_pool: Executor | None = None
     _last_response: datetime | None = None
     _response_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -146,6 +149,9 @@ class Pipeline:
     def close(self) -> None:
         if self._owns_fetcher and self.fetcher is not None:
             self.fetcher.close()
+        for old in self._retired:
+            old.close()
+        self._retired.clear()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -159,7 +165,7 @@ class Pipeline:
             old = self.fetcher
             self.fetcher = make_fetcher(config.site.fetch)
             if old is not None:
-                old.close()
+                self._retired.append(old)  # other threads may be fetching with it right now
         self.config = config
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
         self.store.delete_documents(f.name for f in config.feeds)
@@ -171,7 +177,7 @@ class Pipeline:
         fetched = self._fetch(source, force=force)
         if isinstance(fetched, RefreshOutcome):
             return fetched
-        return self._process(fetched.source, fetched.status, fetched.result)
+        return self._guarded(fetched.source, fetched.status, fetched.result, None)
 
     def _fetch(
         self, source: Source, *, force: bool = False, known: SourceStatus | None = None
@@ -197,7 +203,7 @@ class Pipeline:
         return _Fetched(source, status, result)
 
     def _network_works(self, status: SourceStatus) -> bool:
-        """Has any upstream answered since this source started failing at network level?"""
+        """Has any upstream answered since this source's last network-level failure?"""
         with self._response_lock:
             last = self._last_response
         return last is not None and status.suspect_since is not None and last > status.suspect_since
@@ -222,10 +228,16 @@ class Pipeline:
             else:
                 try:
                     new_entries, feed_ttl = self._parse(source, result, body, now)
-                except ParseError as e:
-                    result = replace(result, status=FetchStatus.ERROR, error=str(e))
-                    result = replace(result, error_kind="parse")
+                except Exception as e:  # ParseError, or a parser bug: either way this body
+                    if not isinstance(e, ParseError):
+                        log.exception("parsing %s failed", source.id)
+                    error = str(e) if isinstance(e, ParseError) else f"cannot parse: {e!r}"
+                    result = replace(
+                        result, status=FetchStatus.ERROR, error=error, error_kind="parse"
+                    )
                     body_hash = status.body_hash
+                if feed_ttl is not None:
+                    feed_ttl = min(feed_ttl, MAX_FEED_TTL)
         if network_works is None:
             network_works = self._network_works(status)
         updated_status = self._next_status(
@@ -275,7 +287,8 @@ class Pipeline:
         network_works: bool,
     ) -> SourceStatus:
         moved_to = status.moved_to
-        if result.permanent_url:
+        if result.permanent_url and result.status is not FetchStatus.ERROR:
+            # Adopted only once the new address gave a feed (or a 304), not a parking page.
             moved_to = result.permanent_url if result.permanent_url != source.url else None
         seen = replace(
             status,
@@ -301,20 +314,26 @@ class Pipeline:
                 ),
             )
         if not policy.failure_counts(result, network_works):
-            # Possibly our own network: note it, retry soon, mark nothing broken yet.
+            # Possibly our own network: note it, retry (with the backoff it already has), and
+            # mark nothing broken until some upstream answers after this failure.
             return replace(
                 seen,
                 last_error=f"{result.error} (not counted yet: no upstream has answered since)",
                 suspect_since=status.suspect_since or now,
-                next_fetch=now + min(source.interval, policy.TRANSIENT_START),
+                next_fetch=policy.next_attempt(
+                    source.interval, result, max(status.failures, 1), now, self.rng
+                ),
             )
         failures = status.failures + 1
+        network_level = result.error_kind in policy.NETWORK_KINDS and result.http_status is None
         return replace(
             seen,
             state=SourceState.GONE if result.http_status == 410 else SourceState.ERROR,
             last_error=result.error,
             failures=failures,
-            suspect_since=None,
+            # The next network-level failure counts only if some upstream answers after this
+            # one: during an outage of our own, a failing source is counted once at most.
+            suspect_since=now if network_level else None,
             next_fetch=policy.next_attempt(source.interval, result, failures, now, self.rng),
         )
 
@@ -383,21 +402,56 @@ class Pipeline:
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
 
     def _guarded(
-        self, source: Source, status: SourceStatus, result: FetchResult, works: bool
+        self, source: Source, status: SourceStatus, result: FetchResult, works: bool | None
     ) -> RefreshOutcome:
+        """Process a fetch; an unexpected error is recorded on the source (with backoff), so
+        that it shows on /sources and the source is not hammered, and never raised."""
         try:
             return self._process(source, status, result, works)
         except Exception as e:
             log.exception("refreshing %s failed", source.id)
-            return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
+            error = f"internal error: {e}"
+            now = self.clock()
+            failed = replace(
+                result, status=FetchStatus.ERROR, error=error, error_kind="internal", body=None
+            )
+            try:
+                self.store.save_refresh(
+                    replace(
+                        status,
+                        url=source.url,
+                        state=SourceState.ERROR,
+                        last_fetch=now,
+                        last_error=error,
+                        failures=status.failures + 1,
+                        next_fetch=policy.next_attempt(
+                            source.interval, failed, status.failures + 1, now, self.rng
+                        ),
+                    ),
+                    failed,
+                    None,
+                    now,
+                )
+            except Exception:
+                log.exception("cannot record the failure of %s either", source.id)
+            return RefreshOutcome(source.id, FetchStatus.ERROR, error=error)
 
     # ------------------------------------------------------------------ articles
 
     def sync_articles(self) -> ArticleSync:
-        found, problems = local_articles.load_articles(self.config.site)
+        """Bring the stored articles in line with the files. A file that exists but is
+        invalid right now keeps its last good version published; a missing directory
+        (an unmounted volume) changes nothing."""
+        site = self.config.site
+        found, problems = local_articles.load_articles(site)
         for problem in problems:
             log.warning("article skipped: %s", problem)
-        added, updated, removed = self.store.sync_articles(found)
+        if not site.articles_dir.is_dir():
+            return ArticleSync(0, 0, 0, 0, tuple(problems))
+        files = {local_articles.relative_path(p, site) for p in local_articles.article_files(site)}
+        unreadable = files - {a.path for a in found}
+        with self._publish_lock:  # never between a publish's read of articles and its write
+            added, updated, removed = self.store.sync_articles(found, unreadable)
         return ArticleSync(len(found), added, updated, removed, tuple(problems))
 
     # ------------------------------------------------------------------ feeds
@@ -439,9 +493,9 @@ class Pipeline:
             while True:
                 entries = self.store.recent_entries(source_ids, want, since)
                 items = merge(spec, config.site, articles, entries, item_sources, now)
-                if len(items) >= spec.limit or len(entries) < want:
+                if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
                     break
-                want *= 4
+                want = min(want * 4, MAX_CANDIDATES)
             full_pages = self._publish_archives(spec, items, now)
             page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
             changed = []
@@ -464,33 +518,40 @@ class Pipeline:
     def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
         """Record the feed's items and write every archive page that has just become full.
 
-        Pages hold `archive_page_size` items in the order they first appeared in the feed;
-        a full page is written once and never changes. Returns the number of full pages.
+        Items are numbered in the order they first appeared in the feed. A page takes the
+        next `archive_page_size` of them once there are that many; it is written once, all
+        formats in one transaction, and never changes (its items' snapshots are frozen, and
+        a later page size applies to later pages only). Returns the number of pages.
         """
         size = self.config.site.archive_page_size
-        total = self.store.record_feed_items(spec.name, items)
-        full = total // size
-        missing = []
-        for number in range(full, 0, -1):  # pages are written in order: stop at the first one
-            if self.store.has_document(f"{spec.name}/archive/{number}", Format.ATOM):
-                break
-            missing.append(number)
-        for number in sorted(missing):
-            page_items = self.store.feed_items_page(spec.name, number, size)
+        pages = self.store.archive_pages(spec.name)
+        frozen = pages[-1][2] if pages else 0
+        total = self.store.record_feed_items(spec.name, items, frozen_upto=frozen)
+        number, first = len(pages), frozen + 1
+        while total - first + 1 >= size:
+            number, last = number + 1, first + size - 1
+            page_items = self.store.feed_items_range(spec.name, first, last)
             page = Page(number=number, prev_archive=number - 1 or None)
-            for rendered in render_all(self.config.site, spec, page_items, page):
-                self.store.put_document(
-                    f"{spec.name}/archive/{number}", rendered.format, rendered.body, now
-                )
+            bodies = {
+                r.format: r.body for r in render_all(self.config.site, spec, page_items, page)
+            }
+            self.store.write_archive_page(spec.name, number, first, last, bodies, now)
             log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
-        return full
+            first = last + 1
+        return number
 
     def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
-        articles = self.store.articles()
-        published = []
-        for spec in specs if specs is not None else self.config.feeds:
-            for fmt in self.publish(spec, articles):
-                published.append(f"{spec.name}.{fmt.value}")
+        """Publish feeds; one failing feed is logged and never stops the others."""
+        published: list[str] = []
+        with self._publish_lock:  # one consistent set of articles for every feed
+            articles = self.store.articles()
+            for spec in specs if specs is not None else self.config.feeds:
+                try:
+                    changed = self.publish(spec, articles)
+                except Exception:
+                    log.exception("publishing %s failed", spec.name)
+                    continue
+                published.extend(f"{spec.name}.{fmt.value}" for fmt in changed)
         return published
 
     # ------------------------------------------------------------------ WebSub
@@ -500,19 +561,19 @@ class Pipeline:
         calls (the scheduler calls this every few seconds). Returns how many were delivered."""
         assert self.fetcher is not None
         delivered = 0
-        for hub, topic, attempts in self.store.due_hub_pings(self.clock()):
-            answer = self.fetcher.notify_hub(hub, topic)
+        for ping in self.store.due_hub_pings(self.clock()):
+            answer = self.fetcher.notify_hub(ping.hub, ping.topic)
             if answer.ok:
-                self.store.hub_ping_done(topic)
+                self.store.hub_ping_done(ping)
                 delivered += 1
                 continue
             error = answer.error or f"HTTP {answer.status}"
-            if attempts + 1 >= HUB_MAX_ATTEMPTS:
-                log.warning("hub %s: giving up on %s: %s", hub, topic, error)
-                self.store.hub_ping_failed(topic, error, None)
+            if ping.attempts + 1 >= HUB_MAX_ATTEMPTS:
+                log.warning("hub %s: giving up on %s: %s", ping.hub, ping.topic, error)
+                self.store.hub_ping_failed(ping, error, None)
             else:
-                delay = timedelta(seconds=min(30 * 2**attempts, 3600))
-                self.store.hub_ping_failed(topic, error, self.clock() + delay)
+                delay = timedelta(seconds=min(30 * 2**ping.attempts, 3600))
+                self.store.hub_ping_failed(ping, error, self.clock() + delay)
         return delivered
 
     # ------------------------------------------------------------------ everything
@@ -524,4 +585,5 @@ class Pipeline:
         published = self.publish_all()
         if self.config.site.hub:
             self.deliver_hub_pings()
+        self.store.prune(self.clock())
         return UpdateReport(tuple(outcomes), synced, tuple(published), len(self.config.feeds))

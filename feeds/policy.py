@@ -23,6 +23,8 @@ PERSISTENT_FLOOR = timedelta(hours=1)
 TRANSIENT_FLOOR = timedelta(minutes=1)
 TRANSIENT_START = timedelta(minutes=10)
 
+CLAMP_SECONDS = 10 * 365 * 86400  # larger numbers from upstream headers mean "forever"
+
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -40,7 +42,7 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return timedelta(seconds=int(value))
+        return timedelta(seconds=min(int(value), CLAMP_SECONDS))
     return _until(value, now)
 
 
@@ -64,7 +66,7 @@ def cache_lifetime(headers: Iterable[tuple[str, str]], now: datetime) -> timedel
     control = found.get("cache-control", "")
     match = _MAX_AGE.search(control)
     if match:
-        return timedelta(seconds=int(match.group(1)))
+        return timedelta(seconds=min(int(match.group(1)), CLAMP_SECONDS))
     if "no-cache" in control.lower() or "no-store" in control.lower():
         return None
     expires = found.get("expires")

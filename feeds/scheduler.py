@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CONFIG_POLL_SECONDS = 5
 HUB_POLL_SECONDS = 10
+PRUNE_SECONDS = 6 * 3600
 SOURCE_JOB_PREFIX = "source:"
 
 
@@ -60,6 +61,7 @@ class Clock:
             (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
             (self.config_job, CONFIG_POLL_SECONDS, "config"),
             (self.hub_job, HUB_POLL_SECONDS, "hub"),
+            (self.prune_job, PRUNE_SECONDS, "prune"),
         ):
             self.scheduler.add_job(
                 job, IntervalTrigger(seconds=seconds), id=name, replace_existing=True
@@ -172,6 +174,11 @@ class Clock:
         """Deliver due WebSub notifications (publishing only queues them, never waits)."""
         if self.pipeline.config.site.hub:
             self.pipeline.deliver_hub_pings()
+
+    def prune_job(self) -> None:
+        """Keep the fetch log and the retention tombstones from growing without bound."""
+        removed = self.pipeline.store.prune(datetime.now(UTC))
+        log.info("pruned %d fetch-log rows and %d tombstones", *removed)
 
     def jobs(self) -> list[Any]:
         return list(self.scheduler.get_jobs())

@@ -313,3 +313,116 @@ def test_a_large_batch_parses_in_worker_processes_with_the_same_result(
         f"w{count - 1}-1002",
         f"w{count - 1}-1003",
     }
+
+
+class Ticking:
+    """A clock that moves one minute per reading: every event gets its own time."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def test_single_refreshes_count_network_failures_only_when_others_answer(
+    env_factory: object, upstream: Upstream
+) -> None:
+    """The scheduler's path (one source at a time): a DNS/connection failure is counted once
+    another upstream has answered after it; while nothing answers it is never counted."""
+    upstream.set("/wire.xml", WIRE)
+    env = env_factory(  # type: ignore[operator]
+        source_toml("good", upstream.url("/wire.xml"))
+        + source_toml("refused", f"http://127.0.0.1:{closed_port()}/feed")
+    )
+    env.pipeline.clock = Ticking()
+    good, refused = env.pipeline.config.sources
+    env.pipeline.refresh(good)
+    env.pipeline.refresh(refused)
+    assert env.state("refused")[:2] == (SourceState.NEW, 0)  # nothing answered since: deferred
+    history = []
+    for _ in range(3):
+        env.pipeline.refresh(good)
+        env.pipeline.refresh(refused)
+        history.append(env.state("refused")[:2])
+    assert history == [(SourceState.ERROR, 1), (SourceState.ERROR, 2), (SourceState.ERROR, 3)]
+    # our network goes down (nothing answers): counted at most once more, then never
+    for _ in range(3):
+        env.pipeline.refresh(refused)
+    assert env.state("refused")[1] == 3
+
+
+def test_a_permanent_redirect_to_something_that_is_not_a_feed_is_not_adopted(
+    env_factory: object, upstream: Upstream
+) -> None:
+    upstream.set("/parked.html", b"<html><body>Domain for sale</body></html>")
+    env = env_factory(  # type: ignore[operator]
+        source_toml("moved", upstream.url("/redirect/301?to=/parked.html"))
+    )
+    env.pipeline.refresh_all()
+    status = env.store.source_status("moved")
+    assert status is not None and status.moved_to is None
+    assert status.state is SourceState.ERROR and "not a feed" in (status.last_error or "")
+
+
+def test_a_result_for_an_outdated_source_config_is_dropped(
+    env_factory: object, upstream: Upstream
+) -> None:
+    upstream.set("/wire.xml", WIRE)
+    env = env_factory(source_toml("w", upstream.url("/wire.xml")))  # type: ignore[operator]
+    source = env.pipeline.config.sources[0]
+    fetched = env.pipeline._fetch(source)
+    # an editor changes the source while it is being fetched
+    env.reload(source_toml("w", upstream.url("/wire.xml"), interval="2h"))
+    outcome = env.pipeline._process(fetched.source, fetched.status, fetched.result)
+    assert (outcome.new, outcome.updated) == (0, 0)
+    status = env.store.source_status("w")
+    assert status is not None and status.state is SourceState.NEW and status.etag is None
+    assert env.store.recent_entries(["w"], 10) == []
+
+
+def test_a_parser_crash_is_recorded_on_the_source_with_backoff(
+    env_factory: object, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream.set("/wire.xml", WIRE)
+    env = env_factory(source_toml("w", upstream.url("/wire.xml")))  # type: ignore[operator]
+
+    def crash(*args: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(feeds.pipeline, "parse_and_normalize", crash)
+    (outcome,) = env.pipeline.refresh_all()
+    assert outcome.status is FetchStatus.ERROR
+    state, failures, error = env.state("w")
+    assert (state, failures) == (SourceState.ERROR, 1)
+    assert error is not None and "RecursionError" in error
+    status = env.store.source_status("w")
+    assert status is not None and status.next_fetch is not None
+
+
+def test_an_article_file_broken_mid_edit_keeps_its_last_good_version(
+    env_factory: object, upstream: Upstream
+) -> None:
+    env = env_factory("")  # type: ignore[operator]
+    assert env.pipeline.sync_articles().count == 2
+    path = env.config_dir / "articles" / "ports-reopen.md"
+    path.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    synced = env.pipeline.sync_articles()
+    assert (synced.count, synced.removed, len(synced.problems)) == (1, 0, 1)
+    assert len(env.store.articles()) == 2  # the last good version still publishes
+    path.unlink()
+    assert env.pipeline.sync_articles().removed == 1
+    assert len(env.store.articles()) == 1
+
+
+def test_a_missing_articles_directory_removes_nothing(
+    env_factory: object, upstream: Upstream
+) -> None:
+    env = env_factory("")  # type: ignore[operator]
+    env.pipeline.sync_articles()
+    articles = env.config_dir / "articles"
+    articles.rename(articles.with_name("elsewhere"))
+    synced = env.pipeline.sync_articles()
+    assert synced.problems and synced.removed == 0
+    assert len(env.store.articles()) == 2

@@ -151,3 +151,50 @@ def test_failed_hub_pings_are_retried_with_backoff_without_blocking(hub_outlet: 
     hub_outlet.pipeline.clock = lambda: later.replace(microsecond=0)
     assert hub_outlet.pipeline.deliver_hub_pings() == 3
     assert hub_outlet.store.pending_hub_pings() == []
+
+
+def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
+    outlet: Outlet,
+) -> None:
+    outlet.pipeline.update()  # 15 items recorded: page 1 = the first ten
+    page1 = {f: outlet.store.get_document("all/archive/1", f) for f in Format}
+    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+
+    # the editor changes the page size: page 1 stays, later pages use the new size
+    (outlet.config_dir / "site.toml").write_text(
+        (outlet.config_dir / "site.toml")
+        .read_text(encoding="utf-8")
+        .replace("archive_page_size = 10", "archive_page_size = 12"),
+        encoding="utf-8",
+    )
+    outlet.pipeline.reconfigure(load_config(outlet.config_dir))
+    outlet.upstream.set("/w.xml", rss(*items(0, 37)))
+    outlet.pipeline.update()
+    assert outlet.store.archive_pages("all") == [(1, 1, 10), (2, 11, 22)]
+    assert {f: outlet.store.get_document("all/archive/1", f) for f in Format} == page1
+
+    # the feed leaves the config and comes back: its archive continues, page 1 unchanged
+    feeds_toml = outlet.config_dir / "feeds.toml"
+    feeds_toml.write_text(FEED.replace('name = "all"', 'name = "other"'), encoding="utf-8")
+    outlet.pipeline.reconfigure(load_config(outlet.config_dir))
+    outlet.pipeline.update()
+    feeds_toml.write_text(FEED, encoding="utf-8")
+    outlet.pipeline.reconfigure(load_config(outlet.config_dir))
+    outlet.upstream.set("/w.xml", rss(*items(0, 50)))
+    outlet.pipeline.update()
+    assert outlet.store.archive_pages("all")[:2] == [(1, 1, 10), (2, 11, 22)]
+    assert {f: outlet.store.get_document("all/archive/1", f) for f in Format} == page1
+    assert all(outlet.store.has_document("all/archive/3", f) for f in Format)
+
+
+def test_a_ping_queued_while_the_hub_is_told_is_not_lost(hub_outlet: Outlet) -> None:
+    upstream = hub_outlet.upstream
+    upstream.set("/hub", b"", status=204)
+    store = hub_outlet.store
+    now = datetime.now(UTC).replace(microsecond=0)
+    topic = "https://feeds.outlet.example/feeds/all.rss"
+    store.queue_hub_ping(upstream.url("/hub"), topic, now)
+    (ping,) = store.due_hub_pings(now)
+    store.queue_hub_ping(upstream.url("/hub"), topic, now)  # the feed changed again meanwhile
+    store.hub_ping_done(ping)
+    assert [t for t, _, _ in store.pending_hub_pings()] == [topic]

@@ -48,7 +48,9 @@ def ok_result() -> FetchResult:
 
 
 def status(**changes: object) -> SourceStatus:
-    base = SourceStatus(id="wire", url="https://wire.example/feed", state=SourceState.OK)
+    base = SourceStatus(
+        id="wire", url="https://wire.example/feed", state=SourceState.OK, config_hash="h1"
+    )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -65,7 +67,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0002"
+    assert version == "0003"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",
@@ -76,6 +78,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
         "counters",
         "feed_items",
         "hub_pings",
+        "archive_pages",
     }
     again.close()
 
@@ -219,3 +222,47 @@ def test_documents_keep_etag_and_last_modified_when_unchanged(store: Store) -> N
     assert store.document_etag("all", Format.RSS) == second.etag
     assert store.delete_documents(["other"]) == 1
     assert store.get_document("all", Format.RSS) is None
+
+
+def test_concurrent_writers_do_not_collide(db_url: str) -> None:
+    """Read-then-write steps are serialized (BEGIN IMMEDIATE on SQLite, an advisory lock on
+    PostgreSQL), so two threads syncing the same articles never hit a duplicate key."""
+    import threading
+
+    stores = [Store(db_url), Store(db_url)]
+    batch = [article(f"a{n}", 1 + n % 20) for n in range(30)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def sync(s: Store) -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                s.sync_articles(batch)
+                s.sync_articles(batch[:10])
+        except BaseException as e:  # collected and reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=sync, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert len(stores[0].articles()) == 10
+    for s in stores:
+        s.close()
+
+
+def test_prune_drops_old_fetch_log_rows_and_unseen_tombstones(store: Store) -> None:
+    old = NOW - timedelta(days=30)
+    store.save_refresh(status(), ok_result(), [entry(n) for n in range(1, 5)], old, max_items=1)
+    store.save_refresh(status(), ok_result(), [entry(1)], old, max_items=1)
+    store.save_refresh(status(), ok_result(), None, NOW)
+    assert store.tombstone_count("wire") == 3
+    assert store.prune(NOW, fetch_log=timedelta(days=14), tombstones_unseen=timedelta(days=7)) == (
+        2,
+        3,
+    )
+    assert [r.at for r in store.recent_fetches("wire")] == [NOW]
+    assert store.tombstone_count("wire") == 0

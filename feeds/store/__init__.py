@@ -29,6 +29,7 @@ from feeds.errors import StoreError
 from feeds.policy import duration_bucket, retention_victims
 from feeds.store import codec
 from feeds.store.schema import (
+    archive_pages,
     articles,
     counters,
     documents,
@@ -53,6 +54,7 @@ from feeds.types import (
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
+WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -109,7 +111,16 @@ class Store:
     def _create_engine(url: str) -> Engine:
         parsed = sa.make_url(url)
         if parsed.get_backend_name() != "sqlite":
-            return sa.create_engine(url, pool_pre_ping=True, future=True)
+            engine = sa.create_engine(url, pool_pre_ping=True)
+
+            @event.listens_for(engine, "begin")
+            def _serialize_writers(conn: Connection) -> None:
+                # Like SQLite's BEGIN IMMEDIATE: one writer at a time across every process
+                # (clock, web, a `feeds update` by hand), so read-then-write steps cannot race.
+                if conn.get_execution_options().get("feeds_write", False):
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+            return engine
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
@@ -292,48 +303,63 @@ class Store:
         new = updated = 0
         # Encoded before the write transaction starts, so that it holds the lock less long.
         rows = [_entry_values(e) for e in new_entries] if new_entries else []
-        with self._write() as conn:
-            if new_entries:
-                new, updated = self._upsert_entries(conn, status.id, new_entries, rows, now)
-                if max_items is not None or max_age is not None:
-                    self._apply_retention(
-                        conn, status.id, {e.id for e in new_entries}, now, max_items, max_age
+        try:
+            with self._write() as conn:
+                if new_entries:
+                    new, updated = self._upsert_entries(conn, status.id, new_entries, rows, now)
+                    if max_items is not None or max_age is not None:
+                        self._apply_retention(
+                            conn, status.id, {e.id for e in new_entries}, now, max_items, max_age
+                        )
+                self._count_fetch(conn, status.id, result, new, updated)
+                values = {
+                    "url": status.url,
+                    "state": status.state.value,
+                    "etag": status.etag,
+                    "last_modified": status.last_modified,
+                    "body_hash": status.body_hash,
+                    "last_fetch": status.last_fetch,
+                    "last_success": status.last_success,
+                    "last_http_status": status.last_http_status,
+                    "last_error": status.last_error,
+                    "failures": status.failures,
+                    "next_fetch": status.next_fetch,
+                    "moved_to": status.moved_to,
+                    "suspect_since": status.suspect_since,
+                    "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
+                }
+                done = conn.execute(
+                    sources.update()
+                    .where(sources.c.id == status.id, sources.c.config_hash == status.config_hash)
+                    .values(**values)
+                )
+                if done.rowcount == 0:
+                    exists = conn.execute(sa.select(sources.c.id).where(sources.c.id == status.id))
+                    if exists.first() is not None:
+                        # An editor changed the source while it was being fetched: this result
+                        # belongs to the old config. Drop it all; the new config fetches afresh.
+                        raise _StaleRefresh
+                    conn.execute(
+                        sources.insert().values(
+                            id=status.id, config_hash=status.config_hash, **values
+                        )
                     )
-            self._count_fetch(conn, status.id, result, new, updated)
-            values = {
-                "url": status.url,
-                "state": status.state.value,
-                "etag": status.etag,
-                "last_modified": status.last_modified,
-                "body_hash": status.body_hash,
-                "last_fetch": status.last_fetch,
-                "last_success": status.last_success,
-                "last_http_status": status.last_http_status,
-                "last_error": status.last_error,
-                "failures": status.failures,
-                "next_fetch": status.next_fetch,
-                "moved_to": status.moved_to,
-                "suspect_since": status.suspect_since,
-                "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
-            }
-            done = conn.execute(sources.update().where(sources.c.id == status.id).values(**values))
-            if done.rowcount == 0:
                 conn.execute(
-                    sources.insert().values(id=status.id, config_hash=status.config_hash, **values)
+                    fetches.insert().values(
+                        source_id=status.id,
+                        at=now,
+                        status=result.status.value,
+                        http_status=result.http_status,
+                        duration=round(result.duration * 1000),
+                        size=result.size,
+                        new=new,
+                        updated=updated,
+                        error=result.error,
+                    )
                 )
-            conn.execute(
-                fetches.insert().values(
-                    source_id=status.id,
-                    at=now,
-                    status=result.status.value,
-                    http_status=result.http_status,
-                    duration=round(result.duration * 1000),
-                    size=result.size,
-                    new=new,
-                    updated=updated,
-                    error=result.error,
-                )
-            )
+        except _StaleRefresh:
+            log.info("source %s changed while it was fetched: result dropped", status.id)
+            return 0, 0
         return new, updated
 
     def _upsert_entries(
@@ -535,13 +561,28 @@ class Store:
 
     # ------------------------------------------------------------------ articles
 
-    def sync_articles(self, current: Sequence[Article]) -> tuple[int, int, int]:
-        """Make the stored articles equal to `current`. Returns (added, updated, removed)."""
+    def sync_articles(
+        self, current: Sequence[Article], unreadable: Iterable[str] = ()
+    ) -> tuple[int, int, int]:
+        """Make the stored articles equal to `current`. Returns (added, updated, removed).
+
+        `unreadable` are paths of files that exist but are invalid right now (an editor
+        mid-edit): the article last stored from such a file stays until the file is fixed
+        or deleted.
+        """
         added = changed = removed = 0
+        keep_paths = set(unreadable) - {a.path for a in current}
         with self._write() as conn:
-            stored = {r.slug: r.content_hash for r in conn.execute(sa.select(articles))}
+            stored = {
+                r.slug: (r.content_hash, r.path)
+                for r in conn.execute(
+                    sa.select(articles.c.slug, articles.c.content_hash, articles.c.path)
+                )
+            }
             wanted = {a.slug: a for a in current}
             for slug in stored.keys() - wanted.keys():
+                if stored[slug][1] in keep_paths:
+                    continue
                 conn.execute(articles.delete().where(articles.c.slug == slug))
                 removed += 1
             for slug, article in wanted.items():
@@ -549,7 +590,7 @@ class Store:
                 if slug not in stored:
                     conn.execute(articles.insert().values(**values))
                     added += 1
-                elif stored[slug] != article.content_hash:
+                elif stored[slug][0] != article.content_hash:
                     conn.execute(articles.update().where(articles.c.slug == slug).values(**values))
                     changed += 1
         return added, changed, removed
@@ -570,7 +611,7 @@ class Store:
         Returns True when the document changed. Last-Modified is the time the bytes were
         first stored, always later than the previous one (so If-Modified-Since stays honest).
         """
-        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+        etag = _etag(body)
         key = (documents.c.feed == feed) & (documents.c.format == fmt.value)
         with self._write() as conn:
             row = conn.execute(sa.select(documents.c.etag, documents.c.last_modified).where(key))
@@ -628,40 +669,40 @@ class Store:
             return {(r.feed, Format(r.format)): r.etag for r in rows}
 
     def delete_documents(self, keep: Iterable[str]) -> int:
-        """Remove the documents (current and archive pages) and archive membership of feeds
-        no longer configured."""
+        """Remove the current documents of feeds no longer configured.
+
+        Their archive pages and archive membership stay: a feed that comes back continues its
+        archive where it stopped, and a page once served as immutable never changes.
+        """
         names = set(keep)
         with self._write() as conn:
             stored = conn.execute(sa.select(documents.c.feed).distinct()).scalars().all()
-            gone = [d for d in stored if d.split("/", 1)[0] not in names]
+            gone = [d for d in stored if "/" not in d and d not in names]
             removed = 0
             for chunk in _chunks(gone, 500):
                 result = conn.execute(documents.delete().where(documents.c.feed.in_(chunk)))
                 removed += int(result.rowcount or 0)
-            members = conn.execute(sa.select(feed_items.c.feed).distinct()).scalars().all()
-            for chunk in _chunks([f for f in members if f not in names], 500):
-                conn.execute(feed_items.delete().where(feed_items.c.feed.in_(chunk)))
             return removed
 
     # ------------------------------------------------------------------ archives
 
-    def record_feed_items(self, feed: str, items: Sequence[Item]) -> int:
+    def record_feed_items(self, feed: str, items: Sequence[Item], frozen_upto: int = 0) -> int:
         """Remember the items of a feed's current document for its archive (RFC 5005).
 
         Items not seen in this feed before get the next sequence numbers, oldest first; the
-        snapshot of items already known is refreshed. Returns how many items the feed has
-        had in all.
+        snapshot of known items is refreshed, except for items already on a written archive
+        page (sequence <= `frozen_upto`). Returns the highest sequence number.
         """
         with self._write() as conn:
-            known: dict[str, str] = {}
+            known: dict[str, tuple[int, str]] = {}
             ids = [i.id for i in items]
             for chunk in _chunks(ids, 500):
                 for r in conn.execute(
-                    sa.select(feed_items.c.item_id, feed_items.c.data).where(
+                    sa.select(feed_items.c.item_id, feed_items.c.seq, feed_items.c.data).where(
                         feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
                     )
                 ):
-                    known[r.item_id] = r.data
+                    known[r.item_id] = (r.seq, r.data)
             top = conn.execute(
                 sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
             ).scalar_one_or_none()
@@ -673,7 +714,7 @@ class Store:
                     conn.execute(
                         feed_items.insert().values(feed=feed, item_id=item.id, seq=seq, data=data)
                     )
-                elif known[item.id] != data:
+                elif known[item.id][0] > frozen_upto and known[item.id][1] != data:
                     conn.execute(
                         feed_items.update()
                         .where(feed_items.c.feed == feed, feed_items.c.item_id == item.id)
@@ -681,17 +722,60 @@ class Store:
                     )
             return seq
 
-    def feed_items_page(self, feed: str, number: int, size: int) -> list[Item]:
-        """Archive page `number` (1 = oldest): items with sequence numbers in
-        ((number - 1) * size, number * size], newest first."""
-        low, high = (number - 1) * size, number * size
+    def archive_pages(self, feed: str) -> list[tuple[int, int, int]]:
+        """(number, first sequence, last sequence) of every archive page written, in order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(archive_pages)
+                .where(archive_pages.c.feed == feed)
+                .order_by(archive_pages.c.number)
+            )
+            return [(r.number, r.first_seq, r.last_seq) for r in rows]
+
+    def feed_items_range(self, feed: str, first: int, last: int) -> list[Item]:
+        """The recorded items with sequence numbers first..last, newest first."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(feed_items.c.data)
-                .where(feed_items.c.feed == feed, feed_items.c.seq > low, feed_items.c.seq <= high)
+                .where(
+                    feed_items.c.feed == feed,
+                    feed_items.c.seq >= first,
+                    feed_items.c.seq <= last,
+                )
                 .order_by(feed_items.c.seq.desc())
             )
             return [codec.item_from_json(codec.loads(r.data)) for r in rows]
+
+    def write_archive_page(
+        self,
+        feed: str,
+        number: int,
+        first: int,
+        last: int,
+        bodies: Mapping[Format, bytes],
+        now: datetime,
+    ) -> None:
+        """Store every format of an archive page and its range in one transaction."""
+        name = f"{feed}/archive/{number}"
+        with self._write() as conn:
+            conn.execute(
+                archive_pages.insert().values(
+                    feed=feed, number=number, first_seq=first, last_seq=last
+                )
+            )
+            conn.execute(documents.delete().where(documents.c.feed == name))
+            for fmt, body in bodies.items():
+                conn.execute(
+                    documents.insert().values(
+                        feed=name,
+                        format=fmt.value,
+                        body=body,
+                        gzip=gzip.compress(body, compresslevel=9, mtime=0),
+                        etag=_etag(body),
+                        last_modified=_seconds(now),
+                        content_type=fmt.content_type,
+                    )
+                )
 
     def has_document(self, name: str, fmt: Format) -> bool:
         return self.document_etag(name, fmt) is not None
@@ -703,31 +787,46 @@ class Store:
         with self._write() as conn:
             key = hub_pings.c.topic == topic
             done = conn.execute(
-                hub_pings.update().where(key).values(hub=hub, attempts=0, next_attempt=now)
+                hub_pings.update()
+                .where(key)
+                .values(
+                    hub=hub,
+                    attempts=0,
+                    next_attempt=now,
+                    generation=hub_pings.c.generation + 1,
+                )
             )
             if done.rowcount == 0:
                 conn.execute(
-                    hub_pings.insert().values(topic=topic, hub=hub, attempts=0, next_attempt=now)
+                    hub_pings.insert().values(
+                        topic=topic, hub=hub, attempts=0, next_attempt=now, generation=0
+                    )
                 )
 
-    def due_hub_pings(self, now: datetime) -> list[tuple[str, str, int]]:
-        """(hub, topic, attempts so far) of every ping due now."""
+    def due_hub_pings(self, now: datetime) -> list[HubPing]:
+        """Every ping due now."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(hub_pings)
                 .where(hub_pings.c.next_attempt <= now)
                 .order_by(hub_pings.c.next_attempt, hub_pings.c.topic)
             )
-            return [(r.hub, r.topic, r.attempts) for r in rows]
+            return [HubPing(r.hub, r.topic, r.attempts, r.generation) for r in rows]
 
-    def hub_ping_done(self, topic: str) -> None:
+    def hub_ping_done(self, ping: HubPing) -> None:
+        """Clear a delivered ping, unless a newer change asked for another one meanwhile."""
         with self._write() as conn:
-            conn.execute(hub_pings.delete().where(hub_pings.c.topic == topic))
+            conn.execute(
+                hub_pings.delete().where(
+                    hub_pings.c.topic == ping.topic, hub_pings.c.generation == ping.generation
+                )
+            )
 
-    def hub_ping_failed(self, topic: str, error: str, next_attempt: datetime | None) -> None:
-        """Record a failed delivery; with no next attempt the ping is given up."""
+    def hub_ping_failed(self, ping: HubPing, error: str, next_attempt: datetime | None) -> None:
+        """Record a failed delivery; with no next attempt the ping is given up. A ping
+        re-queued meanwhile (newer generation) is left as it is."""
         with self._write() as conn:
-            key = hub_pings.c.topic == topic
+            key = (hub_pings.c.topic == ping.topic) & (hub_pings.c.generation == ping.generation)
             if next_attempt is None:
                 conn.execute(hub_pings.delete().where(key))
             else:
@@ -746,6 +845,41 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(sa.select(hub_pings).order_by(hub_pings.c.topic))
             return [(r.topic, r.attempts, r.last_error) for r in rows]
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def prune(
+        self,
+        now: datetime,
+        fetch_log: timedelta = timedelta(days=14),
+        tombstones_unseen: timedelta = timedelta(days=90),
+    ) -> tuple[int, int]:
+        """Drop fetch-log rows older than `fetch_log` and tombstones of entries no upstream
+        has listed for `tombstones_unseen`. Returns (fetch rows, tombstones) removed."""
+        with self._write() as conn:
+            old_fetches = conn.execute(fetches.delete().where(fetches.c.at < now - fetch_log))
+            old_tombstones = conn.execute(
+                tombstones.delete().where(tombstones.c.last_seen < now - tombstones_unseen)
+            )
+            return int(old_fetches.rowcount or 0), int(old_tombstones.rowcount or 0)
+
+
+class _StaleRefresh(Exception):
+    """Raised inside a write transaction to roll back a refresh of an outdated config."""
+
+
+@dataclass(frozen=True)
+class HubPing:
+    """A WebSub notification to deliver; `generation` tells a re-queued one apart."""
+
+    hub: str
+    topic: str
+    attempts: int
+    generation: int
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
 
 
 # Executemany statements (parameters named so that they do not clash with column names).

@@ -163,4 +163,17 @@ hub_pings = Table(
     Column("attempts", Integer, nullable=False),
     Column("next_attempt", UTCDateTime, nullable=False),
     Column("last_error", Text),
+    # Bumped by every new request to ping, so a delivery only clears what it delivered (0003).
+    Column("generation", Integer, nullable=False, server_default="0"),
+)
+
+# The item sequence range of every archive page written: a page never changes, and later
+# pages start where the last one ended whatever the page size is now (0003).
+archive_pages = Table(
+    "archive_pages",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("first_seq", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
 )
