@@ -15,14 +15,20 @@ whose ``error_kind`` is one of:
 
 Safety measures:
 
-- A total deadline per fetch. Every request gets a timeout equal to the time remaining, and
-  a watchdog shuts the connection's socket down when the deadline passes, so a server that
-  drips bytes (in the headers or the body) cannot hold a worker past the deadline.
+- A total deadline per fetch, kept in a thread-local while the fetch runs (one fetch per
+  thread). The network backend under httpcore bounds every DNS lookup, connect, TLS
+  handshake, socket read and write by the time remaining, on new and on pooled keep-alive
+  connections alike, so a server that drips bytes (in the headers or the body) or a slow DNS
+  server cannot hold a worker past the deadline.
 - Bodies are inflated here, in bounded pieces, rather than by httpx (which inflates a whole
   network read at once: 64 KB of gzip can become 64 MB). The size cap applies to the
   decompressed bytes and no more than the cap is ever held.
-- Non-public addresses are refused before connecting (every address the host resolves to, on
-  every redirect hop) and again on the address actually connected to (DNS rebinding).
+- Host names are resolved once per new connection (in a helper thread, within the deadline);
+  every address must be public (unless allowed), and the connection goes to one of those
+  checked addresses, never through a second lookup (DNS rebinding). TLS still verifies the
+  certificate against, and sends SNI for, the host name.
+- Validators (ETag, Last-Modified) that are not printable ASCII are neither returned nor
+  sent: httpx reads response headers as latin-1 but cannot send them back.
 - Redirects are followed by hand; environment proxies and cookies are not used.
 
 Politeness: the threads sharing one ``Fetcher`` send at most ``per_host`` requests at once to
@@ -39,7 +45,8 @@ host politeness, following no redirects. It never raises; it returns a ``HubResu
 
 from __future__ import annotations
 
-import contextlib
+import concurrent.futures
+import functools
 import ipaddress
 import socket
 import ssl
@@ -47,13 +54,13 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
+import httpcore
 import httpx
 
 from .errors import FetchError
@@ -70,26 +77,57 @@ SCHEMES = frozenset({"http", "https"})
 PIECE = 64 * 1024  # the largest piece of decompressed body produced at once
 KEEPALIVE_EXPIRY = 5.0
 FORM_TYPE = "application/x-www-form-urlencoded"
+DNS_THREADS = 16  # lookups at once, shared by every Fetcher of the process
 
 
 # --------------------------------------------------------------------------- addresses
 
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+# Not covered by ipaddress's is_global/is_private (in every Python version we support).
+_NON_PUBLIC = (
+    ipaddress.IPv4Network("192.88.99.0/24"),  # 6to4 relay anycast (RFC 7526)
+    ipaddress.IPv6Network("fec0::/10"),  # site-local (deprecated, RFC 3879)
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+)
+
 
 def is_public_address(ip: str) -> bool:
-    """True when `ip` is a globally routable unicast address (IPv4-mapped IPv6 unwrapped)."""
+    """True when `ip` is a globally routable unicast address.
+
+    IPv6 forms that carry an IPv4 address the packets really go to (IPv4-mapped, 6to4, NAT64
+    with the well-known prefix, Teredo's server and client) are judged by that IPv4 address.
+    """
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return addr.is_global and not (
-        addr.is_private
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_reserved
-        or addr.is_multicast
-        or addr.is_unspecified
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return _is_public(addr.ipv4_mapped)
+        if addr in _SIX_TO_FOUR:
+            return addr.sixtofour is not None and _is_public(addr.sixtofour)
+        if addr in _NAT64:
+            return _is_public(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+        if addr in _TEREDO:
+            return addr.teredo is not None and all(_is_public(a) for a in addr.teredo)
+    return _is_public(addr)
+
+
+def _is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (
+        addr.is_global
+        and not (
+            addr.is_private
+            or addr.is_loopback
+            or addr.is_link_local
+            or addr.is_reserved
+            or addr.is_multicast
+            or addr.is_unspecified
+            or (isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local)
+        )
+        and not any(addr in net for net in _NON_PUBLIC if net.version == addr.version)
     )
 
 
@@ -99,19 +137,68 @@ def resolve(host: str, port: int) -> list[str]:
     return [str(sockaddr[0]) for *_, sockaddr in infos]
 
 
+_dns_lock = threading.Lock()
+_dns_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _dns_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _dns_pool
+    with _dns_lock:
+        if _dns_pool is None:
+            _dns_pool = concurrent.futures.ThreadPoolExecutor(
+                DNS_THREADS, thread_name_prefix="feeds-dns"
+            )
+        return _dns_pool
+
+
+def _lookup(host: str, port: int) -> list[str]:
+    return resolve(host, port)  # looked up at call time, so tests can replace `resolve`
+
+
+def checked_addresses(
+    host: str, port: int, *, allow_private: bool, deadline_at: float | None = None
+) -> list[str]:
+    """The addresses to connect to for `host`, all public unless `allow_private`.
+
+    A host name is resolved in a helper thread, waiting no later than `deadline_at`
+    (time.monotonic()). Raises FetchError: "dns", "timeout" or "refused".
+    """
+    if _is_ip_literal(host):
+        addresses = [host]
+    else:
+        future = _dns_executor().submit(_lookup, host, port)
+        wait = None if deadline_at is None else max(deadline_at - time.monotonic(), 0.0)
+        try:
+            addresses = future.result(wait)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise FetchError(f"deadline exceeded while resolving {host}", "timeout") from None
+        except socket.gaierror as exc:
+            raise FetchError(f"cannot resolve {host}: {exc.strerror}", "dns") from exc
+        except (UnicodeError, OSError) as exc:
+            raise FetchError(f"cannot resolve {host}: {exc}", "dns") from exc
+        if not addresses:
+            raise FetchError(f"cannot resolve {host}: no addresses", "dns")
+    if not allow_private:
+        for address in addresses:
+            if not is_public_address(address):
+                raise FetchError(
+                    f"refused {host}: it resolves to non-public address {address}", "refused"
+                )
+    return addresses
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def check_host(host: str, port: int) -> None:
     """Raise FetchError("refused") unless every address of `host` is public."""
-    try:
-        addresses = resolve(host, port)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {host}: {exc.strerror}", "dns") from exc
-    except (UnicodeError, OSError) as exc:
-        raise FetchError(f"cannot resolve {host}: {exc}", "dns") from exc
-    for address in addresses:
-        if not is_public_address(address):
-            raise FetchError(
-                f"refused {host}: it resolves to non-public address {address}", "refused"
-            )
+    checked_addresses(host, port, allow_private=False)
 
 
 def _target(url: httpx.URL) -> tuple[str, int]:
@@ -124,6 +211,7 @@ def _target(url: httpx.URL) -> tuple[str, int]:
     return host, url.port or (443 if url.scheme == "https" else 80)
 
 
+@functools.lru_cache(maxsize=4096)  # parsing is a measurable part of a 304 fetch
 def _parse_url(url: str) -> httpx.URL:
     try:
         return httpx.URL(url)
@@ -239,45 +327,104 @@ class _Slot:
 
 # --------------------------------------------------------------------------- deadline
 
-
-class _Watchdog:
-    """Shuts down the watched socket when the deadline passes, waking any blocked read."""
-
-    def __init__(self, seconds: float) -> None:
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self.fired = False
-        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.fired:
-                _cut(sock)
-
-    def release(self) -> None:
-        """Stop watching (before the connection goes back to the pool)."""
-        with self._lock:
-            self._sock = None
-
-    def cancel(self) -> None:
-        self.release()
-        self._timer.cancel()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            if self._sock is not None:
-                _cut(self._sock)
+_current = threading.local()  # .attempt: the _Attempt running on this thread, if any
 
 
-def _cut(sock: socket.socket) -> None:
-    # The plain socket method, also for SSLSocket (whose override would drop its SSL state
-    # under the reading thread).
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout` shortened to the current fetch's time remaining; raises `error` at the end."""
+    attempt: _Attempt | None = getattr(_current, "attempt", None)
+    if attempt is None:
+        return timeout
+    remaining = attempt.deadline_at - time.monotonic()
+    if remaining <= 0:
+        raise error("deadline exceeded")
+    return remaining if timeout is None or timeout > remaining else timeout
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read, write and TLS handshake ends by the deadline."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # httpcore passes the URL's host name here (SNI and certificate check), while the
+        # TCP connection went to the checked address.
+        timeout = _bounded(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """httpcore's sync backend, connecting to checked addresses, with deadline-bound streams."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._sync = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        attempt: _Attempt | None = getattr(_current, "attempt", None)
+        deadline_at = None if attempt is None else attempt.deadline_at
+        try:
+            addresses = checked_addresses(
+                host, port, allow_private=self._allow_private, deadline_at=deadline_at
+            )
+        except FetchError as exc:
+            if exc.kind == "timeout" and attempt is not None:
+                raise attempt.timeout_error(f"while resolving {host}") from None
+            raise
+        error: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                stream = self._sync.connect_tcp(
+                    address,
+                    port,
+                    _bounded(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
+                )
+            except httpcore.ConnectError as exc:  # try the next address
+                error = exc
+                continue
+            return _DeadlineStream(stream)
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:  # pragma: no cover - never configured
+        raise FetchError("unix sockets are not used", "refused")
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - no retries configured
+        time.sleep(seconds)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -332,46 +479,62 @@ def _reason(response: httpx.Response) -> str:
     return httpx.codes.get_reason_phrase(response.status_code) or response.reason_phrase.strip()
 
 
+Headers = list[tuple[str, str]]
+
+
 class _Attempt:
     """The state of one fetch: deadline, current URL, redirect history, bytes read."""
 
-    def __init__(
-        self, client: httpx.Client, settings: FetchSettings, gate: _HostGate, url: str
-    ) -> None:
-        self.client = client
-        self.settings = settings
-        self.gate = gate
+    __slots__ = (
+        "deadline_at",
+        "fetcher",
+        "http_status",
+        "permanent",
+        "redirected",
+        "settings",
+        "size",
+        "start",
+        "url",
+    )
+
+    def __init__(self, fetcher: Fetcher, url: str) -> None:
+        self.fetcher = fetcher
+        self.settings = fetcher.settings
         self.url = url
         self.start = time.monotonic()
-        self.deadline_at = self.start + settings.deadline
+        self.deadline_at = self.start + self.settings.deadline
         self.size = 0
         self.permanent = True  # every hop so far was a 301/308
         self.redirected = False
         self.http_status: int | None = None  # of the latest response
-        self.watchdog = _Watchdog(settings.deadline)
 
     # ----------------------------------------------------------------- driving
 
     def run(self, etag: str | None, last_modified: str | None) -> FetchResult:
+        etag, last_modified = _validator(etag), _validator(last_modified)
+        headers = self.fetcher._get_headers
+        if etag or last_modified:
+            headers = [*headers, *_conditional_headers(etag, last_modified).items()]
         url = _parse_url(self.url)
         seen = {str(url)}
-        conditional = _conditional_headers(etag, last_modified)
         for _ in range(self.settings.max_redirects + 1):
-            self.url = str(url)
-            with self._open(url, conditional) as response:
+            with self._open(url, headers) as response:
                 location = self._redirect_location(response)
                 if location is None:
                     return self._finish(response, etag, last_modified)
             url = location
-            if str(url) in seen:
-                raise FetchError(f"redirect loop: {self.url} redirects back to {url}", "redirects")
-            seen.add(str(url))
+            target = str(url)
+            if target in seen:
+                raise FetchError(
+                    f"redirect loop: {self.url} redirects back to {target}", "redirects"
+                )
+            seen.add(target)
         raise FetchError(
             f"more than {self.settings.max_redirects} redirects (last to {url})", "redirects"
         )
 
     def open_url(
-        self, headers: dict[str, str], method: str = "GET", content: bytes | None = None
+        self, headers: Headers, method: str = "GET", content: bytes | None = None
     ) -> _Exchange:
         """One request to `self.url`, no redirects followed."""
         return self._open(_parse_url(self.url), headers, method, content)
@@ -379,42 +542,47 @@ class _Attempt:
     def _open(
         self,
         url: httpx.URL,
-        headers: dict[str, str],
+        headers: Headers,
         method: str = "GET",
         content: bytes | None = None,
     ) -> _Exchange:
+        self.url = str(url)
         host, port = _target(url)
-        if not self.settings.allow_private_addresses:
-            check_host(host, port)
-        key = host_key(url)
-        if not self.gate.acquire(key, self.deadline_at):
+        key = f"{host.lower()}:{port}"
+        gate = self.fetcher._gate
+        if not gate.acquire(key, self.deadline_at):
             deadline = f"{self.settings.deadline:g}s"
             raise FetchError(
                 f"deadline of {deadline} exceeded while waiting to send a request to host {key}"
-                f" (at most {self.gate.per_host} at once, {self.gate.spacing:g}s apart)",
+                f" (at most {gate.per_host} at once, {gate.spacing:g}s apart)",
                 "timeout",
             )
-        slot = _Slot(self.gate, key)
+        slot = _Slot(gate, key)
         try:
             remaining = self.deadline_at - time.monotonic()
             if remaining <= 0:
                 raise self.timeout_error()
-            request = self.client.build_request(
+            # Connect, TLS, reads and writes are bounded by the network backend; the pool
+            # timeout bounds waiting for a free connection.
+            request = httpx.Request(
                 method,
                 url,
                 headers=headers,
                 content=content,
-                timeout=httpx.Timeout(remaining),
-                extensions={"trace": self._trace},
+                extensions={"timeout": {"pool": remaining}},
             )
-            return _Exchange(self, self.client.send(request, stream=True), slot)
+            response = self.fetcher._transport.handle_request(request)
+            response.request = request
+            return _Exchange(self, response, slot)
         except BaseException:
             slot.release()
             raise
 
     def _redirect_location(self, response: httpx.Response) -> httpx.URL | None:
+        if response.status_code not in REDIRECT_STATUSES:
+            return None
         location = response.headers.get("location")
-        if response.status_code not in REDIRECT_STATUSES or not location:
+        if not location:
             return None
         try:
             target = response.url.join(location)
@@ -424,30 +592,13 @@ class _Attempt:
         self.permanent = self.permanent and response.status_code in PERMANENT_STATUSES
         return target
 
-    def _trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace hook: sees each new connection before the request is sent."""
-        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            return
-        stream = info["return_value"]
-        if event == "connection.connect_tcp.complete" and not self.settings.allow_private_addresses:
-            peer = stream.get_extra_info("server_addr")
-            address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
-            if not is_public_address(address):
-                stream.close()
-                host = httpx.URL(self.url).host
-                raise FetchError(
-                    f"refused {host}: connected to non-public address {address}", "refused"
-                )
-        sock = stream.get_extra_info("socket")
-        if isinstance(sock, socket.socket):
-            self.watchdog.watch(sock)
-
     # ----------------------------------------------------------------- answers
 
     def _finish(
         self, response: httpx.Response, etag: str | None, last_modified: str | None
     ) -> FetchResult:
         code = response.status_code
+        headers = response.headers
         if code == 304:
             # A 304 has no body, but the connection goes back to the pool only once the end
             # of the message has been read: without this every conditional GET reconnects.
@@ -456,8 +607,8 @@ class _Attempt:
             return self._result(
                 response,
                 FetchStatus.NOT_MODIFIED,
-                etag=response.headers.get("etag") or etag,
-                last_modified=response.headers.get("last-modified") or last_modified,
+                etag=_validator(headers.get("etag")) or etag,
+                last_modified=_validator(headers.get("last-modified")) or last_modified,
             )
         if not 200 <= code < 300:
             problem = f"HTTP {code} {_reason(response)}".rstrip()
@@ -469,8 +620,8 @@ class _Attempt:
             response,
             FetchStatus.OK,
             body=body,
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+            etag=_validator(headers.get("etag")),
+            last_modified=_validator(headers.get("last-modified")),
         )
 
     def _read_body(self, response: httpx.Response) -> bytes:
@@ -488,35 +639,36 @@ class _Attempt:
                     raise FetchError(f"body exceeds the {cap}-byte cap", "too_large")
                 body += piece
             self._check_deadline()
-        if self.watchdog.fired:  # the socket was cut: what arrived may be truncated
-            raise self.timeout_error()
         return bytes(body)
 
     def _check_deadline(self) -> None:
-        if self.watchdog.fired or time.monotonic() >= self.deadline_at:
+        if time.monotonic() >= self.deadline_at:
             raise self.timeout_error()
 
-    def timeout_error(self) -> FetchError:
+    def timeout_error(self, during: str = "") -> FetchError:
         deadline = f"{self.settings.deadline:g}s"
-        return FetchError(f"deadline of {deadline} exceeded after {self.size} bytes", "timeout")
+        during = during or f"after {self.size} bytes"
+        return FetchError(f"deadline of {deadline} exceeded {during}", "timeout")
 
     def expired(self) -> bool:
-        return self.watchdog.fired or time.monotonic() >= self.deadline_at
+        return time.monotonic() >= self.deadline_at
 
     # ----------------------------------------------------------------- results
 
     def _result(self, response: httpx.Response, status: FetchStatus, **fields: Any) -> FetchResult:
         moved = self.redirected and self.permanent and status is not FetchStatus.ERROR
+        headers = response.headers
+        url = self.url
         return FetchResult(
             status=status,
-            url=str(response.url),
+            url=url,
             http_status=response.status_code,
-            content_type=response.headers.get("content-type"),
-            permanent_url=str(response.url) if moved else None,
+            content_type=headers.get("content-type"),
+            permanent_url=url if moved else None,
             duration=time.monotonic() - self.start,
             size=self.size,
-            retry_after=response.headers.get("retry-after"),
-            headers=tuple(response.headers.multi_items()),
+            retry_after=headers.get("retry-after"),
+            headers=tuple(headers.multi_items()),
             **fields,
         )
 
@@ -536,27 +688,31 @@ class _Attempt:
 
 
 class _Exchange:
-    """A streamed response; on exit stops the watchdog watching it, closes it, frees its slot."""
+    """A streamed response; on exit closes it (the connection returns to the pool when the
+    message was read to its end) and frees its host slot."""
+
+    __slots__ = ("response", "slot")
 
     def __init__(self, attempt: _Attempt, response: httpx.Response, slot: _Slot) -> None:
-        self.attempt = attempt
         self.response = response
         self.slot = slot
         attempt.http_status = response.status_code
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):  # a reused connection had no connect event
-            attempt.watchdog.watch(sock)
 
     def __enter__(self) -> httpx.Response:
         return self.response
 
     def __exit__(self, *exc: object) -> None:
-        self.attempt.watchdog.release()
         try:
             self.response.close()
         finally:
             self.slot.release()
+
+
+def _validator(value: str | None) -> str | None:
+    """`value` if it can be sent back as a request header (printable ASCII), else None."""
+    if value and value.isascii() and value.isprintable():
+        return value
+    return None
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -584,7 +740,7 @@ def _describe_connect_error(exc: httpx.ConnectError, host: str, netloc: str) -> 
     if isinstance(cause, ssl.SSLCertVerificationError):
         return "tls", f"TLS certificate verification failed for {host}: {cause.verify_message}"
     if isinstance(cause, ssl.SSLError):
-        return "tls", f"TLS error with {host}: {cause.reason or cause}"
+        return "tls", f"TLS error with {host}: {getattr(cause, 'reason', None) or cause}"
     if isinstance(cause, socket.gaierror):
         return "dns", f"cannot resolve {host}: {cause.strerror}"
     if isinstance(cause, ConnectionRefusedError):
@@ -638,7 +794,7 @@ _FETCH_ERRORS = (
 
 
 class Fetcher:
-    """Fetches URLs with one shared, thread-safe httpx.Client. Use as a context manager.
+    """Fetches URLs with one shared, thread-safe connection pool. Use as a context manager.
 
     `per_host` and `host_spacing` bound what the threads sharing this Fetcher send to one
     host: at most `per_host` requests at once, starting at least `host_spacing` seconds apart.
@@ -649,36 +805,37 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self._gate = _HostGate(per_host, host_spacing)
-        pool = max(1, settings.concurrency)
-        self._client = httpx.Client(
-            headers={
-                "User-Agent": settings.user_agent,
-                "Accept": ACCEPT,
-                "Accept-Encoding": ACCEPT_ENCODING,
-            },
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            timeout=httpx.Timeout(settings.deadline),
-            limits=httpx.Limits(
-                max_connections=pool,
-                max_keepalive_connections=pool,
-                keepalive_expiry=KEEPALIVE_EXPIRY,
-            ),
-            follow_redirects=False,
-            trust_env=False,
+        size = max(1, settings.concurrency)
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        # Requests go straight to the transport (no httpx.Client: no cookies, no environment
+        # proxies, redirects handled here). httpx 0.28's HTTPTransport takes no network
+        # backend, so its pool is replaced by the same pool over our deadline-bound backend.
+        self._transport = httpx.HTTPTransport(verify=ssl_context, trust_env=False)
+        self._transport._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=size,
+            max_keepalive_connections=size,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+            network_backend=_Backend(settings.allow_private_addresses),
         )
+        common = [("User-Agent", settings.user_agent), ("Accept-Encoding", ACCEPT_ENCODING)]
+        self._get_headers: Headers = [*common, ("Accept", ACCEPT)]
+        self._hub_headers: Headers = [*common, ("Accept", "*/*"), ("Content-Type", FORM_TYPE)]
 
     def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
         """GET `url` (conditionally when validators are given). Never raises for fetch problems."""
-        attempt = _Attempt(self._client, self.settings, self._gate, url)
+        attempt = _Attempt(self, url)
+        previous = getattr(_current, "attempt", None)
+        _current.attempt = attempt
         try:
             return attempt.run(etag, last_modified)
         except _FETCH_ERRORS as exc:
             kind, message = _describe(exc, attempt)
             return attempt.failure(kind, message)
         finally:
-            attempt.watchdog.cancel()
+            _current.attempt = previous
 
     def notify_hub(self, hub_url: str, topic_url: str) -> HubResult:
         """POST a WebSub publish ping for `topic_url` to `hub_url`; any 2xx is success.
@@ -686,11 +843,12 @@ class Fetcher:
         Same user agent, deadline, address policy and host politeness as ``fetch``; redirects
         are not followed (a 3xx is a failure). Never raises.
         """
-        attempt = _Attempt(self._client, self.settings, self._gate, hub_url)
+        attempt = _Attempt(self, hub_url)
         form = urlencode({"hub.mode": "publish", "hub.url": topic_url}).encode("ascii")
-        headers = {"Content-Type": FORM_TYPE, "Accept": "*/*"}
+        previous = getattr(_current, "attempt", None)
+        _current.attempt = attempt
         try:
-            with attempt.open_url(headers, method="POST", content=form) as response:
+            with attempt.open_url(self._hub_headers, method="POST", content=form) as response:
                 code = response.status_code
                 if 200 <= code < 300:
                     return HubResult(ok=True, status=code, error=None)
@@ -704,7 +862,7 @@ class Fetcher:
         except Exception as exc:  # never raises: a hub ping must not break publishing
             return HubResult(ok=False, status=attempt.http_status, error=f"{exc!r}")
         finally:
-            attempt.watchdog.cancel()
+            _current.attempt = previous
 
     @property
     def hosts_tracked(self) -> int:
@@ -712,7 +870,7 @@ class Fetcher:
         return len(self._gate)
 
     def close(self) -> None:
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> Fetcher:
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import ssl
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -135,6 +136,52 @@ def test_not_modified_without_validators_keeps_the_given_ones(
     assert (result.etag, result.last_modified) == (ETAG, LAST_MODIFIED)
 
 
+def test_not_modified_reuses_the_connection(
+    fetcher: Fetcher, feed: str, upstream: Upstream
+) -> None:
+    results = [fetcher.fetch(feed, etag=ETAG) for _ in range(3)]
+    assert [r.status for r in results] == [FetchStatus.NOT_MODIFIED] * 3
+    assert upstream.connections_opened == 1
+
+
+def test_non_ascii_validators_are_dropped(fetcher: Fetcher, upstream: Upstream) -> None:
+    # httpx reads headers as latin-1 but sends them as ASCII: storing these would make every
+    # later conditional GET fail before it is sent.
+    upstream.set("/latin", RSS, etag='"é"', last_modified="Mon, 01 Jan 2024 00:00:00 GMTé")
+    first = fetcher.fetch(upstream.url("/latin"))
+    assert first.status is FetchStatus.OK
+    assert ("etag", '"é"') in first.headers  # the bytes were latin-1
+    assert (first.etag, first.last_modified) == (None, None)
+    # A source that stored one earlier: fetched unconditionally, not failed for good.
+    again = fetcher.fetch(upstream.url("/latin"), etag='"é"', last_modified="lundi é")
+    assert again.status is FetchStatus.OK
+    assert again.body == RSS
+    request = upstream.requests[-1].headers
+    assert "if-none-match" not in request and "if-modified-since" not in request
+
+
+@pytest.mark.parametrize("bad", ['"é"', '"a\x01b"', '"a\tb"', '"\x7f"', "\u2603"])
+def test_unsendable_validators_are_not_sent(
+    fetcher: Fetcher, feed: str, upstream: Upstream, bad: str
+) -> None:
+    result = fetcher.fetch(feed, etag=bad, last_modified=LAST_MODIFIED)
+    assert result.status is FetchStatus.NOT_MODIFIED  # by If-Modified-Since alone
+    assert (result.etag, result.last_modified) == (ETAG, LAST_MODIFIED)
+    assert "if-none-match" not in upstream.requests[-1].headers
+    result = fetcher.fetch(feed, etag=ETAG, last_modified=bad)
+    assert result.status is FetchStatus.NOT_MODIFIED
+    assert "if-modified-since" not in upstream.requests[-1].headers
+
+
+def test_not_modified_with_unsendable_validators_keeps_the_given_ones(
+    fetcher: Fetcher, upstream: Upstream
+) -> None:
+    upstream.set("/v", b"", status=304, headers={"ETag": '"ü"', "Last-Modified": "ü"})
+    result = fetcher.fetch(upstream.url("/v"), etag=ETAG, last_modified=LAST_MODIFIED)
+    assert result.status is FetchStatus.NOT_MODIFIED
+    assert (result.etag, result.last_modified) == (ETAG, LAST_MODIFIED)
+
+
 def test_gzip_is_decoded(fetcher: Fetcher, feed: str, upstream: Upstream) -> None:
     result = fetcher.fetch(upstream.url("/gzip/feed.xml"))
     assert result.status is FetchStatus.OK
@@ -189,6 +236,20 @@ def test_drip_reports_bytes_read(fetch_with: FetchWith, upstream: Upstream) -> N
     assert_error(result, "timeout")
     assert result.size > 0
     assert f"after {result.size} bytes" in (result.error or "")
+
+
+@pytest.mark.parametrize("path", ["/drip-headers?interval=0.02", "/drip?interval=0.02", "/hang"])
+def test_deadline_on_a_reused_connection(feed: str, upstream: Upstream, path: str) -> None:
+    # A 200, then a second request on the same kept-alive connection whose answer drips.
+    with Fetcher(make_fetch_settings(deadline=1.0), host_spacing=0) as f:
+        assert f.fetch(feed).status is FetchStatus.OK
+        start = time.monotonic()
+        result = f.fetch(upstream.url(path))
+        elapsed = time.monotonic() - start
+    assert_error(result, "timeout")
+    assert (result.error or "").startswith("deadline of 1s exceeded after")
+    assert upstream.connections_opened == 1  # it really was the pooled connection
+    assert 0.9 <= elapsed < 1.0 + 0.5
 
 
 def test_deadline_watchdog_does_not_cut_pooled_connections(
@@ -364,6 +425,42 @@ def test_dns_failure(fetch_with: FetchWith, monkeypatch: pytest.MonkeyPatch, all
     assert "feeds.example.invalid" in (result.error or "")
 
 
+@pytest.mark.parametrize("allow", [True, False])
+def test_slow_dns_is_bounded_by_the_deadline(
+    fetch_with: FetchWith, monkeypatch: pytest.MonkeyPatch, allow: bool
+) -> None:
+    def slow(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(fetch_module, "resolve", slow)
+    start = time.monotonic()
+    result = fetch_with(
+        "http://slow-dns.test/feed.xml", deadline=1.0, allow_private_addresses=allow
+    )
+    elapsed = time.monotonic() - start
+    assert_error(result, "timeout")
+    assert result.error == "deadline of 1s exceeded while resolving slow-dns.test"
+    assert elapsed < 1.0 + 0.5
+
+
+def test_tls_sni_and_certificate_use_the_host_name(
+    fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The TCP connection goes to the checked address; TLS is told the host name.
+    seen: list[tuple[str | None, str]] = []
+
+    def spy(self: ssl.SSLContext, sock: socket.socket, **kw: Any) -> Any:
+        seen.append((kw.get("server_hostname"), sock.getpeername()[0]))
+        raise ssl.SSLError("spied")
+
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", spy)
+    result = fetch_with(f"https://feeds.test:{upstream.port}/feed.xml")
+    assert_error(result, "tls")
+    assert seen == [("feeds.test", "127.0.0.1")]
+
+
 def test_tls_error(fetcher: Fetcher, upstream: Upstream) -> None:
     # TLS to a plain-HTTP server: the handshake fails.
     result = fetcher.fetch(f"https://127.0.0.1:{upstream.port}/feed.xml")
@@ -412,6 +509,27 @@ def test_server_closes_without_answering(fetcher: Fetcher) -> None:
         ("ff02::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        # 6to4: judged by the embedded IPv4 address
+        ("2002:a00:1::1", False),  # 10.0.0.1
+        ("2002:7f00:1::1", False),  # 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 192.168.1.1
+        ("2002:a9fe:a9fe::1", False),  # 169.254.169.254
+        ("2002:5db8:d822::1", True),  # 93.184.216.34
+        ("192.88.99.1", False),  # 6to4 relay anycast
+        ("fec0::1", False),  # site-local
+        ("feff::1", False),
+        # Teredo: server and client judged
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # client 192.0.2.45
+        ("2001:0:5db8:d822::80ff:fffe", False),  # client 127.0.0.1 (obfuscated)
+        ("2001::1", False),
+        # NAT64 well-known prefix: judged by the embedded IPv4 address
+        ("64:ff9b::a00:1", False),  # 10.0.0.1
+        ("64:ff9b::7f00:1", False),  # 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254
+        ("64:ff9b::5db8:d822", True),  # 93.184.216.34
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("2001:db8::1", False),  # documentation
         ("not an address", False),
     ],
 )
@@ -442,16 +560,41 @@ def test_private_address_refused_on_redirect_hop(
     assert [r.path for r in upstream.requests] == [f"/redirect/301?to={target}"]
 
 
-def test_connected_address_checked_too(
+def test_connects_to_the_checked_address(
     fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # DNS rebinding: the check resolves to a public address, the connection lands on loopback.
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["93.184.216.34"])
+    # DNS rebinding: the name is resolved once, checked, and that address is connected to;
+    # a second lookup (which could answer something else) never happens.
+    calls: list[str] = []
+
+    def resolve_once(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def numeric_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        assert host == "127.0.0.1", f"second lookup of {host}"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(fetch_module, "resolve", resolve_once)
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
+    monkeypatch.setattr(fetch_module, "is_public_address", lambda ip: ip == "127.0.0.1")
     upstream.set("/feed.xml", RSS)
-    result = fetch_with(upstream.url("/feed.xml"), allow_private_addresses=False)
+    url = f"http://rebind.test:{upstream.port}/feed.xml"
+    result = fetch_with(url, allow_private_addresses=False)
+    assert result.status is FetchStatus.OK, result
+    assert calls == ["rebind.test"]
+    assert upstream.requests[-1].headers["host"] == f"rebind.test:{upstream.port}"
+
+
+def test_any_non_public_address_refuses_the_host(
+    fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch_module, "resolve", lambda h, p: ["93.184.216.34", "127.0.0.1"])
+    result = fetch_with("http://mixed.test/feed.xml", allow_private_addresses=False)
     assert_error(result, "refused")
-    assert "127.0.0.1" in (result.error or "")
-    assert upstream.requests == []
+    assert "mixed.test" in (result.error or "") and "127.0.0.1" in (result.error or "")
 
 
 @pytest.mark.parametrize(

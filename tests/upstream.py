@@ -318,6 +318,7 @@ class Upstream:
         self._active: dict[str, int] = {}  # /slow requests in progress, per host name
         self._max_active: dict[str, int] = {}
         self._max_active_total = 0
+        self.connections_opened = 0  # connections accepted so far (keep-alive reuse shows)
         self.errors: list[str] = []  # unexpected handler exceptions
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -428,6 +429,7 @@ class Upstream:
         with self._lock:
             if add:
                 self._connections.add(connection)
+                self.connections_opened += 1
             else:
                 self._connections.discard(connection)
 
