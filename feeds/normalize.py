@@ -8,8 +8,24 @@ Decisions:
   newest first, and a store keyed by id could not hold both anyway).
 - An empty title becomes the first words (at most 80 characters, cut at a word, with "…") of
   the plain-text summary, else of the content; with neither it is "(untitled)".
-- Only http(s) links, image and enclosure URLs are kept; anything else becomes "" (link) or is
+- Only http(s) links, image and enclosure URLs with a host (and a valid port, if any) are kept;
+  anything else, including what ``urlsplit`` rejects (``http://[x/``), becomes "" (link) or is
   dropped (image, enclosure).
+- Every string of an Entry is storable and valid XML text: characters XML 1.0 forbids (C0
+  controls but tab/newline/return, NUL which PostgreSQL also rejects, U+FFFE/U+FFFF) and lone
+  surrogates are removed from the title, link, authors, tags, summary, content and the image
+  and enclosure fields.
+- Ids: the upstream guid/id is kept when it is a sane string: at most MAX_ID_BYTES bytes of
+  UTF-8 (so a tag: URI made from it still fits a 2000-character column), no control characters
+  or lone surrogates, and one ``urlsplit`` accepts, with a valid port when it has a host.
+  Anything else becomes "sha256:" + the sha256 of the id, so one odd upstream id can never
+  break storage or merging; the same rule applies to a link used as the id.
+- MIME types (enclosure, image) are ``type/subtype`` tokens (``image/...`` for an image);
+  parameters are dropped; anything else becomes "" (image) or "application/octet-stream"
+  (enclosure; a missing type stays "", which render publishes as application/octet-stream).
+  Enclosure lengths and image sizes are between 0 and 2**63-1 (else 0 / None).
+- ``normalize_feed`` raises ParseError and nothing else: an unexpected exception while
+  normalizing becomes a ParseError naming the entry and the problem.
 - canonical_url drops an empty fragment and a fragment made only of tracking parameters
   (``#xtor=RSS-1``); a real anchor (``#section-2``) is kept because it may be the point.
 - Images' caption and credit, authors are plain text.
@@ -34,6 +50,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from feeds.errors import ParseError
 from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed
 
 __all__ = [
@@ -50,6 +67,17 @@ __all__ = [
 
 UNTITLED = "(untitled)"
 TITLE_FROM_TEXT_LENGTH = 80
+MAX_ID_BYTES = 500
+MAX_INT = 2**63 - 1  # BIGINT
+DEFAULT_ENCLOSURE_TYPE = "application/octet-stream"
+
+# Not allowed in XML 1.0 text (NUL is also refused by PostgreSQL), and lone surrogates (which
+# cannot be encoded at all).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Never in an id: control characters (C0, DEL, C1), lone surrogates, U+FFFE/U+FFFF.
+_ID_INVALID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_MIME_TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MIME_TYPE = re.compile(f"{_MIME_TOKEN}/{_MIME_TOKEN}")
 
 _TRACKING_PARAMS = frozenset(
     {
@@ -251,12 +279,21 @@ def canonical_url(url: str, base: str | None = None) -> str:
 
 
 def _web_url(url: str | None, base: str | None) -> str:
-    """canonical_url, or "" unless the result is an http(s) URL with a host."""
+    """canonical_url, or "" unless the result is an http(s) URL with a host and a valid port."""
     if not url:
         return ""
-    result = canonical_url(url, base)
-    parts = urlsplit(result)
-    return result if parts.scheme in _WEB_SCHEMES and parts.netloc else ""
+    try:
+        result = canonical_url(_clean(url), base)
+        parts = urlsplit(result)
+        if parts.scheme not in _WEB_SCHEMES or not parts.netloc:
+            return ""
+        if ":" in parts.netloc or "@" in parts.netloc:  # a port or userinfo: look closer
+            if not parts.hostname:
+                return ""
+            parts.port  # noqa: B018  # raises ValueError when out of range or not a number
+    except ValueError:
+        return ""
+    return result
 
 
 # --------------------------------------------------------------------------- HTML
@@ -310,7 +347,8 @@ def sanitize_html(html: str, base: str) -> str:
     """
     if not html or not html.strip():
         return ""
-    return _cleaner(base).clean(html).strip()
+    # nh3 keeps control characters, even ones written as references (&#1;)
+    return _clean(_nh3(_cleaner(base), html)).strip()
 
 
 @functools.lru_cache(maxsize=64)
@@ -343,6 +381,21 @@ def _cleaner(base: str) -> nh3.Cleaner:
     )
 
 
+def _clean(text: str) -> str:
+    """``text`` without characters XML 1.0 forbids, NUL and lone surrogates."""
+    if text.isprintable():  # no controls, surrogates or noncharacters: the common case, fast
+        return text
+    return _XML_INVALID.sub("", text)
+
+
+def _nh3(cleaner: nh3.Cleaner, html: str) -> str:
+    """``cleaner.clean(html)``; nh3 takes valid UTF-8 only, so lone surrogates go first."""
+    try:
+        return cleaner.clean(html)
+    except UnicodeEncodeError:
+        return cleaner.clean(_clean(html))
+
+
 # Tags removed, the text of scripts and styles too (the same as nh3.clean with these options).
 _TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags={"script", "style"})
 
@@ -352,8 +405,8 @@ def plain_text(html_or_text: str) -> str:
     if not html_or_text:
         return ""
     spaced = _BLOCK_TAG.sub(" ", html_or_text)
-    text = htmllib.unescape(_TEXT_CLEANER.clean(spaced))
-    return _WHITESPACE.sub(" ", text).strip()
+    text = htmllib.unescape(_nh3(_TEXT_CLEANER, spaced))
+    return _WHITESPACE.sub(" ", _clean(text)).strip()
 
 
 def _shorten(text: str, limit: int = TITLE_FROM_TEXT_LENGTH) -> str:
@@ -411,19 +464,47 @@ def near_duplicate_key(title: str, text: str) -> str:
 
 
 def _sha256(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    # surrogatepass: the same bytes as "utf-8" for every valid string, and no error otherwise
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _sane_id(value: str, split_checked: bool = False) -> bool:
+    """Whether ``value`` can be stored and merged as an id as it is (see the module docstring).
+
+    ``split_checked``: ``value`` is known to split, with a valid port (a ``_web_url`` result).
+    """
+    if len(value) > MAX_ID_BYTES or _ID_INVALID.search(value):
+        return False
+    if not value.isascii() and len(value.encode("utf-8")) > MAX_ID_BYTES:
+        return False
+    # Without "//" there is no netloc, so urlsplit has nothing to reject (tab/CR/LF, which it
+    # deletes first, are already refused above).
+    if split_checked or "//" not in value:
+        return True
+    try:
+        parts = urlsplit(value)
+        if parts.netloc:
+            parts.port  # noqa: B018  # raises ValueError when out of range or not a number
+    except ValueError:
+        return False
+    return True
+
+
+def _stable_id(value: str, split_checked: bool = False) -> str:
+    return value if _sane_id(value, split_checked) else "sha256:" + _sha256(value)
 
 
 def entry_id(parsed: ParsedEntry) -> str:
     """The upstream's guid/id, else its canonical link, else a hash of what it says.
 
-    Stable across fetches of an unchanged entry.
+    Stable across fetches of an unchanged entry. An id or link that is not a sane id (see the
+    module docstring) is replaced by "sha256:" and its hash.
     """
     if parsed.id and parsed.id.strip():
-        return parsed.id.strip()
+        return _stable_id(parsed.id.strip())
     link = _web_url(parsed.link, parsed.base)
     if link:
-        return link
+        return _stable_id(link, split_checked=True)
     return "sha256:" + _sha256(parsed.title, parsed.summary, parsed.content)
 
 
@@ -459,7 +540,11 @@ def content_hash(
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0)
+    try:
+        return value.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # within a day of year 1 or 9999 with an offset: the nearest limit
+        limit = datetime.min if value.year == datetime.min.year else datetime.max
+        return limit.replace(microsecond=0, tzinfo=UTC)
 
 
 def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
@@ -471,19 +556,35 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _mime_type(value: str, invalid: str) -> str:
+    """``type/subtype`` without parameters; "" for ""; ``invalid`` for anything else."""
+    value = value.split(";", 1)[0].strip()
+    if not value:
+        return ""
+    return value if _MIME_TYPE.fullmatch(value) else invalid
+
+
+def _size(value: int | None) -> int | None:
+    """A non-negative integer that fits a BIGINT, else None."""
+    if isinstance(value, int) and 0 <= value <= MAX_INT:
+        return value
+    return None
+
+
 def _image(image: Image | None, base: str) -> Image | None:
     if image is None:
         return None
     url = _web_url(image.url, base)
     if not url:
         return None
+    image_type = _mime_type(image.type, "")
     return Image(
         url=url,
         caption=plain_text(image.caption),
         credit=plain_text(image.credit),
-        width=image.width,
-        height=image.height,
-        type=image.type,
+        width=_size(image.width),
+        height=_size(image.height),
+        type=image_type if image_type.lower().startswith("image/") else "",
     )
 
 
@@ -492,7 +593,11 @@ def _enclosures(enclosures: Iterable[Enclosure], base: str) -> tuple[Enclosure, 
     for e in enclosures:
         url = _web_url(e.url, base)
         if url and url not in out:
-            out[url] = Enclosure(url=url, type=e.type, length=max(e.length, 0))
+            out[url] = Enclosure(
+                url=url,
+                type=_mime_type(e.type, DEFAULT_ENCLOSURE_TYPE),
+                length=_size(e.length) or 0,
+            )
     return tuple(out.values())
 
 
@@ -525,7 +630,7 @@ def normalize_entry(
 
     link = _web_url(parsed.link, base)
     authors = _dedupe(plain_text(a) for a in parsed.authors)
-    tags = _dedupe(parsed.categories)
+    tags = _dedupe(_clean(c) for c in parsed.categories)
     image = _image(parsed.image, base)
     enclosures = _enclosures(parsed.enclosures, base)
     return Entry(
@@ -569,10 +674,17 @@ def normalize_feed(
     """
     entries: list[Entry] = []
     ids: set[str] = set()
-    for parsed in feed.entries:
-        eid = entry_id(parsed)
-        if eid in ids:
-            continue
-        ids.add(eid)
-        entries.append(normalize_entry(parsed, source_id, feed_url, now, first_seen))
+    for number, parsed in enumerate(feed.entries, 1):
+        try:
+            eid = entry_id(parsed)
+            if eid in ids:
+                continue
+            ids.add(eid)
+            entries.append(normalize_entry(parsed, source_id, feed_url, now, first_seen))
+        except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
+            detail = str(e)[:200]
+            raise ParseError(
+                f"cannot normalize entry {number} of {len(feed.entries)} "
+                f"({type(e).__name__}: {detail})"
+            ) from e
     return entries

@@ -24,8 +24,13 @@ Decisions:
   by expat >= 2.4's amplification limit: ~20 MB and ~1 s per document, more on older expat).
   External entities and DTDs are never fetched (feedparser turns off external general
   entities; an external DOCTYPE is dropped here anyway); an unresolved reference stays as text.
-  The prolog is scanned with NULs removed (UTF-16/32) or decoded (EBCDIC), so no encoding hides
-  a declaration. The Media RSS pass (ElementTree) never runs on a document with any DOCTYPE.
+  The body is converted to UTF-8 once, with feedparser's own ``convert_to_utf8`` (so with its
+  choice of encoding), and that same UTF-8 text is both scanned for declarations and handed to
+  feedparser (declared as utf-8): no encoding (UTF-16/32, EBCDIC cp037/cp500, ...) can make the
+  scanner and the parser read different characters. UTF-7 (declared in the header or the XML
+  declaration, or chosen by feedparser) is refused outright: "not a feed: UTF-7 is not
+  accepted"; no real feed uses it and it hides markup in plain ASCII (``+ADw-``). The Media RSS
+  pass (ElementTree) reads the same UTF-8 text and never runs on a document with any DOCTYPE.
 - Encodings follow feedparser (RFC 3023/7303: the HTTP charset, else the XML declaration or
   BOM; then whichever decodes, then utf-8, then windows-1252), with one exception: a header
   charset that contradicts a body declaring UTF-8 (declaration or BOM) and valid as UTF-8 is
@@ -33,7 +38,12 @@ Decisions:
   ``_effective_content_type``). A body without any declaration follows the header.
 - Well-known binary bodies (PDF, PNG, JPEG, GIF, ZIP, gzip) are named in the ParseError.
 - The feed's TTL comes from ``<ttl>`` (minutes), else from ``sy:updatePeriod`` divided by
-  ``sy:updateFrequency`` (the frequency is "times per period").
+  ``sy:updateFrequency`` (the frequency is "times per period"); at most 7 days, and None when
+  it comes out as zero.
+- ``parse`` raises ParseError and nothing else: an unexpected exception anywhere (a parser bug,
+  a document nested too deeply for the stack) becomes "not a feed: ..." with the original
+  chained (``raise ... from e``). URLs that cannot be resolved (``http://[x/``) are kept as
+  written; ``normalize`` drops them.
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ import json
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -53,6 +63,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from feeds.errors import ParseError
 from feeds.types import Enclosure, Image, ParsedEntry, ParsedFeed
@@ -96,14 +107,28 @@ _BINARY_SIGNATURES = (
 )
 # bozo exceptions that say nothing about the document itself
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+MAX_TTL = timedelta(days=7)
+_ERROR_DETAIL_LENGTH = 200
 
 
 def parse(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse an RSS, Atom or JSON Feed document fetched from ``url``.
 
     Raises ParseError when the body is not a feed (empty, an HTML page, garbage) or declares
-    entities in its DOCTYPE (refused: see the module docstring).
+    entities in its DOCTYPE (refused: see the module docstring), and never anything else.
     """
+    try:
+        return _parse(body, url, content_type)
+    except ParseError:
+        raise
+    except RecursionError as e:
+        raise ParseError("not a feed: document nested too deeply") from e
+    except Exception as e:  # a bug here or in a library: still only this body's problem
+        detail = str(e)[:_ERROR_DETAIL_LENGTH]
+        raise ParseError(f"not a feed: cannot parse ({type(e).__name__}: {detail})") from e
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         raise ParseError("not a feed: empty body")
@@ -113,9 +138,6 @@ def parse(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if head.startswith((b"{", b"[")) or (media_type in _JSON_TYPES and not head.startswith(b"<")):
         return _parse_json(body, url)
-    prolog = _prolog(body)
-    if prolog.declares_entities:
-        raise ParseError("not a feed: document declares entities (refused)")
     return _parse_xml(body, url, content_type)
 
 
@@ -128,22 +150,18 @@ class _Prolog:
     declares_entities: bool
 
 
-_EBCDIC_SIGNATURE = b"\x4c\x6f\xa7\x94"  # "<?xm" in cp037, which feedparser also reads
 _NAME_START = re.compile(rb"<[A-Za-z_:\x80-\xff]")
 
 
 def _prolog(body: bytes) -> _Prolog:
-    """What the XML prolog (everything before the root element) declares.
+    """What the XML prolog (everything before the root element) of a UTF-8 body declares.
 
-    Works on the bytes with NULs removed, so UTF-16/32 documents read like ASCII ones (every
-    character of the prolog grammar is ASCII); EBCDIC is decoded first. The scan follows the
+    ``body`` is what the XML parser reads (see ``_to_utf8``), NULs removed. The scan follows the
     prolog grammar (XML declaration, comments, processing instructions, whitespace, one
     DOCTYPE with an optional internal subset, quoted literals inside it). When the scan cannot
     reach a root element start tag (the document is not what it claims), any ``<!ENTITY``
     anywhere counts, so a scanner/parser disagreement can only refuse more, never less.
     """
-    if body.startswith(_EBCDIC_SIGNATURE):
-        body = body.decode("cp037", "replace").encode("utf-8", "replace")
     s = body.replace(b"\x00", b"")
     n = len(s)
     pos = 0
@@ -212,6 +230,14 @@ def _scan_doctype(s: bytes, pos: int) -> tuple[int, bool]:
 # --------------------------------------------------------------------------- XML (feedparser)
 
 
+def _join(base: str, ref: str) -> str:
+    """urljoin, or ``ref`` as written when either URL cannot be split (``http://[x/``)."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return ref
+
+
 def _get(d: Any, key: str, default: Any = None) -> Any:
     """Read a feedparser dict without its legacy key aliases (which warn or mislead)."""
     if isinstance(d, dict):
@@ -260,21 +286,58 @@ def _effective_content_type(body: bytes, content_type: str | None) -> str | None
     return content_type[: match.start()] + "; charset=utf-8" + content_type[match.end() :]
 
 
-def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+def _is_utf7(name: str | None) -> bool:
+    return bool(name) and _codec(name or "") == "utf-7"
+
+
+def _to_utf8(body: bytes, url: str, content_type: str | None) -> tuple[bytes, dict[str, str]]:
+    """The body as UTF-8, decoded exactly as feedparser would, and the headers to hand it on.
+
+    feedparser.parse runs ``convert_to_utf8`` with these same headers first thing; doing it here
+    lets the entity scan read the very characters expat will. The returned headers declare
+    utf-8, so feedparser's own (second, cheap) conversion leaves the text as it is.
+    """
     headers = {"content-location": url}
     content_type = _effective_content_type(body, content_type)
     if content_type:
         headers["content-type"] = content_type
+    charset = _CHARSET_PARAMETER.search(content_type or "")
+    declared = _XML_DECLARED_ENCODING.match(body)
+    if _is_utf7(charset.group(1) if charset else None) or _is_utf7(
+        declared.group(1).decode("ascii") if declared else None
+    ):
+        raise ParseError("not a feed: UTF-7 is not accepted")
+    result: dict[str, Any] = {}
+    try:
+        data = convert_to_utf8(headers, body, result)
+    except (UnicodeError, LookupError) as e:
+        raise ParseError(f"not a feed: cannot decode the document ({e})") from e
+    encoding = result.get("encoding") or ""
+    if _is_utf7(encoding):
+        raise ParseError("not a feed: UTF-7 is not accepted")
+    if not encoding:  # nothing decoded it: feedparser would read it as UTF-8 with replacements
+        data = data.decode("utf-8", "replace").encode("utf-8")
+    media_type = (content_type or "").split(";", 1)[0].strip()
+    headers.pop("content-type", None)
+    if media_type:
+        headers["content-type"] = f"{media_type}; charset=utf-8"
+    return data, headers
+
+
+def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    data, headers = _to_utf8(body, url, content_type)
+    if _prolog(data).declares_entities:
+        raise ParseError("not a feed: document declares entities (refused)")
     try:
         # BytesIO: feedparser treats a bare string as a possible URL or file name.
         d = feedparser.parse(
-            io.BytesIO(_EXTERNAL_DOCTYPE.sub(b"", body[:2048], count=1) + body[2048:]),
+            io.BytesIO(_EXTERNAL_DOCTYPE.sub(b"", data[:2048], count=1) + data[2048:]),
             response_headers=headers,
             sanitize_html=False,
             resolve_relative_uris=False,
         )
     except Exception as e:  # feedparser is not supposed to raise, but be sure
-        raise ParseError(f"not a feed: {e}") from e
+        raise ParseError(f"not a feed: {str(e)[:_ERROR_DETAIL_LENGTH]}") from e
 
     version = _get(d, "version") or ""
     raw_entries = _get(d, "entries") or []
@@ -289,7 +352,7 @@ def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         reason = f" ({bozo})" if bozo is not None else ""
         raise ParseError(f"not a feed: no RSS, Atom or JSON Feed document found{reason}")
 
-    media = _media_by_item(body, len(raw_entries))
+    media = _media_by_item(data, len(raw_entries))
     entries = tuple(
         _xml_entry(e, url, version.startswith("atom"), media[i] if media else None)
         for i, e in enumerate(raw_entries)
@@ -325,7 +388,7 @@ def _struct_to_datetime(value: Any) -> datetime | None:
         return None
     try:
         return datetime(*value[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -373,7 +436,7 @@ def _xml_entry(e: Any, url: str, atom: bool, media: list[_Media] | None) -> Pars
         if _get(link, "rel") == "enclosure" and _get(link, "href"):
             enclosures.append(
                 Enclosure(
-                    url=urljoin(entry_base, _get(link, "href").strip()),
+                    url=_join(entry_base, _get(link, "href").strip()),
                     type=(_get(link, "type") or "").strip(),
                     length=_int(_get(link, "length")) or 0,
                 )
@@ -383,7 +446,7 @@ def _xml_entry(e: Any, url: str, atom: bool, media: list[_Media] | None) -> Pars
     return ParsedEntry(
         id=(_get(e, "id") or "").strip() or None,
         title=_as_html(_get(e, "title") or "", title_detail),
-        link=urljoin(entry_base, link.strip()) if link else None,
+        link=_join(entry_base, link.strip()) if link else None,
         published=_struct_to_datetime(_get(e, "published_parsed")),
         updated=_struct_to_datetime(_get(e, "updated_parsed")),
         authors=tuple(authors),
@@ -415,7 +478,11 @@ class _Media:
             return True
         if self.medium or self.type:
             return False
-        return urlsplit(self.url).path.lower().endswith(_IMAGE_EXTENSIONS)
+        try:
+            path = urlsplit(self.url).path
+        except ValueError:
+            return False
+        return path.lower().endswith(_IMAGE_EXTENSIONS)
 
 
 def _int(value: Any) -> int | None:
@@ -460,7 +527,7 @@ def _xml_image(
     chosen = chosen or next(iter(images), None)
     if chosen is not None:
         return Image(
-            url=urljoin(base, chosen.url.strip()),
+            url=_join(base, chosen.url.strip()),
             caption=chosen.caption,
             credit=chosen.credit,
             width=chosen.width,
@@ -516,42 +583,50 @@ def _item_media(item: ET.Element) -> list[_Media]:
     def own(el: ET.Element, name: str) -> str:
         return _text(el.find(_MRSS + name))
 
-    def visit(parent: ET.Element, credit: str, caption: str) -> None:
-        for child in parent:
-            if child.tag == _MRSS + "group":
-                visit(
-                    child,
+    # Depth first, in document order, with an explicit stack: nesting depth is the upstream's
+    # choice (thousands of media:group must not exhaust the Python stack).
+    stack: list[tuple[Iterator[ET.Element], str, str]] = [(iter(item), own(item, "credit"), "")]
+    while stack:
+        children, credit, caption = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+        elif child.tag == _MRSS + "group":
+            stack.append(
+                (
+                    iter(child),
                     own(child, "credit") or credit,
                     own(child, "description") or own(child, "title") or caption,
                 )
-            elif child.tag in (_MRSS + "content", _MRSS + "thumbnail"):
-                m = _Media(
-                    url=(child.get("url") or "").strip(),
-                    medium=(child.get("medium") or "").strip().lower(),
-                    type=(child.get("type") or "").strip().lower(),
-                    width=_int(child.get("width")),
-                    height=_int(child.get("height")),
-                    credit=own(child, "credit") or credit,
-                    caption=own(child, "description") or own(child, "title") or caption,
-                    thumbnail=child.tag == _MRSS + "thumbnail",
-                )
-                found.append(m)
-                if not m.thumbnail:  # thumbnails nested in a media:content
-                    visit(child, m.credit, m.caption)
-
-    visit(item, own(item, "credit"), "")
+            )
+        elif child.tag in (_MRSS + "content", _MRSS + "thumbnail"):
+            m = _Media(
+                url=(child.get("url") or "").strip(),
+                medium=(child.get("medium") or "").strip().lower(),
+                type=(child.get("type") or "").strip().lower(),
+                width=_int(child.get("width")),
+                height=_int(child.get("height")),
+                credit=own(child, "credit") or credit,
+                caption=own(child, "description") or own(child, "title") or caption,
+                thumbnail=child.tag == _MRSS + "thumbnail",
+            )
+            found.append(m)
+            if not m.thumbnail:  # thumbnails nested in a media:content
+                stack.append((iter(child), m.credit, m.caption))
     return found
 
 
 def _ttl(feed: Any) -> timedelta | None:
+    """<ttl> (minutes), else sy:updatePeriod / sy:updateFrequency; at most MAX_TTL."""
     minutes = _int(_get(feed, "ttl"))
     if minutes:
-        return timedelta(minutes=minutes)
+        return timedelta(minutes=min(minutes, MAX_TTL // timedelta(minutes=1)))
     period = _SY_PERIODS.get((_get(feed, "sy_updateperiod") or "").strip().lower())
     if period is None:
         return None
     frequency = _int(_get(feed, "sy_updatefrequency")) or 1
-    return period / frequency
+    ttl = period / frequency
+    return min(ttl, MAX_TTL) if ttl else None
 
 
 # --------------------------------------------------------------------------- not a feed
@@ -588,8 +663,8 @@ def _find_feed_link(body: bytes, url: str) -> str | None:
         pass
     if not finder.feeds:
         return None
-    base = urljoin(url, finder.base) if finder.base else url
-    return urljoin(base, finder.feeds[0])
+    base = _join(url, finder.base) if finder.base else url
+    return _join(base, finder.feeds[0])
 
 
 # --------------------------------------------------------------------------- JSON Feed
@@ -598,8 +673,10 @@ def _find_feed_link(body: bytes, url: str) -> str | None:
 def _parse_json(body: bytes, url: str) -> ParsedFeed:
     try:
         doc = json.loads(body)
+    except RecursionError as e:
+        raise ParseError("not a feed: JSON nested too deeply") from e
     except (ValueError, UnicodeDecodeError) as e:
-        raise ParseError(f"not a feed: invalid JSON ({e})") from e
+        raise ParseError(f"not a feed: invalid JSON ({str(e)[:_ERROR_DETAIL_LENGTH]})") from e
     if not isinstance(doc, dict):
         raise ParseError("not a feed: JSON that is not a JSON Feed object")
     version = doc.get("version")
@@ -630,11 +707,11 @@ def _json_date(value: Any) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+05:00" is before year 1 in UTC
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _json_authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -660,19 +737,19 @@ def _json_entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]
     summary = _str(item.get("summary"))
 
     enclosures = []
-    for att in item.get("attachments") or []:
+    for att in _iter_list(item.get("attachments")):
         if isinstance(att, dict) and _str(att.get("url")):
             size = att.get("size_in_bytes")
             enclosures.append(
                 Enclosure(
-                    url=urljoin(url, _str(att.get("url"))),
+                    url=_join(url, _str(att.get("url"))),
                     type=_str(att.get("mime_type")),
                     length=size if isinstance(size, int) and size >= 0 else 0,
                 )
             )
     image = None
     if _str(item.get("image")):
-        image = Image(url=urljoin(url, _str(item.get("image"))))
+        image = Image(url=_join(url, _str(item.get("image"))))
     else:
         image = next(
             (Image(url=e.url, type=e.type) for e in enclosures if e.type.startswith("image/")),
@@ -683,7 +760,7 @@ def _json_entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]
     return ParsedEntry(
         id=entry_id or None,
         title=html.escape(_str(item.get("title")), quote=False),
-        link=urljoin(url, link) if link else None,
+        link=_join(url, link) if link else None,
         published=_json_date(item.get("date_published")),
         updated=_json_date(item.get("date_modified")),
         authors=_json_authors(item) or feed_authors,

@@ -73,11 +73,13 @@ def _everything(feed: ParsedFeed) -> str:
     return json.dumps(dataclasses.asdict(feed), default=str)
 
 
-def _bounded(body: bytes) -> tuple[float, int, ParsedFeed | ParseError]:
+def _bounded(
+    body: bytes, content_type: str | None = None
+) -> tuple[float, int, ParsedFeed | ParseError]:
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        outcome: ParsedFeed | ParseError = parse(body, URL)
+        outcome: ParsedFeed | ParseError = parse(body, URL, content_type)
     except ParseError as e:
         outcome = e
     elapsed = time.perf_counter() - started
@@ -441,3 +443,250 @@ def test_html_page_with_and_without_feed_link() -> None:
 def test_not_a_feed_messages(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         parse(body, URL, "application/octet-stream")
+
+
+# --------------------------------------------------------------------------- hidden markup
+
+_LAUGHS_DOCTYPE = (
+    '<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+    '<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+)
+_LAUGHS_BODY = (
+    '<rss version="2.0"><channel><title>T</title><item><title>&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'
+    "</title><link>https://e.example/1</link></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/rss+xml", "text/xml; charset=utf-7", "application/xml; charset=UTF-7"],
+)
+def test_utf7_is_refused(content_type: str | None) -> None:
+    # "+ADw-" is "<" in UTF-7: a prolog scanner reading ASCII sees no DOCTYPE at all, while
+    # feedparser decodes the declared UTF-7 and hands expat the entity declarations.
+    body = (
+        '<?xml version="1.0" encoding="utf-7"?>'
+        + _LAUGHS_DOCTYPE.replace("<", "+ADw-")
+        + _LAUGHS_BODY
+    ).encode("ascii")
+    with pytest.raises(ParseError, match=r"^not a feed: UTF-7 is not accepted$"):
+        parse(body, URL, content_type)
+
+
+def test_utf7_only_in_the_http_header_is_refused() -> None:
+    body = _rss("plain").encode()
+    with pytest.raises(ParseError, match=r"^not a feed: UTF-7 is not accepted$"):
+        parse(body, URL, "application/rss+xml; charset=utf-7")
+
+
+@pytest.mark.parametrize("encoding", ["cp500", "cp037", "cp1140", "cp273"])
+@pytest.mark.parametrize("header", [False, True])
+def test_entity_declarations_are_found_in_every_ebcdic_variant(encoding: str, header: bool) -> None:
+    # cp500 writes "!", "[" and "]" differently from cp037: a scanner guessing cp037 missed them
+    body = (f'<?xml version="1.0" encoding="{encoding}"?>' + _LAUGHS_DOCTYPE + _LAUGHS_BODY).encode(
+        encoding
+    )
+    content_type = f"application/rss+xml; charset={encoding}" if header else None
+    elapsed, peak, outcome = _bounded(body, content_type)
+    assert isinstance(outcome, ParseError)
+    assert str(outcome) == "not a feed: document declares entities (refused)"
+    assert elapsed < 2
+    assert peak < 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("encoding", ["cp500", "cp1140"])
+def test_ebcdic_feeds_still_parse(encoding: str) -> None:
+    body = _rss("Caf\u00e9 [news]", f'<?xml version="1.0" encoding="{encoding}"?>')
+    assert _title(body.encode(encoding)) == "Caf\u00e9 [news]"
+
+
+def test_entity_declaration_in_a_header_encoded_body_is_found() -> None:
+    # no declaration in the body: only the HTTP charset says how to read it
+    body = (_LAUGHS_DOCTYPE + _LAUGHS_BODY).encode("utf-16-le")
+    with pytest.raises(ParseError, match=REFUSED):
+        parse(body, URL, "application/rss+xml; charset=utf-16le")
+
+
+# --------------------------------------------------------------------------- nothing but ParseError
+
+
+def _json_feed(*items: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": list(items)}
+    ).encode()
+
+
+def test_json_feed_with_attachments_that_are_not_a_list() -> None:
+    body = _json_feed({"id": "1", "attachments": 5}, {"id": "2", "attachments": {"url": "x"}})
+    assert [e.enclosures for e in parse(body, URL).entries] == [(), ()]
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "10000-01-01T00:00:00Z"]
+)
+def test_json_feed_dates_out_of_range_are_missing(value: str) -> None:
+    body = _json_feed({"id": "1", "date_published": value, "date_modified": value})
+    (entry,) = parse(body, URL).entries
+    assert entry.published is None and entry.updated is None
+    assert _normalized(body)[0].published == NOW
+
+
+def test_xml_dates_out_of_range_are_missing() -> None:
+    huge = time.struct_time((10**20, 1, 1, 0, 0, 0, 0, 1, 0))
+    assert parse_module._struct_to_datetime(huge) is None
+
+
+def test_urls_that_cannot_be_split_do_not_stop_parsing() -> None:
+    bad = "http://[x/"
+    body = _json_feed(
+        {"id": "1", "url": bad, "image": bad, "attachments": [{"url": bad, "mime_type": "a/b"}]},
+        {"id": "2", "url": "/ok", "title": "fine"},
+    )
+    first, second = _normalized(body)
+    assert (first.link, first.image, first.enclosures) == ("", None, ())
+    assert second.link == "https://up.example/ok"
+    rss = (
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>'
+        f"<item><title>x</title><link>{bad}</link><guid>{bad}</guid>"
+        f'<enclosure url="{bad}" type="audio/mpeg" length="1"/>'
+        f'<media:content url="{bad}" medium="image"/></item>'
+        "<item><title>y</title><link>https://e.example/y</link></item></channel></rss>"
+    ).encode()
+    first, second = _normalized(rss)
+    assert (first.link, first.image, first.enclosures) == ("", None, ())
+    assert first.id.startswith("sha256:")
+    assert second.link == "https://e.example/y"
+
+
+def test_unsplittable_xml_base_does_not_stop_parsing() -> None:
+    body = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://[x/"><title>T</title>
+      <id>tag:x,2024:f</id><updated>2024-01-01T00:00:00Z</updated>
+      <entry><title>E</title><id>tag:x,2024:e</id><updated>2024-01-01T00:00:00Z</updated>
+      <link href="page.html"/><link rel="enclosure" href="a.mp3" type="audio/mpeg"/>
+      <content type="html">&lt;a href="x.html"&gt;x&lt;/a&gt;</content></entry></feed>"""
+    (entry,) = _normalized(body)
+    assert entry.id == "tag:x,2024:e"
+    # feedparser ignores a base it cannot use and resolves against the document URL
+    assert entry.link == "https://up.example/page.html"
+    assert 'href="https://up.example/x.html"' in entry.content
+    entry = normalize_feed(
+        ParsedFeed(
+            "T", None, (dataclasses.replace(parse(body, URL).entries[0], base="http://[x/"),)
+        ),
+        "src",
+        URL,
+        NOW,
+    )[0]
+    assert "href" not in entry.content  # cannot be resolved: dropped, not raised
+
+
+def test_deeply_nested_json_is_refused() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": []'
+        + b', "x":'
+        + (b"[" * 100_000)
+        + b"]" * 100_000
+        + b"}"
+    )
+    with pytest.raises(ParseError, match=r"^not a feed: JSON nested too deeply$"):
+        parse(body, URL)
+
+
+def test_deeply_nested_media_groups() -> None:
+    depth = 5000
+    body = (
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title>'
+        "<item><title>x</title><link>https://e.example/1</link>"
+        + "<media:group>" * depth
+        + '<media:content url="https://e.example/deep.jpg" medium="image"/>'
+        + "</media:group>" * depth
+        + "</item></channel></rss>"
+    ).encode()
+    (entry,) = _normalized(body)
+    assert entry.image is not None and entry.image.url == "https://e.example/deep.jpg"
+
+
+def test_lone_surrogates_in_json_text() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1",'
+        b' "title": "a\\ud800b", "summary": "s\\udfff", "content_html": "<p>c\\ud83d</p>",'
+        b' "tags": ["t\\ud800"], "authors": [{"name": "n\\udc00"}]}]}'
+    )
+    (entry,) = _normalized(body)
+    assert (entry.title, entry.summary, entry.content) == ("ab", "s", "<p>c</p>")
+    assert (entry.tags, entry.authors) == (("t",), ("n",))
+    json.dumps(dataclasses.asdict(entry), default=str, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("channel", "ttl"),
+    [
+        ("<ttl>99999999999999999999</ttl>", timedelta(days=7)),
+        ("<ttl>20000</ttl>", timedelta(days=7)),
+        ("<ttl>60</ttl>", timedelta(hours=1)),
+        ("<sy:updatePeriod>yearly</sy:updatePeriod>", timedelta(days=7)),
+        (
+            "<sy:updatePeriod>hourly</sy:updatePeriod>"
+            "<sy:updateFrequency>99999999999999999999999</sy:updateFrequency>",
+            None,
+        ),
+    ],
+)
+def test_feed_ttl_is_clamped(channel: str, ttl: timedelta | None) -> None:
+    body = (
+        '<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">'
+        f"<channel><title>T</title>{channel}</channel></rss>"
+    ).encode()
+    assert parse(body, URL).ttl == ttl
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (RuntimeError("boom"), r"^not a feed: cannot parse \(RuntimeError: boom\)$"),
+        (RecursionError("deep"), r"^not a feed: document nested too deeply$"),
+        (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "x"), r"^not a feed: cannot parse "),
+    ],
+)
+def test_parse_raises_only_parse_error(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(parse_module, "_parse_xml", broken)
+    monkeypatch.setattr(parse_module, "_parse_json", broken)
+    for body in (_rss("x").encode(), _json_feed()):
+        with pytest.raises(ParseError, match=message) as info:
+            parse(body, URL)
+        assert info.value.__cause__ is error
+
+
+def test_a_feed_with_every_problem_still_publishes() -> None:
+    # what one broken upstream used to do to the whole update: every value must be storable
+    body = _json_feed(
+        {
+            "id": "http://[x/",
+            "url": "http://example.com:99999/",
+            "title": "T\u0000\u0001itle",
+            "date_published": "0001-01-01T00:00:00+05:00",
+            "image": "https://e.example/i.jpg",
+            "attachments": [
+                {
+                    "url": "https://e.example/a.mp3",
+                    "mime_type": "audio/mpeg; x=1",
+                    "size_in_bytes": 2**70,
+                },
+                {"url": "https://e.example/b.mp3", "mime_type": "nonsense"},
+            ],
+        }
+    )
+    (entry,) = _normalized(body)
+    assert entry.id.startswith("sha256:")
+    assert entry.link == ""
+    assert entry.title == "Title"
+    assert [(e.type, e.length) for e in entry.enclosures] == [
+        ("audio/mpeg", 0),
+        ("application/octet-stream", 0),
+    ]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from feeds import normalize as normalize_module
+from feeds.errors import ParseError
+from feeds.merge import item_id
 from feeds.normalize import (
+    DEFAULT_ENCLOSURE_TYPE,
+    MAX_ID_BYTES,
+    MAX_INT,
     UNTITLED,
     canonical_url,
     content_hash,
@@ -18,7 +27,7 @@ from feeds.normalize import (
     sanitize_html,
 )
 from feeds.parse import parse
-from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed
+from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed, Site
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FEED_URL = "https://up.example/feed.xml"
@@ -508,3 +517,227 @@ def test_near_duplicate_key_is_bounded() -> None:
     assert len(text) <= 200
     assert near_duplicate_key("", "") == "|"
     assert near_duplicate_key(" - Reuters", "") == "reuters|"  # nothing but a suffix: kept
+
+
+# --------------------------------------------------------------------------- storable values
+
+XML_INVALID = "\x00\x01\x08\x0b\x0c\x1f\ud800\udfff\ufffe\uffff"
+
+
+def _hashed(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "upstream_id",
+    [
+        "http://[x/",  # urlsplit: Invalid IPv6 URL
+        "http://example.com:99999/a",  # port out of range
+        "https://example.com:http/a",  # port not a number
+        "http://ex\uff03ample.com/",  # urlsplit: netloc that NFKC-normalizes to "#"
+        "guid\x00with-nul",
+        "guid\twith-tab",
+        "guid\x7fdel\x85c1",
+        "lone\ud800surrogate",
+        "x" * (MAX_ID_BYTES + 1),
+        "م" * 251,  # 502 bytes of UTF-8
+    ],
+)
+def test_unusable_upstream_ids_become_hashes(upstream_id: str) -> None:
+    entry = _one(_entry(id=upstream_id, link="https://e.example/a"))
+    assert entry.id == _hashed(upstream_id)
+    urlsplit(entry.id)  # what merge does with every id
+    site = Site("S", "https://news.example/", "https://feeds.example", "", "en", Path("."))
+    assert item_id(entry, site) == "tag:news.example,2026:src/sha256%3A" + entry.id[7:]
+
+
+@pytest.mark.parametrize(
+    "upstream_id",
+    [
+        "g1",
+        "wire-2024-0042",
+        "tag:wire.example,2024:42",
+        "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a",
+        "https://e.example/a?id=7#top",
+        "http://[2001:db8::1]:8080/a",
+        "mailto:desk@wire.example",
+        "an id with spaces",
+        "مرحبا بالعالم",
+        "x" * MAX_ID_BYTES,
+        "12345",
+    ],
+)
+def test_sane_upstream_ids_are_kept(upstream_id: str) -> None:
+    assert _one(_entry(id=upstream_id)).id == upstream_id
+    assert _one(_entry(id=f"  {upstream_id}\n")).id == upstream_id
+
+
+def test_unusable_link_used_as_id_becomes_a_hash() -> None:
+    link = "https://e.example/" + "a" * MAX_ID_BYTES
+    entry = _one(_entry(link=link))
+    assert entry.link == link
+    assert entry.id == _hashed(link)
+    assert _one(_entry(link="https://e.example/a")).id == "https://e.example/a"
+
+
+def test_hash_fallback_survives_lone_surrogates() -> None:
+    parsed = _entry(title="\ud800", summary="S")
+    assert entry_id(parsed) == entry_id(parsed)
+    assert entry_id(parsed).startswith("sha256:")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_every_entry_string_is_valid_xml_text_without_nul() -> None:
+    bad = XML_INVALID
+    entry = _one(
+        _entry(
+            id="a",
+            title=f"Ti{bad}tle &#1;&#12;&#xfffe;",
+            link=f"https://e.example/a{bad}",
+            authors=(f"Jane{bad} Doe",),
+            categories=(f"World{bad}",),
+            summary=f"<p>Sum{bad}mary &#1;&#x0c;</p>",
+            content=f"<p>Con{bad}tent &#8;</p><p title='a{bad}'>x</p>",
+            image=Image(
+                f"https://e.example/i{bad}.jpg", caption=f"Cap{bad}tion", credit=f"Cre{bad}dit"
+            ),
+            enclosures=(Enclosure(f"https://e.example/a{bad}.mp3", "audio/mpeg", 1),),
+        )
+    )
+    strings = _strings(dataclasses.asdict(entry))
+    for s in strings:
+        assert not any(c in s for c in bad), repr(s)
+        s.encode("utf-8")  # no lone surrogates
+    assert entry.title == "Title"
+    assert entry.link == "https://e.example/a"
+    assert entry.authors == ("Jane Doe",)
+    assert entry.tags == ("World",)
+    assert entry.summary == "<p>Summary </p>"
+    assert entry.content.startswith("<p>Content </p>")
+    assert entry.image == Image("https://e.example/i.jpg", caption="Caption", credit="Credit")
+    assert entry.enclosures == (Enclosure("https://e.example/a.mp3", "audio/mpeg", 1),)
+
+
+def test_plain_text_and_sanitize_html_accept_lone_surrogates() -> None:
+    assert plain_text("a\ud800b <b>c</b>") == "ab c"
+    assert sanitize_html("<p>a\udfffb</p>", BASE) == "<p>ab</p>"
+
+
+@pytest.mark.parametrize(
+    ("declared", "enclosure_type", "image_type"),
+    [
+        ("audio/mpeg", "audio/mpeg", ""),
+        ("image/jpeg", "image/jpeg", "image/jpeg"),
+        ("image/JPEG", "image/JPEG", "image/JPEG"),
+        ("audio/mpeg; codecs=mp3", "audio/mpeg", ""),
+        ('image/svg+xml ; charset="utf-8"', "image/svg+xml", "image/svg+xml"),
+        ("application/vnd.ms-excel", "application/vnd.ms-excel", ""),
+        ("", "", ""),
+        ("   ", "", ""),
+        ("mp3", DEFAULT_ENCLOSURE_TYPE, ""),
+        ("audio/", DEFAULT_ENCLOSURE_TYPE, ""),
+        ("audio/mpeg/x", DEFAULT_ENCLOSURE_TYPE, ""),
+        ("image/png\x00", DEFAULT_ENCLOSURE_TYPE, ""),
+        ("<script>", DEFAULT_ENCLOSURE_TYPE, ""),
+        ("image /png", DEFAULT_ENCLOSURE_TYPE, ""),
+    ],
+)
+def test_mime_types_are_type_subtype_tokens(
+    declared: str, enclosure_type: str, image_type: str
+) -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            image=Image("https://e.example/i.jpg", type=declared),
+            enclosures=(Enclosure("https://e.example/a.bin", declared, 1),),
+        )
+    )
+    assert entry.enclosures[0].type == enclosure_type
+    assert entry.image is not None and entry.image.type == image_type
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com:99999/",
+        "http://example.com:-1/",
+        "https://example.com:port/a",
+        "http://[x/",
+        "http://[::1/a",
+        "http://ex\uff03ample.com/",
+        "https://:80/",
+        "https://user@/",
+    ],
+)
+def test_urls_that_do_not_split_or_have_a_bad_port_are_dropped(url: str) -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            link=url,
+            image=Image(url),
+            enclosures=(Enclosure(url, "audio/mpeg", 1), Enclosure("https://e.example/ok.mp3")),
+        )
+    )
+    assert entry.link == ""
+    assert entry.image is None
+    assert [e.url for e in entry.enclosures] == ["https://e.example/ok.mp3"]
+    assert _one(_entry(link=url)).id.startswith("sha256:")  # the link is not used as the id
+
+
+def test_valid_ports_are_kept() -> None:
+    assert _one(_entry(id="a", link="https://e.example:8443/a")).link == "https://e.example:8443/a"
+    assert _one(_entry(id="a", link="http://e.example:80/a")).link == "http://e.example/a"
+
+
+@pytest.mark.parametrize(
+    ("value", "length", "size"),
+    [
+        (0, 0, 0),
+        (1200, 1200, 1200),
+        (MAX_INT, MAX_INT, MAX_INT),
+        (MAX_INT + 1, 0, None),
+        (2**200, 0, None),
+        (-1, 0, None),
+    ],
+)
+def test_integers_fit_a_bigint(value: int, length: int, size: int | None) -> None:
+    entry = _one(
+        _entry(
+            id="a",
+            image=Image("https://e.example/i.jpg", width=value, height=value),
+            enclosures=(Enclosure("https://e.example/a.mp3", "audio/mpeg", value),),
+        )
+    )
+    assert entry.enclosures[0].length == length
+    assert entry.image is not None
+    assert (entry.image.width, entry.image.height) == (size, size)
+
+
+def test_normalize_feed_raises_only_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> Entry:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(normalize_module, "normalize_entry", broken)
+    feed = ParsedFeed("F", None, (_entry(id="a"), _entry(id="b")))
+    with pytest.raises(
+        ParseError, match=r"^cannot normalize entry 1 of 2 \(RuntimeError: boom\)$"
+    ) as info:
+        normalize_feed(feed, "src", FEED_URL, NOW)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_offset_dates_near_the_limits_do_not_overflow() -> None:
+    early = datetime(1, 1, 1, 10, tzinfo=timezone(timedelta(hours=5)))
+    late = datetime(9999, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5)))
+    for value in (early, late):
+        entry = _one(_entry(id="a", published=value, updated=value))
+        assert entry.published <= NOW
