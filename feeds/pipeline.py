@@ -25,7 +25,7 @@ from feeds.merge import merge
 from feeds.normalize import normalize_feed
 from feeds.parse import parse
 from feeds.render import render_all
-from feeds.store import Store
+from feeds.store import RefreshWrite, Store
 from feeds.types import (
     Article,
     Config,
@@ -53,6 +53,7 @@ Clock = Callable[[], datetime]
 PROCESS_POOL_MIN_SOURCES = 16
 MIN_TTL = timedelta(minutes=5)
 MAX_FEED_TTL = timedelta(days=1)  # what a feed may ask of our schedule, at most
+WRITE_BATCH = 250  # refreshes without new entries stored per transaction in a batch
 MAX_CANDIDATES = 20_000  # entries a publish looks at, at most, however narrow its filters
 HUB_MAX_ATTEMPTS = 8
 
@@ -214,6 +215,7 @@ class Pipeline:
         status: SourceStatus,
         result: FetchResult,
         network_works: bool | None = None,
+        defer: list[RefreshWrite] | None = None,
     ) -> RefreshOutcome:
         now = self.clock()
         new_entries = None
@@ -243,14 +245,16 @@ class Pipeline:
         updated_status = self._next_status(
             source, status, result, body_hash, now, feed_ttl, network_works
         )
-        new, changed = self.store.save_refresh(
-            updated_status,
-            result,
-            new_entries,
-            now,
-            max_items=source.max_items,
-            max_age=source.max_age,
+        write = RefreshWrite(
+            updated_status, result, new_entries, now, source.max_items, source.max_age
         )
+        if defer is not None and not new_entries:
+            # Nothing but state and counters to write: batched with others (one transaction
+            # per many sources instead of one each).
+            defer.append(write)
+            new = changed = 0
+        else:
+            new, changed = self.store.save_refreshes([write])[0]
         log.info(
             "source %s: %s%s",
             source.id,
@@ -365,10 +369,13 @@ class Pipeline:
         # once in a batch; a repeated one reads its status again).
         ids = [s.id for s in todo]
         statuses = self.store.source_states() if len(set(ids)) == len(ids) else {}
+        deferred: list[RefreshWrite] = []  # list.append is atomic: safe from the pool's threads
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh") as pool:
                 first = list(
-                    pool.map(lambda s: self._refresh_in_batch(s, statuses.get(s.id)), todo)
+                    pool.map(
+                        lambda s: self._refresh_in_batch(s, statuses.get(s.id), deferred), todo
+                    )
                 )
         finally:
             if self._parse_pool is not None:
@@ -381,13 +388,33 @@ class Pipeline:
         for item in first:
             if isinstance(item, _Fetched):
                 works = answered or self._network_works(item.status)
-                outcomes.append(self._guarded(item.source, item.status, item.result, works))
+                outcomes.append(
+                    self._guarded(item.source, item.status, item.result, works, deferred)
+                )
             else:
                 outcomes.append(item)
+        self._write_deferred(deferred)
         return outcomes
 
+    def _write_deferred(self, writes: list[RefreshWrite]) -> None:
+        """Store the batched refreshes, many per transaction; if a batch fails, one by one,
+        so that one bad row loses only its own source's state."""
+        for start in range(0, len(writes), WRITE_BATCH):
+            chunk = writes[start : start + WRITE_BATCH]
+            try:
+                self.store.save_refreshes(chunk)
+            except Exception:
+                log.exception(
+                    "writing %d refreshes at once failed; writing them one by one", len(chunk)
+                )
+                for write in chunk:
+                    try:
+                        self.store.save_refreshes([write])
+                    except Exception:
+                        log.exception("cannot store the refresh of %s", write.status.id)
+
     def _refresh_in_batch(
-        self, source: Source, status: SourceStatus | None = None
+        self, source: Source, status: SourceStatus | None, defer: list[RefreshWrite]
     ) -> RefreshOutcome | _Fetched:
         try:
             fetched = self._fetch(source, known=status)
@@ -396,18 +423,23 @@ class Pipeline:
             result = fetched.result
             if result.status is FetchStatus.ERROR and result.error_kind in policy.NETWORK_KINDS:
                 return fetched  # judged once the whole batch is in
-            return self._process(fetched.source, fetched.status, result)
+            return self._process(fetched.source, fetched.status, result, None, defer)
         except Exception as e:  # a bug or a database error must not stop the other sources
             log.exception("refreshing %s failed", source.id)
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
 
     def _guarded(
-        self, source: Source, status: SourceStatus, result: FetchResult, works: bool | None
+        self,
+        source: Source,
+        status: SourceStatus,
+        result: FetchResult,
+        works: bool | None,
+        defer: list[RefreshWrite] | None = None,
     ) -> RefreshOutcome:
         """Process a fetch; an unexpected error is recorded on the source (with backoff), so
         that it shows on /sources and the source is not hammered, and never raised."""
         try:
-            return self._process(source, status, result, works)
+            return self._process(source, status, result, works, defer)
         except Exception as e:
             log.exception("refreshing %s failed", source.id)
             error = f"internal error: {e}"

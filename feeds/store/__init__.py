@@ -298,68 +298,77 @@ class Store:
         are removed, except those in this fetch, and remembered so they never come back).
 
         Returns (new, updated) entry counts. An entry counts as updated only when its
-        content hash changed; its `updated` time then moves forward.
+        content hash changed; its `updated` time then moves forward. A result for a source
+        whose config changed while it was fetched is dropped: (0, 0).
         """
-        new = updated = 0
+        write = RefreshWrite(status, result, new_entries, now, max_items, max_age)
+        return self.save_refreshes([write])[0]
+
+    def save_refreshes(self, writes: Sequence[RefreshWrite]) -> list[tuple[int, int]]:
+        """Store several refreshes in one transaction (all or none); see save_refresh."""
         # Encoded before the write transaction starts, so that it holds the lock less long.
-        rows = [_entry_values(e) for e in new_entries] if new_entries else []
-        try:
-            with self._write() as conn:
-                if new_entries:
-                    new, updated = self._upsert_entries(conn, status.id, new_entries, rows, now)
-                    if max_items is not None or max_age is not None:
-                        self._apply_retention(
-                            conn, status.id, {e.id for e in new_entries}, now, max_items, max_age
-                        )
-                self._count_fetch(conn, status.id, result, new, updated)
-                values = {
-                    "url": status.url,
-                    "state": status.state.value,
-                    "etag": status.etag,
-                    "last_modified": status.last_modified,
-                    "body_hash": status.body_hash,
-                    "last_fetch": status.last_fetch,
-                    "last_success": status.last_success,
-                    "last_http_status": status.last_http_status,
-                    "last_error": status.last_error,
-                    "failures": status.failures,
-                    "next_fetch": status.next_fetch,
-                    "moved_to": status.moved_to,
-                    "suspect_since": status.suspect_since,
-                    "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
-                }
-                done = conn.execute(
-                    sources.update()
-                    .where(sources.c.id == status.id, sources.c.config_hash == status.config_hash)
-                    .values(**values)
+        rows = [[_entry_values(e) for e in w.entries] if w.entries else [] for w in writes]
+        with self._write() as conn:
+            return [self._save_one(conn, w, r) for w, r in zip(writes, rows, strict=True)]
+
+    def _save_one(
+        self, conn: Connection, w: RefreshWrite, rows: list[dict[str, Any]]
+    ) -> tuple[int, int]:
+        status = w.status
+        values = {
+            "url": status.url,
+            "state": status.state.value,
+            "etag": status.etag,
+            "last_modified": status.last_modified,
+            "body_hash": status.body_hash,
+            "last_fetch": status.last_fetch,
+            "last_success": status.last_success,
+            "last_http_status": status.last_http_status,
+            "last_error": status.last_error,
+            "failures": status.failures,
+            "next_fetch": status.next_fetch,
+            "moved_to": status.moved_to,
+            "suspect_since": status.suspect_since,
+            "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
+        }
+        done = conn.execute(
+            sources.update()
+            .where(sources.c.id == status.id, sources.c.config_hash == status.config_hash)
+            .values(**values)
+        )
+        if done.rowcount == 0:
+            exists = conn.execute(sa.select(sources.c.id).where(sources.c.id == status.id))
+            if exists.first() is not None:
+                # An editor changed the source while it was being fetched: this result
+                # belongs to the old config. Nothing of it is written; the new config
+                # fetches afresh.
+                log.info("source %s changed while it was fetched: result dropped", status.id)
+                return 0, 0
+            conn.execute(
+                sources.insert().values(id=status.id, config_hash=status.config_hash, **values)
+            )
+        new = updated = 0
+        if w.entries:
+            new, updated = self._upsert_entries(conn, status.id, w.entries, rows, w.now)
+            if w.max_items is not None or w.max_age is not None:
+                self._apply_retention(
+                    conn, status.id, {e.id for e in w.entries}, w.now, w.max_items, w.max_age
                 )
-                if done.rowcount == 0:
-                    exists = conn.execute(sa.select(sources.c.id).where(sources.c.id == status.id))
-                    if exists.first() is not None:
-                        # An editor changed the source while it was being fetched: this result
-                        # belongs to the old config. Drop it all; the new config fetches afresh.
-                        raise _StaleRefresh
-                    conn.execute(
-                        sources.insert().values(
-                            id=status.id, config_hash=status.config_hash, **values
-                        )
-                    )
-                conn.execute(
-                    fetches.insert().values(
-                        source_id=status.id,
-                        at=now,
-                        status=result.status.value,
-                        http_status=result.http_status,
-                        duration=round(result.duration * 1000),
-                        size=result.size,
-                        new=new,
-                        updated=updated,
-                        error=result.error,
-                    )
-                )
-        except _StaleRefresh:
-            log.info("source %s changed while it was fetched: result dropped", status.id)
-            return 0, 0
+        result = w.result
+        self._count_fetch(conn, status.id, result, new, updated)
+        conn.execute(
+            fetches.insert().values(
+                source_id=status.id,
+                at=w.now,
+                status=result.status.value,
+                http_status=result.http_status,
+                duration=round(result.duration * 1000),
+                size=result.size,
+                new=new,
+                updated=updated,
+                error=result.error,
+            )
+        )
         return new, updated
 
     def _upsert_entries(
@@ -864,8 +873,16 @@ class Store:
             return int(old_fetches.rowcount or 0), int(old_tombstones.rowcount or 0)
 
 
-class _StaleRefresh(Exception):
-    """Raised inside a write transaction to roll back a refresh of an outdated config."""
+@dataclass(frozen=True)
+class RefreshWrite:
+    """One refresh to store (see Store.save_refresh)."""
+
+    status: SourceStatus
+    result: FetchResult
+    entries: Sequence[Entry] | None
+    now: datetime
+    max_items: int | None = None
+    max_age: timedelta | None = None
 
 
 @dataclass(frozen=True)
