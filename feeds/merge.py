@@ -67,7 +67,8 @@ def article_item(article: Article) -> Item:
     )
 
 
-def entry_item(entry: Entry, source: ItemSource, site: Site) -> Item:
+def entry_item(entry: Entry, source: ItemSource, site: Site, *, summary: bool = True) -> Item:
+    """The item of an upstream entry (`summary=False`: without its summary, made later)."""
     return Item(
         id=item_id(entry, site),
         title=entry.title,
@@ -76,7 +77,7 @@ def entry_item(entry: Entry, source: ItemSource, site: Site) -> Item:
         updated=entry.updated,
         authors=entry.authors,
         tags=entry.tags,
-        summary=dek(entry.summary or entry.content),
+        summary=dek(entry.summary or entry.content) if summary else "",
         content=entry.content or entry.summary,
         image=entry.image,
         enclosures=entry.enclosures,
@@ -123,35 +124,44 @@ def merge(
     by_link: dict[str, int] = {}
     seen_ids: set[str] = set()
 
-    def add(item: Item) -> None:
+    def add(item: Item) -> bool:
         if item.id in seen_ids:
-            return
+            return False
         if item.link and item.link in by_link:
             index = by_link[item.link]
             first = items[index]
             credited = first.sources + tuple(s for s in item.sources if s not in first.sources)
             if first.sources and credited != first.sources:
                 items[index] = replace(first, sources=credited)
-            return
+            return False
         seen_ids.add(item.id)
         if item.link:
             by_link[item.link] = len(items)
         items.append(item)
+        return True
 
     for article in sorted(select_articles(spec, articles), key=_article_order):
         item = article_item(article)
         if keep.accepts(item, now):
             add(item)
+    # Without include/exclude patterns no decision reads an entry's summary: it is made
+    # (plain text, cut) only for the entries that end up in the feed.
+    lazy = not keep.include and not keep.exclude
+    summaries: dict[str, str] = {}
     for entry in sorted(entries, key=_entry_order):
         source = sources.get(entry.source_id)
         if source is None:
             continue
-        item = entry_item(entry, source, site)
-        if keep.accepts(item, now):
-            add(item)
+        item = entry_item(entry, source, site, summary=not lazy)
+        if keep.accepts(item, now) and add(item) and lazy:
+            summaries[item.id] = entry.summary or entry.content
 
     items.sort(key=lambda i: (-i.published.timestamp(), i.id))
     items = items[: spec.limit]
+    if summaries:
+        items = [
+            replace(i, summary=dek(summaries[i.id])) if i.id in summaries else i for i in items
+        ]
     if spec.content is ContentMode.SUMMARY:
         items = [replace(i, content="") for i in items]
     return items

@@ -32,6 +32,7 @@ the root element, so lxml serializes it right after the XML declaration).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import json
 import re
@@ -116,6 +117,12 @@ def render(
     """
     site, spec = _clean(site), _clean(spec)
     cleaned = [_with_iri_id(site, _clean(item)) for item in items]
+    return _render_cleaned(site, spec, cleaned, fmt, page)
+
+
+def _render_cleaned(
+    site: Site, spec: FeedSpec, cleaned: Sequence[Item], fmt: Format, page: Page
+) -> bytes:
     if page.number < 0:
         raise FeedsError(f"cannot render feed {spec.name!r}: page number {page.number} < 0")
     try:
@@ -134,8 +141,11 @@ def render_all(
     site: Site, spec: FeedSpec, items: Sequence[Item], page: Page = CURRENT
 ) -> list[Rendered]:
     """Render one document of a feed in every format: RSS, Atom, JSON Feed (in that order)."""
+    # The same bytes as render() for each format; the values are cleaned once for all three.
+    site, spec = _clean(site), _clean(spec)
+    cleaned = [_with_iri_id(site, _clean(item)) for item in items]
     return [
-        Rendered(format=fmt, body=render(site, spec, items, fmt, page))
+        Rendered(format=fmt, body=_render_cleaned(site, spec, cleaned, fmt, page))
         for fmt in (Format.RSS, Format.ATOM, Format.JSON)
     ]
 
@@ -148,18 +158,27 @@ def _xml_text(value: str) -> str:
 
 
 def _clean_value(value: object) -> object:
+    """The value with every string made safe for XML 1.0; the same object when nothing
+    needed cleaning (the common case), so that nothing is copied for nothing."""
     if type(value) is str:  # not str enums such as ContentMode
-        return _xml_text(value)
+        return _xml_text(value) if _NOT_XML_CHAR.search(value) else value
     if isinstance(value, tuple):
-        return tuple(_clean_value(v) for v in value)
+        cleaned = tuple(_clean_value(v) for v in value)
+        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            f.name: _clean_value(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.init
-        }
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for name in _init_fields(type(value)):
+            old = getattr(value, name)
+            new = _clean_value(old)
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 def _clean(value: _T) -> _T:
