@@ -409,7 +409,7 @@ def main() -> None:
         "--sweep", default="2,4,8,16", help="concurrency values for extra cold runs ('' = none)"
     )
     parser.add_argument("--per-host", type=int, default=16)
-    parser.add_argument("--host-spacing", type=float, default=0.001)
+    parser.add_argument("--host-spacing", type=float, default=0.0)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", help="also write the results to this JSON file")

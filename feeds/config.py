@@ -258,12 +258,18 @@ class _Table:
             return None
         return value
 
-    def positive_number(self, key: str, default: float) -> float | None:
+    def positive_number(self, key: str, default: float, *, zero: bool = False) -> float | None:
         if key not in self.data:
             return default
         value = self.data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            self.problem(key, "must be a positive number")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (value >= 0 if zero else value > 0)
+        ):
+            self.problem(
+                key, "must be zero or a positive number" if zero else "must be a positive number"
+            )
             return None
         if value == float("inf"):
             self.problem(key, "must be a finite number")
@@ -451,7 +457,7 @@ def _load_fetch(
     max_redirects = fetch.integer("max_redirects", defaults.max_redirects, minimum=0, maximum=30)
     allow_private = fetch.boolean("allow_private_addresses", defaults.allow_private_addresses)
     per_host = fetch.integer("per_host", defaults.per_host, minimum=1, maximum=64)
-    host_spacing = fetch.positive_number("host_spacing", defaults.host_spacing)
+    host_spacing = fetch.positive_number("host_spacing", defaults.host_spacing, zero=True)
     if len(problems.lines) > before:
         return None
     assert per_host is not None and host_spacing is not None

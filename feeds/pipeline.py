@@ -23,7 +23,6 @@ from feeds.errors import ParseError
 from feeds.fetch import Fetcher
 from feeds.merge import merge
 from feeds.normalize import normalize_feed
-from feeds.parse import parse
 from feeds.render import render_all
 from feeds.store import RefreshWrite, Store
 from feeds.types import (
@@ -91,6 +90,8 @@ def parse_and_normalize(
     first_seen: Mapping[str, datetime],
 ) -> tuple[list[Entry], timedelta | None]:
     """Pure and picklable, so that it can run in a worker process. Raises ParseError."""
+    from feeds.parse import parse  # feedparser loads only when there is a body to parse
+
     parsed = parse(body, url, content_type)
     return normalize_feed(parsed, source_id, url, now, first_seen), parsed.ttl
 
@@ -363,7 +364,7 @@ class Pipeline:
         cpus = os.cpu_count() or 1
         if len(todo) >= PROCESS_POOL_MIN_SOURCES and cpus > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["feeds.pipeline"])
+            context.set_forkserver_preload(["feeds.pipeline", "feeds.parse"])
             self._parse_pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
         # Every status in one query rather than one query per source (each source appears
         # once in a batch; a repeated one reads its status again).

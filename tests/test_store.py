@@ -266,3 +266,56 @@ def test_prune_drops_old_fetch_log_rows_and_unseen_tombstones(store: Store) -> N
     )
     assert [r.at for r in store.recent_fetches("wire")] == [NOW]
     assert store.tombstone_count("wire") == 0
+
+
+def test_head_revision_constant_is_the_newest_migration(db_url: str) -> None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from feeds.store import HEAD_REVISION, MIGRATIONS
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [HEAD_REVISION]
+    s = Store(db_url)
+    assert s.schema_revision() == HEAD_REVISION
+    s.close()
+
+
+def test_many_refreshes_without_entries_are_stored_together(store: Store) -> None:
+    from feeds.store import RefreshWrite
+
+    store.sync_sources(
+        {"wire": ("https://wire.example/feed", "h1"), "un": ("https://un.example/", "u1")}
+    )
+    not_modified = FetchResult(
+        status=FetchStatus.NOT_MODIFIED, url="https://wire.example/feed", http_status=304
+    )
+    writes = [
+        RefreshWrite(status(etag='"v2"'), not_modified, None, NOW),
+        # "un" was changed by an editor meanwhile (config hash u1 now): dropped
+        RefreshWrite(
+            SourceStatus(id="un", url="https://un.example/", config_hash="old"),
+            not_modified,
+            None,
+            NOW,
+        ),
+        # a source the table does not know yet is inserted
+        RefreshWrite(
+            SourceStatus(id="new", url="https://new.example/", config_hash="n1", failures=1),
+            FetchResult(status=FetchStatus.ERROR, url="https://new.example/", error="HTTP 500"),
+            None,
+            NOW,
+        ),
+    ]
+    assert store.save_refreshes(writes) == [(0, 0), (0, 0), (0, 0)]
+    statuses = store.source_statuses()
+    assert statuses["wire"].etag == '"v2"'
+    assert statuses["un"].etag is None and store.recent_fetches("un") == []
+    assert statuses["new"].failures == 1
+    assert [r.error for r in store.recent_fetches("new")] == ["HTTP 500"]
+    counts = store.counters()
+    assert counts["wire"]["fetches:not_modified"] == 1
+    assert "un" not in counts
+    store.save_refreshes(writes[:1] * 1 + writes[2:])
+    assert store.counters()["wire"]["fetches:not_modified"] == 2

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +52,7 @@ from feeds.types import (
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
+HEAD_REVISION = "0003"  # the newest migration; a test keeps this in step with migrations/
 WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -143,7 +142,23 @@ class Store:
 
         return engine
 
+    def schema_revision(self) -> str | None:
+        """The schema revision of the database (None when it has no schema yet)."""
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+        except SQLAlchemyError:
+            return None
+        return None if value is None else str(value[0])
+
     def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade the schema. Alembic is only loaded when there is work to do:
+        a database already at HEAD_REVISION opens without it (faster start)."""
+        if revision == "head" and self.schema_revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.connect() as conn:
@@ -305,32 +320,63 @@ class Store:
         return self.save_refreshes([write])[0]
 
     def save_refreshes(self, writes: Sequence[RefreshWrite]) -> list[tuple[int, int]]:
-        """Store several refreshes in one transaction (all or none); see save_refresh."""
+        """Store several refreshes in one transaction (all or none); see save_refresh.
+
+        Refreshes without entries (not modified, failures) are written together: a handful
+        of statements for all of them, rather than a handful each.
+        """
         # Encoded before the write transaction starts, so that it holds the lock less long.
         rows = [[_entry_values(e) for e in w.entries] if w.entries else [] for w in writes]
         with self._write() as conn:
-            return [self._save_one(conn, w, r) for w, r in zip(writes, rows, strict=True)]
+            plain = [w for w in writes if not w.entries]
+            if len(plain) > 1:
+                self._save_plain(conn, plain)
+            return [
+                self._save_one(conn, w, r) if w.entries or len(plain) <= 1 else (0, 0)
+                for w, r in zip(writes, rows, strict=True)
+            ]
+
+    def _save_plain(self, conn: Connection, writes: Sequence[RefreshWrite]) -> None:
+        """Refreshes without entries, in bulk: source states, counters, fetch log."""
+        ids = [w.status.id for w in writes]
+        stored: dict[str, str] = {}
+        for chunk in _chunks(ids, 500):
+            for row in conn.execute(
+                sa.select(sources.c.id, sources.c.config_hash).where(sources.c.id.in_(chunk))
+            ):
+                stored[row.id] = row.config_hash
+        current = []
+        for w in writes:
+            if stored.get(w.status.id, w.status.config_hash) == w.status.config_hash:
+                current.append(w)
+            else:
+                log.info("source %s changed while it was fetched: result dropped", w.status.id)
+        updates = [
+            {"_sid": w.status.id, **{f"_v_{k}": v for k, v in _status_values(w.status).items()}}
+            for w in current
+            if w.status.id in stored
+        ]
+        if updates:
+            conn.execute(_UPDATE_SOURCE, updates)
+        inserts = [
+            {"id": w.status.id, "config_hash": w.status.config_hash, **_status_values(w.status)}
+            for w in current
+            if w.status.id not in stored
+        ]
+        if inserts:
+            conn.execute(sources.insert(), inserts)
+        self._count_fetches(conn, [(w.status.id, w.result, 0, 0) for w in current])
+        if current:
+            conn.execute(
+                fetches.insert(),
+                [_fetch_values(w.status.id, w.result, w.now, 0, 0) for w in current],
+            )
 
     def _save_one(
         self, conn: Connection, w: RefreshWrite, rows: list[dict[str, Any]]
     ) -> tuple[int, int]:
         status = w.status
-        values = {
-            "url": status.url,
-            "state": status.state.value,
-            "etag": status.etag,
-            "last_modified": status.last_modified,
-            "body_hash": status.body_hash,
-            "last_fetch": status.last_fetch,
-            "last_success": status.last_success,
-            "last_http_status": status.last_http_status,
-            "last_error": status.last_error,
-            "failures": status.failures,
-            "next_fetch": status.next_fetch,
-            "moved_to": status.moved_to,
-            "suspect_since": status.suspect_since,
-            "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
-        }
+        values = _status_values(status)
         done = conn.execute(
             sources.update()
             .where(sources.c.id == status.id, sources.c.config_hash == status.config_hash)
@@ -354,20 +400,9 @@ class Store:
                 self._apply_retention(
                     conn, status.id, {e.id for e in w.entries}, w.now, w.max_items, w.max_age
                 )
-        result = w.result
-        self._count_fetch(conn, status.id, result, new, updated)
+        self._count_fetches(conn, [(status.id, w.result, new, updated)])
         conn.execute(
-            fetches.insert().values(
-                source_id=status.id,
-                at=w.now,
-                status=result.status.value,
-                http_status=result.http_status,
-                duration=round(result.duration * 1000),
-                size=result.size,
-                new=new,
-                updated=updated,
-                error=result.error,
-            )
+            fetches.insert().values(**_fetch_values(status.id, w.result, w.now, new, updated))
         )
         return new, updated
 
@@ -471,36 +506,42 @@ class Store:
                 ],
             )
 
-    def _count_fetch(
-        self, conn: Connection, source_id: str, result: FetchResult, new: int, updated: int
+    def _count_fetches(
+        self, conn: Connection, done: Sequence[tuple[str, FetchResult, int, int]]
     ) -> None:
-        deltas = {
-            f"fetches:{result.status.value}": 1.0,
-            "entries:new": float(new),
-            "entries:updated": float(updated),
-            "bytes": float(result.size),
-            "duration:sum": result.duration,
-            "duration:count": 1.0,
-            f"duration:le:{duration_bucket(result.duration)}": 1.0,
-        }
-        known = set(
-            conn.execute(
-                sa.select(counters.c.name).where(
-                    counters.c.source_id == source_id, counters.c.name.in_(list(deltas))
+        """Add fetches to the per-source metrics counters: (source id, result, new, updated)."""
+        deltas: dict[tuple[str, str], float] = {}
+        for source_id, result, new, updated in done:
+            for name, delta in (
+                (f"fetches:{result.status.value}", 1.0),
+                ("entries:new", float(new)),
+                ("entries:updated", float(updated)),
+                ("bytes", float(result.size)),
+                ("duration:sum", result.duration),
+                ("duration:count", 1.0),
+                (f"duration:le:{duration_bucket(result.duration)}", 1.0),
+            ):
+                deltas[(source_id, name)] = deltas.get((source_id, name), 0.0) + delta
+        known: set[tuple[str, str]] = set()
+        ids = sorted({source_id for source_id, _ in deltas})
+        for chunk in _chunks(ids, 500):
+            for row in conn.execute(
+                sa.select(counters.c.source_id, counters.c.name).where(
+                    counters.c.source_id.in_(chunk)
                 )
-            ).scalars()
-        )
+            ):
+                known.add((row.source_id, row.name))
         increments = [
-            {"_sid": source_id, "_name": name, "_delta": delta}
-            for name, delta in deltas.items()
-            if name in known
+            {"_sid": sid, "_name": name, "_delta": delta}
+            for (sid, name), delta in deltas.items()
+            if (sid, name) in known
         ]
         if increments:
             conn.execute(_INCREMENT_COUNTER, increments)
         missing = [
-            {"source_id": source_id, "name": name, "value": delta}
-            for name, delta in deltas.items()
-            if name not in known
+            {"source_id": sid, "name": name, "value": delta}
+            for (sid, name), delta in deltas.items()
+            if (sid, name) not in known
         ]
         if missing:
             conn.execute(counters.insert(), missing)
@@ -911,6 +952,50 @@ _INCREMENT_COUNTER = (
     .where(counters.c.source_id == sa.bindparam("_sid"), counters.c.name == sa.bindparam("_name"))
     .values(value=counters.c.value + sa.bindparam("_delta"))
 )
+
+
+def _status_values(status: SourceStatus) -> dict[str, Any]:
+    """The sources-table columns a refresh writes."""
+    return {
+        "url": status.url,
+        "state": status.state.value,
+        "etag": status.etag,
+        "last_modified": status.last_modified,
+        "body_hash": status.body_hash,
+        "last_fetch": status.last_fetch,
+        "last_success": status.last_success,
+        "last_http_status": status.last_http_status,
+        "last_error": status.last_error,
+        "failures": status.failures,
+        "next_fetch": status.next_fetch,
+        "moved_to": status.moved_to,
+        "suspect_since": status.suspect_since,
+        "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
+    }
+
+
+_STATUS_COLUMNS = tuple(_status_values(SourceStatus(id="", url="")))
+_UPDATE_SOURCE = (
+    sources.update()
+    .where(sources.c.id == sa.bindparam("_sid"))
+    .values({name: sa.bindparam(f"_v_{name}") for name in _STATUS_COLUMNS})
+)
+
+
+def _fetch_values(
+    source_id: str, result: FetchResult, now: datetime, new: int, updated: int
+) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "at": now,
+        "status": result.status.value,
+        "http_status": result.http_status,
+        "duration": round(result.duration * 1000),
+        "size": result.size,
+        "new": new,
+        "updated": updated,
+        "error": result.error,
+    }
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
