@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from feeds import articles as local_articles
 from feeds import policy
@@ -75,6 +76,15 @@ def source_config_hash(source: Source) -> str:
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def public_url(url: str) -> str:
+    """A source URL fit to publish: credentials in it (user:password@) are removed."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def make_fetcher(settings: FetchSettings) -> Fetcher:
@@ -498,9 +508,8 @@ class Pipeline:
 
     def feed_ttl(self, spec: FeedSpec) -> timedelta:
         """How often a feed is expected to change: its most frequent input, at least 5 min."""
-        intervals = [
-            s.interval for s in self.config.sources if s.id in self.config.source_ids_for(spec)
-        ]
+        wanted = set(self.config.source_ids_for(spec))
+        intervals = [s.interval for s in self.config.sources if s.id in wanted]
         if spec.local is not False:
             intervals.append(self.config.site.articles_interval)
         return max(min(intervals, default=MIN_TTL), MIN_TTL)
@@ -512,17 +521,20 @@ class Pipeline:
             now = self.clock()
             config = self.config
             source_ids = config.source_ids_for(spec)
+            statuses = self.store.source_states() if source_ids else {}
             item_sources = {}
             for sid in source_ids:
                 source = config.source(sid)
-                status = self.store.source_status(sid)
+                status = statuses.get(sid)
                 if source is not None:
                     url = (status.moved_to if status else None) or source.url
-                    item_sources[sid] = ItemSource(id=sid, title=source.title, url=url)
+                    item_sources[sid] = ItemSource(id=sid, title=source.title, url=public_url(url))
             if articles is None:
                 articles = self.store.articles()
             since = now - spec.max_age if spec.max_age else None
-            want = spec.limit * 3 + 20
+            # Candidates: a few more than the limit (duplicates across sources merge away);
+            # more when filters may drop many. Grows below if that was not enough.
+            want = spec.limit * (3 if spec.include or spec.exclude else 1) + 20
             while True:
                 entries = self.store.recent_entries(source_ids, want, since)
                 items = merge(spec, config.site, articles, entries, item_sources, now)
@@ -531,10 +543,8 @@ class Pipeline:
                 want = min(want * 4, MAX_CANDIDATES)
             full_pages = self._publish_archives(spec, items, now)
             page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
-            changed = []
-            for rendered in render_all(config.site, spec, items, page):
-                if self.store.put_document(spec.name, rendered.format, rendered.body, now):
-                    changed.append(rendered.format)
+            rendered = render_all(config.site, spec, items, page)
+            changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
             if changed:
                 log.info(
                     "published %s (%s), %d items",

@@ -268,18 +268,34 @@ def _figure(image: Image) -> str:
 
 
 def _content_html(item: Item) -> str:
-    """The item's HTML, with its lead image (caption, credit) first unless already in it."""
+    """The item's HTML, with its lead image (caption, credit) first unless already in it,
+    and a credit line naming every source when the story came from several."""
     if not item.content:
         return ""
     image = item.image
+    credits = _credits(item)
     if (
         image is None
         or not image.url
         or image.url in item.content
         or html.escape(image.url) in item.content
     ):
-        return item.content
-    return _figure(image) + item.content
+        return item.content + credits
+    return _figure(image) + item.content + credits
+
+
+def _credits(item: Item) -> str:
+    """`<p>Reported by: A, B</p>` for a story merged from several sources, else ""."""
+    if len(item.sources) < 2:
+        return ""
+    names = ", ".join(html.escape(s.title or s.url, quote=False) for s in item.sources)
+    return f'<p class="feeds-sources">Reported by: {names}</p>'
+
+
+def _summary_html(item: Item) -> str:
+    """The plain-text dek as RSS <description> text: readers take that element as HTML, so
+    text that merely looks like markup (`&lt;img onerror=…&gt;` once decoded) is escaped."""
+    return html.escape(item.summary, quote=False)
 
 
 # --------------------------------------------------------------------------- page, links, icons
@@ -537,7 +553,7 @@ def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -
             fe.link(href=item.link)
         fe.guid(item.id, permalink=bool(item.link) and item.id == item.link)
         if item.summary:
-            fe.description(item.summary)
+            fe.description(_summary_html(item))
         for tag in item.tags:
             if tag:
                 fe.category(term=tag)
@@ -721,6 +737,8 @@ def _json_item(item: Item) -> dict[str, Any]:
     if item.sources:
         source = item.sources[0]
         out["_source"] = {"title": source.title or source.url, "url": source.url}
+        if len(item.sources) > 1:  # a story merged from several sources credits each
+            out["_sources"] = [{"title": s.title or s.url, "url": s.url} for s in item.sources]
     return out
 
 

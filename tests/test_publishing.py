@@ -198,3 +198,10 @@ def test_a_ping_queued_while_the_hub_is_told_is_not_lost(hub_outlet: Outlet) -> 
     store.queue_hub_ping(upstream.url("/hub"), topic, now)  # the feed changed again meanwhile
     store.hub_ping_done(ping)
     assert [t for t, _, _ in store.pending_hub_pings()] == [topic]
+
+
+def test_credentials_in_a_source_url_are_never_published() -> None:
+    from feeds.pipeline import public_url
+
+    assert public_url("https://user:secret@partner.example/feed") == "https://partner.example/feed"
+    assert public_url("https://partner.example/feed?x=1") == "https://partner.example/feed?x=1"

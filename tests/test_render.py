@@ -6,6 +6,7 @@ Golden files live in tests/golden/render/; FEEDS_UPDATE_GOLDEN=1 rewrites them.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import locale
 import os
@@ -247,7 +248,8 @@ def test_rss_items() -> None:
     assert [c.text for c in local.findall("dc:creator", NS)] == list(LOCAL.authors)
     assert all(i.find("author") is None for i in (local, wire, partner, arabic))
     assert [c.text for c in local.findall("category")] == ["politics", "Europe"]
-    assert local.findtext("description") == LOCAL.summary
+    # <description> is HTML to readers: the plain-text dek goes in escaped
+    assert html.unescape(local.findtext("description")) == LOCAL.summary
     assert arabic.findtext("title") == ARABIC.title
 
 
@@ -558,7 +560,7 @@ def test_markup_and_cdata_end_survive_as_text() -> None:
         assert b"A &amp; B &lt;c&gt; ]]&gt; d" in body
     [rss_item] = rss_items(rss)
     assert rss_item.findtext("title") == item.title
-    assert rss_item.findtext("description") == item.summary
+    assert html.unescape(rss_item.findtext("description")) == item.summary
     assert rss_item.findtext("content:encoded", namespaces=NS) == item.content
     [entry] = atom_entries(atom)
     assert entry.findtext("atom:title", namespaces=NS) == item.title
@@ -851,3 +853,26 @@ def test_golden(fmt: Format, case: str) -> None:
         path.write_bytes(body)
     assert path.exists(), f"{path} is missing: run with FEEDS_UPDATE_GOLDEN=1"
     assert body == path.read_bytes()
+
+
+def test_text_that_looks_like_markup_never_becomes_markup_in_rss() -> None:
+    """The dek is plain text (entities already decoded upstream); readers read RSS
+    <description> as HTML, so it must reach them escaped, never as a live tag."""
+    item = dataclasses.replace(LOCAL, summary='<img src=x onerror="alert(1)"> & more')
+    body = render(SITE, SPEC, [item], Format.RSS)
+    parsed = feedparser.parse(body)
+    assert "<img" not in parsed.entries[0].summary
+    assert "&lt;img" in parsed.entries[0].summary
+
+
+def test_a_story_from_several_sources_credits_each() -> None:
+    two = (
+        ItemSource("wire", "Wire Service", "https://wire.example/feed"),
+        ItemSource("un", "UN News", "https://un.example/rss"),
+    )
+    item = dataclasses.replace(LOCAL, sources=two)
+    for fmt in Format:
+        text = render(SITE, SPEC, [item], fmt).decode()
+        assert "Reported by: Wire Service, UN News" in text
+    feed = json.loads(render(SITE, SPEC, [item], Format.JSON))
+    assert [s["title"] for s in feed["items"][0]["_sources"]] == ["Wire Service", "UN News"]

@@ -319,3 +319,51 @@ def test_many_refreshes_without_entries_are_stored_together(store: Store) -> Non
     assert "un" not in counts
     store.save_refreshes(writes[:1] * 1 + writes[2:])
     assert store.counters()["wire"]["fetches:not_modified"] == 2
+
+
+def test_recent_entries_equal_a_full_sort_whatever_the_spread(store: Store) -> None:
+    """The two-step query (index-only cutoff, then whole rows) returns exactly what sorting
+    every entry would: sources with many, few or no recent entries, ties on the cutoff."""
+    import random
+
+    rng = random.Random(5)
+    everything: list[Entry] = []
+    for n in range(12):
+        sid = f"s{n}"
+        store.sync_sources({sid: (f"https://{sid}.example/", "h")})
+        count = rng.choice([0, 1, 3, 40, 120])
+        batch = [
+            entry(
+                0,
+                source_id=sid,
+                id=f"{sid}-{k}",
+                # few distinct times, so that many entries tie
+                published=NOW - timedelta(hours=rng.randrange(0, 30 if n % 3 else 3)),
+                updated=NOW,
+            )
+            for k in range(count)
+        ]
+        if batch:
+            store.save_refresh(
+                SourceStatus(id=sid, url=f"https://{sid}.example/", config_hash="h"),
+                ok_result(),
+                batch,
+                NOW,
+            )
+        everything += batch
+    ids = [f"s{n}" for n in range(12)]
+
+    def expected(chosen: list[str], limit: int, since: datetime | None) -> list[str]:
+        rows = [
+            e
+            for e in everything
+            if e.source_id in chosen and (since is None or e.published >= since)
+        ]
+        rows.sort(key=lambda e: (-e.published.timestamp(), e.source_id, e.id))
+        return [e.id for e in rows[:limit]]
+
+    for limit in (1, 5, 50, 170, 1000):
+        for chosen in (ids, ids[:3], ids[4:9], ["s11"]):
+            for since in (None, NOW - timedelta(hours=10)):
+                got = [e.id for e in store.recent_entries(chosen, limit, since)]
+                assert got == expected(chosen, limit, since), (limit, chosen, since)

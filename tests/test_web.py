@@ -449,3 +449,14 @@ def test_browsers_get_the_feed_as_xml_readers_as_rss(
     assert response.data == plain.data and response.headers["ETag"] == plain.headers["ETag"]
     json_doc = client.get("/feeds/ours.json", headers=headers)
     assert json_doc.headers["Content-Type"] == "application/feed+json; charset=utf-8"
+
+
+def test_the_document_cache_is_bounded(site: Site, client: FlaskClient) -> None:
+    from feeds.web.cache import DocumentCache
+
+    assert site.feeds("update") == 0
+    cache = DocumentCache(state(client.application).store, seconds=60, max_entries=2)
+    for name in ("everything", "ours", "humanitarian"):
+        assert cache.get(name, Format.RSS) is not None
+    assert len(cache) == 2
+    assert cache.get("nope", Format.RSS) is None and len(cache) == 2

@@ -7,6 +7,7 @@ migrations in ``migrations/``, applied automatically when a Store opens.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import logging
@@ -27,6 +28,7 @@ from feeds.errors import StoreError
 from feeds.policy import duration_bucket, retention_victims
 from feeds.store import codec
 from feeds.store.schema import (
+    UTCDateTime,
     archive_pages,
     articles,
     counters,
@@ -592,18 +594,44 @@ class Store:
     def recent_entries(
         self, source_ids: Iterable[str], limit: int, since: datetime | None = None
     ) -> list[Entry]:
-        """The newest entries of these sources, newest first (ties broken by source and id)."""
-        ids = list(source_ids)
+        """The newest entries of these sources, newest first (ties broken by source and id).
+
+        Two steps, so that a feed over a few sources among millions of entries stays cheap:
+        the publication times of each source's newest entries, read from the
+        (source_id, published) index alone, give the time of the limit-th newest entry; then
+        only rows from that time on are read whole.
+        """
+        ids = list(dict.fromkeys(source_ids))
         if not ids or limit <= 0:
             return []
+        cutoff = self._cutoff(ids, limit, since)
         query = sa.select(entries).where(entries.c.source_id.in_(ids))
-        if since is not None:
-            query = query.where(entries.c.published >= since)
+        if cutoff is not None:
+            query = query.where(entries.c.published >= cutoff)
         query = query.order_by(entries.c.published.desc(), entries.c.source_id, entries.c.id).limit(
             limit
         )
         with self._read() as conn:
             return [_entry_from_row(r) for r in conn.execute(query)]
+
+    def _cutoff(self, ids: list[str], limit: int, since: datetime | None) -> datetime | None:
+        """A time at or before the publication of the limit-th newest entry of these sources
+        (`since` when they have fewer): the limit-th newest among each source's newest few,
+        which can only be older than (or equal to) the true one."""
+        per = max(8, -(-2 * limit // len(ids)))  # enough that only real scarcity falls short
+        times: list[datetime] = []
+        with self._read() as conn:
+            for chunk in _chunks(ids, 400):  # SQLite allows 500 terms in one compound select
+                params: dict[str, Any] = {f"s{n}": sid for n, sid in enumerate(chunk)}
+                params["per"] = per
+                if since is not None:
+                    params["since"] = since
+                rows = conn.execute(_newest_times(len(chunk), since is not None), params)
+                times.extend(rows.scalars())
+        if len(times) < limit:
+            return since
+        times.sort(reverse=True)
+        return times[limit - 1]
 
     def count_entries(self) -> int:
         with self._read() as conn:
@@ -656,33 +684,58 @@ class Store:
     # ------------------------------------------------------------------ documents
 
     def put_document(self, feed: str, fmt: Format, body: bytes, now: datetime) -> bool:
-        """Store a rendered document unless the same bytes are already stored.
+        """Store one rendered document unless the same bytes are stored; see put_documents."""
+        return fmt in self.put_documents(feed, {fmt: body}, now)
 
-        Returns True when the document changed. Last-Modified is the time the bytes were
-        first stored, always later than the previous one (so If-Modified-Since stays honest).
+    def put_documents(
+        self, feed: str, bodies: Mapping[Format, bytes], now: datetime
+    ) -> list[Format]:
+        """Store a feed's rendered documents whose bytes changed, in one transaction.
+
+        Returns the formats that changed. Unchanged bytes cost one read and no write.
+        Last-Modified is the time the bytes were first stored, always later than the
+        previous one (so If-Modified-Since stays honest).
         """
-        etag = _etag(body)
-        key = (documents.c.feed == feed) & (documents.c.format == fmt.value)
+        etags = {fmt: _etag(body) for fmt, body in bodies.items()}
+        stored = {
+            fmt: tag for (name, fmt), tag in self._document_etags_of(feed).items() if name == feed
+        }
+        maybe = [fmt for fmt in bodies if stored.get(fmt) != etags[fmt]]
+        if not maybe:
+            return []
+        packed = {fmt: gzip.compress(bodies[fmt], compresslevel=9, mtime=0) for fmt in maybe}
+        changed = []
         with self._write() as conn:
-            row = conn.execute(sa.select(documents.c.etag, documents.c.last_modified).where(key))
-            old = row.first()
-            if old is not None and old.etag == etag:
-                return False
-            modified = _seconds(now)
-            if old is not None and modified <= old.last_modified:
-                modified = old.last_modified + timedelta(seconds=1)
-            values = {
-                "body": body,
-                "gzip": gzip.compress(body, compresslevel=9, mtime=0),
-                "etag": etag,
-                "last_modified": modified,
-                "content_type": fmt.content_type,
-            }
-            if old is None:
-                conn.execute(documents.insert().values(feed=feed, format=fmt.value, **values))
-            else:
-                conn.execute(documents.update().where(key).values(**values))
-        return True
+            for fmt in maybe:
+                key = (documents.c.feed == feed) & (documents.c.format == fmt.value)
+                old = conn.execute(
+                    sa.select(documents.c.etag, documents.c.last_modified).where(key)
+                ).first()
+                if old is not None and old.etag == etags[fmt]:
+                    continue
+                modified = _seconds(now)
+                if old is not None and modified <= old.last_modified:
+                    modified = old.last_modified + timedelta(seconds=1)
+                values = {
+                    "body": bodies[fmt],
+                    "gzip": packed[fmt],
+                    "etag": etags[fmt],
+                    "last_modified": modified,
+                    "content_type": fmt.content_type,
+                }
+                if old is None:
+                    conn.execute(documents.insert().values(feed=feed, format=fmt.value, **values))
+                else:
+                    conn.execute(documents.update().where(key).values(**values))
+                changed.append(fmt)
+        return changed
+
+    def _document_etags_of(self, feed: str) -> dict[tuple[str, Format], str]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(documents.c.format, documents.c.etag).where(documents.c.feed == feed)
+            )
+            return {(feed, Format(r.format)): r.etag for r in rows}
 
     def get_document(self, feed: str, fmt: Format) -> Document | None:
         with self._read() as conn:
@@ -996,6 +1049,25 @@ def _fetch_values(
         "updated": updated,
         "error": result.error,
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _newest_times(count: int, with_since: bool) -> sa.TextualSelect:
+    """The newest `:per` publication times of each of `count` sources (`:s0`, `:s1`, ...),
+    one index range each. Written as text: building hundreds of expression objects per
+    publish cost more than the query."""
+    since = " AND published >= :since" if with_since else ""
+    parts = [
+        f"SELECT published FROM (SELECT published FROM entries WHERE source_id = :s{n}{since}"
+        f" ORDER BY published DESC LIMIT :per) AS t{n}"
+        for n in range(count)
+    ]
+    binds = [sa.bindparam("since", type_=UTCDateTime())] if with_since else []
+    return (
+        sa.text(" UNION ALL ".join(parts))
+        .bindparams(*binds)
+        .columns(sa.column("published", UTCDateTime()))
+    )
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

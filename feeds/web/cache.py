@@ -1,38 +1,57 @@
-"""A small in-process cache of stored documents, revalidated by ETag every few seconds."""
+"""A small in-process cache of stored documents, revalidated by ETag every few seconds.
+
+Bounded: at most `max_entries` documents, the least recently used dropped first (a crawler
+walking every archive page must not grow a web worker without limit).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 
 from feeds.store import Store
 from feeds.types import Document, Format
 
+MAX_ENTRIES = 256
+
 
 class DocumentCache:
-    def __init__(self, store: Store, seconds: float) -> None:
+    def __init__(self, store: Store, seconds: float, max_entries: int = MAX_ENTRIES) -> None:
         self.store = store
         self.seconds = seconds
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, Format], tuple[Document, float]] = {}
+        self._entries: OrderedDict[tuple[str, Format], tuple[Document, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, feed: str, fmt: Format) -> Document | None:
         key = (feed, fmt)
         now = time.monotonic()
         with self._lock:
             cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
         if cached is not None:
             document, checked = cached
             if now - checked < self.seconds:
                 return document
             if self.store.document_etag(feed, fmt) == document.etag:
-                with self._lock:
-                    self._entries[key] = (document, now)
+                self._put(key, document, now)
                 return document
         fresh = self.store.get_document(feed, fmt)
-        with self._lock:
-            if fresh is None:
+        if fresh is None:
+            with self._lock:
                 self._entries.pop(key, None)
-            else:
-                self._entries[key] = (fresh, now)
+        else:
+            self._put(key, fresh, now)
         return fresh
+
+    def _put(self, key: tuple[str, Format], document: Document, when: float) -> None:
+        with self._lock:
+            self._entries[key] = (document, when)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
