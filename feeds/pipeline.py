@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 from feeds import articles as local_articles
 from feeds import policy
@@ -43,6 +42,7 @@ from feeds.types import (
     SourceState,
     SourceStatus,
 )
+from feeds.urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +76,6 @@ def source_config_hash(source: Source) -> str:
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def public_url(url: str) -> str:
-    """A source URL fit to publish: credentials in it (user:password@) are removed."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=host))
 
 
 def make_fetcher(settings: FetchSettings) -> Fetcher:
@@ -253,11 +244,20 @@ class Pipeline:
                     feed_ttl = min(feed_ttl, MAX_FEED_TTL)
         if network_works is None:
             network_works = self._network_works(status)
-        updated_status = self._next_status(
-            source, status, result, body_hash, now, feed_ttl, network_works
+        updated_status = replace(
+            self._next_status(source, status, result, body_hash, now, feed_ttl, network_works),
+            # Stored only if the config in the database is still the one that was fetched.
+            config_hash=source_config_hash(source),
         )
         write = RefreshWrite(
-            updated_status, result, new_entries, now, source.max_items, source.max_age
+            updated_status,
+            result,
+            new_entries,
+            now,
+            source.max_items,
+            source.max_age,
+            previous_fetch=status.last_fetch,
+            check_previous=True,
         )
         if defer is not None and not new_entries:
             # Nothing but state and counters to write: batched with others (one transaction

@@ -127,6 +127,14 @@ class Clock:
 
     def _reschedule(self, source: Source) -> None:
         now = datetime.now(UTC)
+        current = self.pipeline.config.source(source.id)
+        if current is None or not current.enabled:
+            return  # removed or disabled while it ran
+        if source_config_hash(current) != source_config_hash(source):
+            # Changed while it ran: the reload scheduled the new config (soon); keep that.
+            if self.job_time(source.id) is not None:
+                return
+            source = current
         try:
             status = self.pipeline.store.source_status(source.id)
         except Exception:
@@ -156,7 +164,7 @@ class Clock:
 
     def config_job(self) -> None:
         """Apply a changed, valid config; if applying it fails, try again on the next tick."""
-        config = self._pending or self.watcher.poll()
+        config = self.watcher.poll() or self._pending  # a newer edit replaces a failing one
         if config is None:
             return
         self._pending = config

@@ -426,3 +426,23 @@ def test_a_missing_articles_directory_removes_nothing(
     synced = env.pipeline.sync_articles()
     assert synced.problems and synced.removed == 0
     assert len(env.store.articles()) == 2
+
+
+def test_a_refresh_overtaken_by_another_process_is_dropped(
+    env_factory: object, upstream: Upstream
+) -> None:
+    upstream.set("/wire.xml", WIRE, etag='"v1"')
+    env = env_factory(source_toml("w", upstream.url("/wire.xml")))  # type: ignore[operator]
+    ticking = Ticking()  # one clock for both: every write gets its own time
+    env.pipeline.clock = ticking
+    env.pipeline.refresh_all()
+    source = env.pipeline.config.sources[0]
+    slow = env.pipeline._fetch(source)  # this process fetches (a 304)...
+    other = Pipeline(env.pipeline.config, env.store, clock=ticking)  # ...and another one too
+    upstream.set("/wire.xml", WIRE.replace(b"Aid convoy", b"Convoy"), etag='"v2"')
+    other.refresh(source)
+    other.close()
+    assert isinstance(slow, feeds.pipeline._Fetched)
+    env.pipeline._process(slow.source, slow.status, slow.result)
+    status = env.store.source_status("w")
+    assert status is not None and status.etag == '"v2"'  # the newer state stays

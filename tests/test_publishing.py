@@ -201,7 +201,28 @@ def test_a_ping_queued_while_the_hub_is_told_is_not_lost(hub_outlet: Outlet) -> 
 
 
 def test_credentials_in_a_source_url_are_never_published() -> None:
-    from feeds.pipeline import public_url
+    from feeds.urls import public_url
 
     assert public_url("https://user:secret@partner.example/feed") == "https://partner.example/feed"
     assert public_url("https://partner.example/feed?x=1") == "https://partner.example/feed?x=1"
+
+
+def test_overlapping_hub_deliveries_never_clear_a_newer_ping(hub_outlet: Outlet) -> None:
+    store = hub_outlet.store
+    hub = hub_outlet.upstream.url("/hub")
+    now = datetime.now(UTC).replace(microsecond=0)
+    topic = "https://feeds.outlet.example/feeds/all.json"
+    store.queue_hub_ping(hub, topic, now)
+    (first,) = store.due_hub_pings(now)  # deliverer A
+    (second,) = store.due_hub_pings(now)  # deliverer B, the same ping
+    store.hub_ping_done(first)
+    store.queue_hub_ping(hub, topic, now)  # the feed changes again
+    store.hub_ping_done(second)  # B finishes the old delivery late
+    assert [t for t, _, _ in store.pending_hub_pings()] == [topic]
+
+
+def test_an_archive_page_written_elsewhere_first_is_left_alone(outlet: Outlet) -> None:
+    outlet.pipeline.update()
+    before = outlet.store.get_document("all/archive/1", Format.RSS)
+    outlet.store.write_archive_page("all", 1, 1, 10, {Format.RSS: b"<other/>"}, datetime.now(UTC))
+    assert outlet.store.get_document("all/archive/1", Format.RSS) == before

@@ -134,3 +134,26 @@ def test_config_job_reloads_and_keeps_last_good_config(clock: Clock) -> None:
     assert clock.watcher.last_problems == ()
     assert clock.pipeline.store.get_document("wires", Format.JSON) is not None
     assert load_config(config_dir) == clock.pipeline.config
+
+
+def test_a_newer_edit_replaces_a_config_that_failed_to_apply(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds_toml = clock.watcher.config_dir / "feeds.toml"
+    original = feeds_toml.read_text(encoding="utf-8")
+    calls = []
+    real = clock.pipeline.reconfigure
+
+    def failing_once(config: object) -> None:
+        calls.append(config)
+        if len(calls) == 1:
+            raise RuntimeError("database briefly unavailable")
+        real(config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(clock.pipeline, "reconfigure", failing_once)
+    feeds_toml.write_text(original + '\n[[feed]]\nname = "one"\ntitle = "One"\nlocal = true\n')
+    clock.config_job()  # fails to apply
+    assert clock.pipeline.config.feed("one") is None
+    feeds_toml.write_text(original + '\n[[feed]]\nname = "two"\ntitle = "Two"\nlocal = true\n')
+    clock.config_job()
+    assert clock.pipeline.config.feed("two") is not None

@@ -341,18 +341,15 @@ class Store:
     def _save_plain(self, conn: Connection, writes: Sequence[RefreshWrite]) -> None:
         """Refreshes without entries, in bulk: source states, counters, fetch log."""
         ids = [w.status.id for w in writes]
-        stored: dict[str, str] = {}
+        stored: dict[str, Any] = {}
         for chunk in _chunks(ids, 500):
             for row in conn.execute(
-                sa.select(sources.c.id, sources.c.config_hash).where(sources.c.id.in_(chunk))
+                sa.select(sources.c.id, sources.c.config_hash, sources.c.last_fetch).where(
+                    sources.c.id.in_(chunk)
+                )
             ):
-                stored[row.id] = row.config_hash
-        current = []
-        for w in writes:
-            if stored.get(w.status.id, w.status.config_hash) == w.status.config_hash:
-                current.append(w)
-            else:
-                log.info("source %s changed while it was fetched: result dropped", w.status.id)
+                stored[row.id] = row
+        current = [w for w in writes if not _outdated(w, stored.get(w.status.id))]
         updates = [
             {"_sid": w.status.id, **{f"_v_{k}": v for k, v in _status_values(w.status).items()}}
             for w in current
@@ -379,22 +376,19 @@ class Store:
     ) -> tuple[int, int]:
         status = w.status
         values = _status_values(status)
-        done = conn.execute(
-            sources.update()
-            .where(sources.c.id == status.id, sources.c.config_hash == status.config_hash)
-            .values(**values)
-        )
-        if done.rowcount == 0:
-            exists = conn.execute(sa.select(sources.c.id).where(sources.c.id == status.id))
-            if exists.first() is not None:
-                # An editor changed the source while it was being fetched: this result
-                # belongs to the old config. Nothing of it is written; the new config
-                # fetches afresh.
-                log.info("source %s changed while it was fetched: result dropped", status.id)
-                return 0, 0
+        row = conn.execute(
+            sa.select(sources.c.id, sources.c.config_hash, sources.c.last_fetch).where(
+                sources.c.id == status.id
+            )
+        ).first()
+        if _outdated(w, row):
+            return 0, 0
+        if row is None:
             conn.execute(
                 sources.insert().values(id=status.id, config_hash=status.config_hash, **values)
             )
+        else:
+            conn.execute(sources.update().where(sources.c.id == status.id).values(**values))
         new = updated = 0
         if w.entries:
             new, updated = self._upsert_entries(conn, status.id, w.entries, rows, w.now)
@@ -861,6 +855,13 @@ class Store:
         """Store every format of an archive page and its range in one transaction."""
         name = f"{feed}/archive/{number}"
         with self._write() as conn:
+            exists = conn.execute(
+                sa.select(archive_pages.c.number).where(
+                    archive_pages.c.feed == feed, archive_pages.c.number == number
+                )
+            ).first()
+            if exists is not None:
+                return  # another process wrote this page first: it never changes
             conn.execute(
                 archive_pages.insert().values(
                     feed=feed, number=number, first_seq=first, last_seq=last
@@ -896,6 +897,8 @@ class Store:
                     hub=hub,
                     attempts=0,
                     next_attempt=now,
+                    last_error=None,
+                    delivered=False,
                     generation=hub_pings.c.generation + 1,
                 )
             )
@@ -911,7 +914,7 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(hub_pings)
-                .where(hub_pings.c.next_attempt <= now)
+                .where(hub_pings.c.next_attempt <= now, hub_pings.c.delivered.is_(False))
                 .order_by(hub_pings.c.next_attempt, hub_pings.c.topic)
             )
             return [HubPing(r.hub, r.topic, r.attempts, r.generation) for r in rows]
@@ -920,9 +923,9 @@ class Store:
         """Clear a delivered ping, unless a newer change asked for another one meanwhile."""
         with self._write() as conn:
             conn.execute(
-                hub_pings.delete().where(
-                    hub_pings.c.topic == ping.topic, hub_pings.c.generation == ping.generation
-                )
+                hub_pings.update()
+                .where(hub_pings.c.topic == ping.topic, hub_pings.c.generation == ping.generation)
+                .values(delivered=True, last_error=None)
             )
 
     def hub_ping_failed(self, ping: HubPing, error: str, next_attempt: datetime | None) -> None:
@@ -930,8 +933,8 @@ class Store:
         re-queued meanwhile (newer generation) is left as it is."""
         with self._write() as conn:
             key = (hub_pings.c.topic == ping.topic) & (hub_pings.c.generation == ping.generation)
-            if next_attempt is None:
-                conn.execute(hub_pings.delete().where(key))
+            if next_attempt is None:  # given up: kept as delivered so generations never repeat
+                conn.execute(hub_pings.update().where(key).values(delivered=True, last_error=error))
             else:
                 conn.execute(
                     hub_pings.update()
@@ -946,7 +949,11 @@ class Store:
     def pending_hub_pings(self) -> list[tuple[str, int, str | None]]:
         """(topic, attempts, last error) of every ping not delivered yet."""
         with self._read() as conn:
-            rows = conn.execute(sa.select(hub_pings).order_by(hub_pings.c.topic))
+            rows = conn.execute(
+                sa.select(hub_pings)
+                .where(hub_pings.c.delivered.is_(False))
+                .order_by(hub_pings.c.topic)
+            )
             return [(r.topic, r.attempts, r.last_error) for r in rows]
 
     # ------------------------------------------------------------------ housekeeping
@@ -977,6 +984,24 @@ class RefreshWrite:
     now: datetime
     max_items: int | None = None
     max_age: timedelta | None = None
+    # When set, the source's last fetch time as read before this fetch: if another writer
+    # (a second process) stored a newer refresh meanwhile, this one is dropped.
+    previous_fetch: datetime | None = None
+    check_previous: bool = False
+
+
+def _outdated(w: RefreshWrite, row: Any) -> bool:
+    """Whether a refresh no longer applies: an editor changed the source while it was
+    fetched (its config hash moved), or another process stored a newer refresh of it."""
+    if row is None:
+        return False
+    if row.config_hash != w.status.config_hash:
+        log.info("source %s changed while it was fetched: result dropped", w.status.id)
+        return True
+    if w.check_previous and row.last_fetch != w.previous_fetch:
+        log.info("source %s was refreshed elsewhere meanwhile: result dropped", w.status.id)
+        return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 
@@ -165,6 +167,8 @@ hub_pings = Table(
     Column("last_error", Text),
     # Bumped by every new request to ping, so a delivery only clears what it delivered (0003).
     Column("generation", Integer, nullable=False, server_default="0"),
+    # Rows are kept once delivered (or given up), so a topic's generation only ever grows.
+    Column("delivered", Boolean, nullable=False, server_default=false()),
 )
 
 # The item sequence range of every archive page written: a page never changes, and later

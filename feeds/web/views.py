@@ -15,6 +15,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import remove_entity_headers
 
 from feeds.types import Document, Format, SourceState
+from feeds.urls import public_url
 from feeds.web import state
 
 if TYPE_CHECKING:
@@ -275,7 +276,7 @@ def _sources_data() -> list[dict[str, Any]]:
             {
                 "id": source.id,
                 "title": source.title,
-                "url": source.url,
+                "url": public_url(source.url),
                 "tags": list(source.tags),
                 "state": (state_value or (status.state if status else SourceState.NEW)).value,
                 "last_fetch": _iso(status.last_fetch if status else None),
@@ -284,7 +285,7 @@ def _sources_data() -> list[dict[str, Any]]:
                 "last_error": status.last_error if status else None,
                 "failures": status.failures if status else 0,
                 "next_fetch": _iso(status.next_fetch if status else None),
-                "moved_to": status.moved_to if status else None,
+                "moved_to": public_url(status.moved_to) if status and status.moved_to else None,
                 "entries": status.entry_count if status else 0,
             }
         )

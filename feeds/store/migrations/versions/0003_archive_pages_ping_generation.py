@@ -26,9 +26,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("hub_pings") as batch:
         batch.add_column(sa.Column("generation", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("delivered", sa.Boolean, nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("hub_pings") as batch:
+        batch.drop_column("delivered")
         batch.drop_column("generation")
     op.drop_table("archive_pages")
