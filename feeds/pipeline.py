@@ -521,13 +521,12 @@ class Pipeline:
             now = self.clock()
             config = self.config
             source_ids = config.source_ids_for(spec)
-            statuses = self.store.source_states() if source_ids else {}
+            moved = self.store.moved_urls() if source_ids else {}
             item_sources = {}
             for sid in source_ids:
                 source = config.source(sid)
-                status = statuses.get(sid)
                 if source is not None:
-                    url = (status.moved_to if status else None) or source.url
+                    url = moved.get(sid) or source.url
                     item_sources[sid] = ItemSource(id=sid, title=source.title, url=public_url(url))
             if articles is None:
                 articles = self.store.articles()
