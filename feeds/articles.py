@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,8 +61,11 @@ class _Invalid(Exception):
 # --------------------------------------------------------------------------- loading
 
 
-def load_articles(site: Site) -> tuple[list[Article], list[str]]:
-    """Load every ``*.md`` under ``site.articles_dir`` (recursively, in sorted path order).
+def load_articles(
+    site: Site, files: Sequence[Path] | None = None
+) -> tuple[list[Article], list[str]]:
+    """Load every ``*.md`` under ``site.articles_dir`` (recursively, in sorted path order),
+    or the given `files` (as article_files listed them).
 
     Returns the articles and the problems: one ``FILE: problem`` line per bad file, which is
     skipped. A file whose slug is already taken by an earlier file is reported and skipped.
@@ -73,7 +76,7 @@ def load_articles(site: Site) -> tuple[list[Article], list[str]]:
     articles: list[Article] = []
     problems: list[str] = []
     slugs: dict[str, str] = {}
-    for path in article_files(site):
+    for path in article_files(site) if files is None else files:
         try:
             article = load_article(path, site)
         except ArticleError as e:

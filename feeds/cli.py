@@ -13,7 +13,7 @@ from types import FrameType
 
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.store import DEFAULT_URL, Store
-from feeds.types import Config, FetchStatus, SourceState
+from feeds.types import Config, FetchStatus, SourceState, shown_state
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -137,11 +137,10 @@ def update(config_dir: Path, database: str) -> int:
 def sources(config_dir: Path, database: str) -> int:
     config = _load(config_dir)
     with Store(database) as store:
-        statuses = store.source_statuses()
+        statuses = store.source_states()
     for source in config.sources:
         status = statuses.get(source.id)
-        state = SourceState.DISABLED if not source.enabled else None
-        state = state or (status.state if status else SourceState.NEW)
+        state = shown_state(source, status)
         http = str(status.last_http_status) if status and status.last_http_status else "-"
         parts = [source.id, state.value, http]
         if status and status.last_success:

@@ -196,11 +196,6 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def check_host(host: str, port: int) -> None:
-    """Raise FetchError("refused") unless every address of `host` is public."""
-    checked_addresses(host, port, allow_private=False)
-
-
 def _target(url: httpx.URL) -> tuple[str, int]:
     """The host and port `url` connects to; refuses schemes other than http(s)."""
     if url.scheme not in SCHEMES:

@@ -486,12 +486,13 @@ class Pipeline:
         invalid right now keeps its last good version published; a missing directory
         (an unmounted volume) changes nothing."""
         site = self.config.site
-        found, problems = local_articles.load_articles(site)
+        paths = local_articles.article_files(site)
+        found, problems = local_articles.load_articles(site, paths)
         for problem in problems:
             log.warning("article skipped: %s", problem)
         if not site.articles_dir.is_dir():
             return ArticleSync(0, 0, 0, 0, tuple(problems))
-        files = {local_articles.relative_path(p, site) for p in local_articles.article_files(site)}
+        files = {local_articles.relative_path(p, site) for p in paths}
         unreadable = files - {a.path for a in found}
         with self._publish_lock:  # never between a publish's read of articles and its write
             added, updated, removed = self.store.sync_articles(found, unreadable)

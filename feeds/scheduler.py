@@ -81,7 +81,7 @@ class Clock:
         spread out; a job already set for a source keeps its time.
         """
         wanted = {s.id: s for s in self.pipeline.config.sources if s.enabled}
-        statuses = self.pipeline.store.source_statuses()
+        statuses = self.pipeline.store.source_states()
         for job in self.scheduler.get_jobs():
             if job.id.startswith(SOURCE_JOB_PREFIX):
                 source = wanted.get(job.id[len(SOURCE_JOB_PREFIX) :])

@@ -363,6 +363,13 @@ class SourceStatus:
     feed_ttl: timedelta | None = None  # what the feed itself asks: <ttl>, sy:updatePeriod
 
 
+def shown_state(source: Source, status: SourceStatus | None) -> SourceState:
+    """The state editors see: disabled in the config wins, then what is stored."""
+    if not source.enabled:
+        return SourceState.DISABLED
+    return status.state if status is not None else SourceState.NEW
+
+
 @dataclass(frozen=True)
 class RefreshOutcome:
     """The result of refreshing one source, as a value."""

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -240,21 +240,29 @@ class Store:
                     )
 
     def source_statuses(self) -> dict[str, SourceStatus]:
+        """Every source's state with its entry count (which costs a scan of the entries:
+        for display; use source_states where the count is not needed)."""
         with self._read() as conn:
             counts: dict[str, int] = dict(
                 conn.execute(
                     sa.select(entries.c.source_id, sa.func.count()).group_by(entries.c.source_id)
                 ).all()
             )
-            return {
-                r.id: self._status_from_row(r, int(counts.get(r.id, 0)))
-                for r in conn.execute(sa.select(sources).order_by(sources.c.id))
-            }
+        return {
+            sid: replace(status, entry_count=int(counts.get(sid, 0)))
+            for sid, status in self.source_states().items()
+        }
 
     def source_states(self) -> dict[str, SourceStatus]:
         """Every source's state in one query (without entry counts, as source_status)."""
         with self._read() as conn:
-            return {r.id: self._status_from_row(r, 0) for r in conn.execute(sa.select(sources))}
+            rows = conn.execute(sa.select(sources).order_by(sources.c.id))
+            return {r.id: self._status_from_row(r, 0) for r in rows}
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        with self._read() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
     def source_status(self, source_id: str) -> SourceStatus | None:
         """One source's state (without its entry count: that would cost a scan)."""

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from werkzeug.datastructures import Headers
 from werkzeug.http import remove_entity_headers
 
-from feeds.types import Document, Format, SourceState
+from feeds.types import Document, Format, shown_state
 from feeds.urls import public_url
 from feeds.web import state
 
@@ -271,14 +271,13 @@ def _sources_data() -> list[dict[str, Any]]:
     rows = []
     for source in config.sources:
         status = statuses.get(source.id)
-        state_value = SourceState.DISABLED if not source.enabled else None
         rows.append(
             {
                 "id": source.id,
                 "title": source.title,
                 "url": public_url(source.url),
                 "tags": list(source.tags),
-                "state": (state_value or (status.state if status else SourceState.NEW)).value,
+                "state": shown_state(source, status).value,
                 "last_fetch": _iso(status.last_fetch if status else None),
                 "last_success": _iso(status.last_success if status else None),
                 "last_http_status": status.last_http_status if status else None,
@@ -317,7 +316,7 @@ def sources_json() -> Response:
 def healthz() -> Response:
     web = state(current_app)
     try:
-        web.store.document_etags()
+        web.store.ping()
     except Exception as e:  # any database failure means unhealthy
         body = {"status": "error", "error": str(e)}
         return Response(json.dumps(body), status=503, content_type="application/json")
