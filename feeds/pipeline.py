@@ -23,7 +23,7 @@ from feeds.errors import ParseError
 from feeds.fetch import Fetcher
 from feeds.merge import merge
 from feeds.normalize import normalize_feed
-from feeds.render import render_all
+from feeds.render import Renderer, render_all
 from feeds.store import RefreshWrite, Store
 from feeds.types import (
     Article,
@@ -97,6 +97,18 @@ def parse_and_normalize(
     return normalize_feed(parsed, source_id, url, now, first_seen), parsed.ttl
 
 
+def _candidates_used(
+    spec: FeedSpec, items: Sequence[Item], entries: Sequence[Entry], want: int
+) -> int:
+    """The candidates the next rebuild of a feed starts from: the entries at least as new as
+    the feed's oldest item (those the items were chosen among), a quarter more and 20 more."""
+    if len(items) < spec.limit:
+        return want
+    oldest = items[-1].published
+    used = sum(1 for entry in entries if entry.published >= oldest)
+    return min(max(used + used // 4 + 20, spec.limit + 20), MAX_CANDIDATES)
+
+
 @dataclass(frozen=True)
 class ArticleSync:
     count: int
@@ -139,6 +151,9 @@ class Pipeline:
     _owns_fetcher: bool = False
     _retired: list[Fetcher] = field(default_factory=list)  # closed on close(): may be in use
     _parse_pool: Executor | None = None
+    _renderer: Renderer = field(default_factory=Renderer)  # remembers the last documents
+    _wanted: dict[str, tuple[FeedSpec, int]] = field(default_factory=dict)  # see _candidates
+    _recorded: dict[str, frozenset[Item]] = field(default_factory=dict)  # see _publish_archives
     _last_response: datetime | None = None
     _response_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -170,6 +185,7 @@ class Pipeline:
             if old is not None:
                 self._retired.append(old)  # other threads may be fetching with it right now
         self.config = config
+        self._renderer = Renderer()  # forget documents of feeds that may be gone
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
         self.store.delete_documents(f.name for f in config.feeds)
 
@@ -532,18 +548,17 @@ class Pipeline:
             if articles is None:
                 articles = self.store.articles()
             since = now - spec.max_age if spec.max_age else None
-            # Candidates: a few more than the limit (duplicates across sources merge away);
-            # more when filters may drop many. Grows below if that was not enough.
-            want = spec.limit * (3 if spec.include or spec.exclude else 1) + 20
+            want = self._candidates(spec)
             while True:
                 entries = self.store.recent_entries(source_ids, want, since)
                 items = merge(spec, config.site, articles, entries, item_sources, now)
                 if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
                     break
                 want = min(want * 4, MAX_CANDIDATES)
+            self._wanted[spec.name] = (spec, _candidates_used(spec, items, entries, want))
             full_pages = self._publish_archives(spec, items, now)
             page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
-            rendered = render_all(config.site, spec, items, page)
+            rendered = self._renderer.render_all(config.site, spec, items, page)
             changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
             if changed:
                 log.info(
@@ -558,6 +573,15 @@ class Pipeline:
                         self.store.queue_hub_ping(config.site.hub, topic, now)
             return changed
 
+    def _candidates(self, spec: FeedSpec) -> int:
+        """How many of its sources' newest entries a rebuild of the feed starts from: what the
+        last rebuild used, with a margin; at first, a few more than the limit (duplicates
+        across sources merge away), and more when filters may drop many."""
+        known, used = self._wanted.get(spec.name, (None, 0))
+        if known == spec:
+            return used
+        return spec.limit * (3 if spec.include or spec.exclude else 1) + 20
+
     def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
         """Record the feed's items and write every archive page that has just become full.
 
@@ -569,7 +593,14 @@ class Pipeline:
         size = self.config.site.archive_page_size
         pages = self.store.archive_pages(spec.name)
         frozen = pages[-1][2] if pages else 0
-        total = self.store.record_feed_items(spec.name, items, frozen_upto=frozen)
+        # Items recorded as they are by this process's last publish of the feed are still
+        # recorded so: only new or changed ones are written, and without any, no page can
+        # have become full since the last publish wrote the full ones.
+        recorded = self._recorded.get(spec.name, frozenset())
+        fresh = [item for item in items if item not in recorded]
+        if not fresh:
+            return len(pages)
+        total = self.store.record_feed_items(spec.name, fresh, frozen_upto=frozen)
         number, first = len(pages), frozen + 1
         while total - first + 1 >= size:
             number, last = number + 1, first + size - 1
@@ -581,6 +612,7 @@ class Pipeline:
             self.store.write_archive_page(spec.name, number, first, last, bodies, now)
             log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
             first = last + 1
+        self._recorded[spec.name] = frozenset(items)
         return number
 
     def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:

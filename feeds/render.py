@@ -36,8 +36,9 @@ import functools
 import html
 import json
 import re
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import partial
@@ -52,8 +53,10 @@ from feeds.errors import FeedsError
 from feeds.types import FeedSpec, Format, Image, Item, Page, Rendered, Site
 
 __all__ = [
+    "FORMATS",
     "GENERATOR",
     "STYLESHEET",
+    "Renderer",
     "document_url",
     "feed_url",
     "item_id",
@@ -74,6 +77,7 @@ SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
 FH_NS = "http://purl.org/syndication/history/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 
+FORMATS = (Format.RSS, Format.ATOM, Format.JSON)  # the order of render_all
 CURRENT = Page()  # the current (subscription) document: the default page
 STYLESHEET = "/static/feed.xsl"  # served by the web app; makes the XML readable in a browser
 
@@ -115,26 +119,7 @@ def render(
     ``page`` is the current document by default; an archive page (``page.number > 0``) is
     marked as such (RFC 5005) and links back to the current document.
     """
-    site, spec = _clean(site), _clean(spec)
-    cleaned = [_with_iri_id(site, _clean(item)) for item in items]
-    return _render_cleaned(site, spec, cleaned, fmt, page)
-
-
-def _render_cleaned(
-    site: Site, spec: FeedSpec, cleaned: Sequence[Item], fmt: Format, page: Page
-) -> bytes:
-    if page.number < 0:
-        raise FeedsError(f"cannot render feed {spec.name!r}: page number {page.number} < 0")
-    try:
-        if fmt is Format.RSS:
-            return _render_rss(site, spec, cleaned, page)
-        if fmt is Format.ATOM:
-            return _render_atom(site, spec, cleaned, page)
-        if fmt is Format.JSON:
-            return _render_json(site, spec, cleaned, page)
-    except (ValueError, TypeError) as e:  # what feedgen and lxml raise on bad values
-        raise FeedsError(f"cannot render feed {spec.name!r} as {fmt.value}: {e}") from e
-    raise FeedsError(f"unknown feed format {fmt!r}")
+    return _Document(site, spec, items, page).render(fmt, {})[0]
 
 
 def render_all(
@@ -142,12 +127,111 @@ def render_all(
 ) -> list[Rendered]:
     """Render one document of a feed in every format: RSS, Atom, JSON Feed (in that order)."""
     # The same bytes as render() for each format; the values are cleaned once for all three.
-    site, spec = _clean(site), _clean(spec)
-    cleaned = [_with_iri_id(site, _clean(item)) for item in items]
-    return [
-        Rendered(format=fmt, body=_render_cleaned(site, spec, cleaned, fmt, page))
-        for fmt in (Format.RSS, Format.ATOM, Format.JSON)
-    ]
+    document = _Document(site, spec, items, page)
+    return [Rendered(format=fmt, body=document.render(fmt, {})[0]) for fmt in FORMATS]
+
+
+class Renderer:
+    """``render_all`` with a memory: the bytes of every item of each feed's last current
+    document are kept, and a rebuild renders only the items it has not seen (after one new
+    entry, one item instead of fifty). The bytes are exactly those of ``render_all``.
+
+    The memory holds one document per feed, is dropped when the site or the feed's settings
+    change, and is not used for archive pages (each is rendered once).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[tuple[Site, FeedSpec], dict[Format, _Pieces]]] = {}
+
+    def render_all(
+        self, site: Site, spec: FeedSpec, items: Sequence[Item], page: Page = CURRENT
+    ) -> list[Rendered]:
+        if page.is_archive:
+            return render_all(site, spec, items, page)
+        document = _Document(site, spec, items, page)
+        with self._lock:
+            context, known = self._last.get(spec.name, (None, {}))
+            if context != (site, spec):
+                known = {}
+            rendered, kept = [], {}
+            for fmt in FORMATS:
+                body, kept[fmt] = document.render(fmt, known.get(fmt, {}))
+                rendered.append(Rendered(format=fmt, body=body))
+            self._last[spec.name] = ((site, spec), kept)
+        return rendered
+
+
+_Pieces = dict[Item, bytes]  # an item's bytes in one format's document
+
+# Where the items are in a pretty-printed XML document: feedgen appends them after everything
+# else in the channel (RSS) or feed (Atom), so they run from the first item's start tag (two
+# levels deep: its indentation is fixed) to the closing tag of the channel or feed. Markup
+# inside items is always escaped, so these byte strings cannot occur in an item's text.
+_XML_ITEMS = {
+    Format.RSS: (b"\n    <item>", b"\n  </channel>"),
+    Format.ATOM: (b"\n  <entry", b"\n</feed>"),
+}
+
+
+class _Document:
+    """One document of a feed being rendered: site, feed and items are cleaned once and
+    shared by the formats."""
+
+    def __init__(self, site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> None:
+        if page.number < 0:
+            raise FeedsError(f"cannot render feed {spec.name!r}: page number {page.number} < 0")
+        self.site, self.spec = _clean(site), _clean(spec)
+        self.items = list(items)
+        self.page = page
+        self.updated = _newest(self.items)
+        self._cleaned: dict[Item, Item] = {}
+
+    def _clean_item(self, item: Item) -> Item:
+        cleaned = self._cleaned.get(item)
+        if cleaned is None:
+            cleaned = self._cleaned[item] = _with_iri_id(self.site, _clean(item))
+        return cleaned
+
+    def render(self, fmt: Format, known: Mapping[Item, bytes]) -> tuple[bytes, _Pieces]:
+        """The document in ``fmt`` and the bytes of each of its items; the items found in
+        ``known`` are taken from there instead of being rendered again."""
+        missing = [item for item in dict.fromkeys(self.items) if item not in known]
+        cleaned = [self._clean_item(item) for item in missing]
+        try:
+            if fmt is Format.JSON:
+                head, fresh, tail = _json_parts(self.site, self.spec, cleaned, self.page)
+            elif fmt is Format.RSS:
+                body = _render_rss(self.site, self.spec, cleaned, self.page, self.updated)
+                head, fresh, tail = _split_items(body, fmt, len(cleaned))
+            elif fmt is Format.ATOM:
+                body = _render_atom(self.site, self.spec, cleaned, self.page, self.updated)
+                head, fresh, tail = _split_items(body, fmt, len(cleaned))
+            else:
+                raise FeedsError(f"unknown feed format {fmt!r}")
+        except (ValueError, TypeError) as e:  # what feedgen and lxml raise on bad values
+            raise FeedsError(f"cannot render feed {self.spec.name!r} as {fmt.value}: {e}") from e
+        pieces = dict(zip(missing, fresh, strict=True))
+        for item in self.items:
+            if item not in pieces:
+                pieces[item] = known[item]
+        ordered = [pieces[item] for item in self.items]
+        if fmt is Format.JSON:
+            items = b"[" + b",".join(ordered) + b"\n  ]" if ordered else b"[]"
+            return head + items + tail, pieces
+        return head + b"".join(ordered) + tail, pieces
+
+
+def _split_items(body: bytes, fmt: Format, count: int) -> tuple[bytes, list[bytes], bytes]:
+    """(everything before the items, each item's bytes, everything after) of an XML document
+    with ``count`` items."""
+    start_tag, end_tag = _XML_ITEMS[fmt]
+    end = body.rfind(end_tag)
+    start = body.find(start_tag) if count else end
+    pieces = [start_tag + piece for piece in body[start:end].split(start_tag)[1:]]
+    if end < 0 or start < 0 or len(pieces) != count:  # pragma: no cover - a feedgen change
+        raise FeedsError(f"unexpected {fmt.value} document layout: cannot find its items")
+    return body[:start], pieces, body[end:]
 
 
 # --------------------------------------------------------------------------- values
@@ -522,12 +606,15 @@ def _no_feedgen_last_build_date(fg: Any) -> None:
     setattr(fg, attribute, None)
 
 
-def _render_rss(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
+def _render_rss(
+    site: Site, spec: FeedSpec, items: Sequence[Item], page: Page, updated: datetime
+) -> bytes:
+    """The RSS document with ``items``; ``updated`` is the newest change of the feed."""
     title = _feed_title(site, spec)
     channel_link = _channel_link(site)
     fg = FeedGenerator()
     extension = partial(
-        _RssChannelExtension, _newest(items), _history_links(site, spec, Format.RSS, page), page
+        _RssChannelExtension, updated, _history_links(site, spec, Format.RSS, page), page
     )
     fg.register_extension("feeds", extension, None, atom=False, rss=True)
     fg.title(title)
@@ -634,8 +721,10 @@ class _AtomEntryExtension:
         return entry
 
 
-def _render_atom(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
-    updated = _newest(items)
+def _render_atom(
+    site: Site, spec: FeedSpec, items: Sequence[Item], page: Page, updated: datetime
+) -> bytes:
+    """The Atom document with ``items``; ``updated`` is the newest change of the feed."""
     fg = FeedGenerator()
     fg.register_extension(
         "feeds", partial(_AtomFeedExtension, updated, page), None, atom=True, rss=False
@@ -742,7 +831,15 @@ def _json_item(item: Item) -> dict[str, Any]:
     return out
 
 
-def _render_json(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) -> bytes:
+def _json_parts(
+    site: Site, spec: FeedSpec, items: Sequence[Item], page: Page
+) -> tuple[bytes, list[bytes], bytes]:
+    """(the document up to its items array, each item's bytes, what follows the array).
+
+    The same bytes as ``json.dumps(document, indent=2)``: an item is dumped on its own and
+    indented two levels (JSON strings hold no raw line breaks, so every line break in an
+    item's text is one of its own layout).
+    """
     doc: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": _feed_title(site, spec),
@@ -767,5 +864,15 @@ def _render_json(site: Site, spec: FeedSpec, items: Sequence[Item], page: Page) 
         doc["hubs"] = [{"type": "WebSub", "url": site.hub}]
     if page.is_archive:
         doc["_archive"] = {"current": feed_url(site, spec, Format.JSON), "page": page.number}
-    doc["items"] = [_json_item(item) for item in items]
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    doc["items"] = []
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    head, empty, tail = text.rpartition('"items": []')
+    if not empty or tail != "\n}":  # pragma: no cover - "items" is the last member
+        raise FeedsError("unexpected JSON Feed layout: cannot find its items")
+    pieces = [
+        ("\n" + json.dumps(_json_item(item), ensure_ascii=False, indent=2))
+        .replace("\n", "\n    ")
+        .encode("utf-8")
+        for item in items
+    ]
+    return f'{head}"items": '.encode(), pieces, b"\n}\n"

@@ -9,6 +9,7 @@ All datetimes are timezone-aware and in UTC.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,7 +102,11 @@ class Config:
     feeds: tuple[FeedSpec, ...]
 
     def source(self, source_id: str) -> Source | None:
-        return next((s for s in self.sources if s.id == source_id), None)
+        return self._sources_by_id.get(source_id)
+
+    @functools.cached_property
+    def _sources_by_id(self) -> dict[str, Source]:
+        return {s.id: s for s in reversed(self.sources)}  # the first of a repeated id wins
 
     def feed(self, name: str) -> FeedSpec | None:
         return next((f for f in self.feeds if f.name == name), None)

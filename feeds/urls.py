@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 def public_url(url: str) -> str:
     """A source URL fit to publish: credentials in it (user:password@) are removed."""
+    if "@" not in url:
+        return url
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url

@@ -14,7 +14,7 @@ from lxml import etree
 from feeds.config import load_config
 from feeds.pipeline import Pipeline
 from feeds.store import Store
-from feeds.types import Format
+from feeds.types import Entry, FetchResult, FetchStatus, Format
 from feeds.web import create_app, state
 from tests.sites import source_toml, write_site
 from tests.test_ingestion import rss
@@ -226,3 +226,59 @@ def test_an_archive_page_written_elsewhere_first_is_left_alone(outlet: Outlet) -
     before = outlet.store.get_document("all/archive/1", Format.RSS)
     outlet.store.write_archive_page("all", 1, 1, 10, {Format.RSS: b"<other/>"}, datetime.now(UTC))
     assert outlet.store.get_document("all/archive/1", Format.RSS) == before
+
+
+def test_a_long_running_publisher_publishes_what_a_fresh_one_would(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """The clock's pipeline remembers the last documents, candidates and archive records of
+    each feed; whatever it remembers, it stores the bytes a fresh pipeline computes."""
+    feeds = (
+        '[[feed]]\nname = "quiet"\ntitle = "Quiet"\nsources = ["*"]\nlimit = 6\n'
+        "exclude = ['loud']\nlocal = false\n\n" + FEED
+    )
+    sources = "".join(source_toml(f"s{n}", upstream.url(f"/s{n}.xml")) for n in range(3))
+    config = load_config(
+        write_site(
+            tmp_path, upstream, sources=sources, feeds=feeds, site_extra="archive_page_size = 10"
+        )
+    )
+    store = Store(f"sqlite:///{tmp_path / 'feeds.db'}")
+    base = datetime(2026, 11, 20, tzinfo=UTC)
+    clock = [base]
+    lasting = Pipeline(config, store, clock=lambda: clock[0])
+
+    def add(step: int) -> None:
+        # Most new entries are "loud" (filtered out of "quiet"); one story is edited each step.
+        for n in range(3):
+            entries = [
+                Entry(
+                    source_id=f"s{n}",
+                    id=f"s{n}-{k}",
+                    title=f"{'Loud' if k % 5 else 'Calm'} story {k}"
+                    + (" (edited)" if k == step else ""),
+                    link=f"https://s{n}.example/{k}",
+                    published=base + timedelta(minutes=10 * k + n),
+                    updated=base + timedelta(minutes=10 * k + n),
+                    content=f"<p>Story {k} of s{n}{' edited' if k == step else ''}.</p>",
+                    content_hash=f"{k}-{k == step}",
+                )
+                for k in range(step * 4, step * 4 + 12)
+            ]
+            status = store.source_status(f"s{n}")
+            assert status is not None
+            store.save_refresh(
+                status, FetchResult(FetchStatus.OK, f"https://s{n}.example"), entries, clock[0]
+            )
+
+    for step in range(12):
+        clock[0] = base + timedelta(hours=step + 1)
+        add(step)
+        for spec in config.feeds:
+            lasting.publish(spec)
+            with Pipeline(config, store, clock=lambda: clock[0]) as fresh:
+                assert fresh.publish(spec) == [], f"{spec.name} differs at step {step}"
+    assert store.has_document("quiet/archive/2", Format.RSS)
+    assert store.has_document("all/archive/3", Format.RSS)
+    lasting.close()
+    store.close()

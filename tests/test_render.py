@@ -19,8 +19,17 @@ import feedparser
 import pytest
 from lxml import etree
 
+from feeds import render as render_module
 from feeds.errors import FeedsError
-from feeds.render import document_url, feed_url, item_id, render, render_all, syndication
+from feeds.render import (
+    Renderer,
+    document_url,
+    feed_url,
+    item_id,
+    render,
+    render_all,
+    syndication,
+)
 from feeds.types import (
     ContentMode,
     Enclosure,
@@ -157,6 +166,76 @@ def test_byte_stable_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda _: render_all(SITE, SPEC, ITEMS), range(32)))
     assert all(result == expected for result in results)
+
+
+def _story(n: int, **changes: Any) -> Item:
+    return dataclasses.replace(
+        WIRE,
+        id=f"story-{n}",  # not an IRI: published as a tag: URI
+        title=f"Story {n}: <b>&amp;</b> ]]> \x0b",
+        link=f"https://wire.example.org/story/{n}",
+        published=datetime(2024, 5, 2, n, 0, tzinfo=UTC),
+        updated=datetime(2024, 5, 2, n, 30, tzinfo=UTC),
+        **changes,
+    )
+
+
+def test_renderer_gives_the_bytes_of_render_all_whatever_it_remembers() -> None:
+    renderer = Renderer()
+    hub_site = dataclasses.replace(SITE, hub="https://hub.example.com/", icon="https://e.com/i.png")
+    other_spec = dataclasses.replace(SPEC, title="World (renamed)")
+    every = [
+        (SITE, SPEC, list(ITEMS), Page()),
+        (SITE, SPEC, [_story(1), *ITEMS], Page(ttl=timedelta(minutes=15))),  # one new on top
+        (SITE, SPEC, [_story(2), _story(1), *ITEMS[:-1]], Page(prev_archive=1)),  # oldest out
+        (SITE, SPEC, [_story(2, content="<p>Corrected.</p>"), _story(1)], Page()),  # changed
+        (SITE, SPEC, [_story(1), _story(2)], Page()),  # reordered
+        (SITE, other_spec, [_story(1), _story(2)], Page()),  # the feed's settings changed
+        (hub_site, other_spec, [_story(1), _story(2), ARABIC], Page()),  # the site's changed
+        (hub_site, other_spec, [], Page()),  # empty
+        (hub_site, other_spec, [ARABIC], Page(number=2, prev_archive=1)),  # an archive page
+        (hub_site, other_spec, [_story(1), ARABIC, PARTNER], Page()),
+        # Ids that are not IRIs are published under the site's domain.
+        (
+            dataclasses.replace(hub_site, link="https://other.example/"),
+            other_spec,
+            [_story(1), ARABIC, PARTNER],
+            Page(),
+        ),
+    ]
+    for site, spec, items, page in every:
+        assert renderer.render_all(site, spec, items, page) == render_all(site, spec, items, page)
+    # Several feeds, each with its own memory.
+    for n in range(3, 6):
+        other = dataclasses.replace(SPEC, name=f"feed-{n}")
+        items = [_story(n), *ITEMS]
+        assert renderer.render_all(SITE, other, items) == render_all(SITE, other, items)
+        assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
+
+
+def test_renderer_renders_only_the_items_it_has_not_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered: list[tuple[str, int]] = []
+
+    def counting(name: str) -> Any:
+        real = getattr(render_module, name)
+
+        def wrapper(site: Site, spec: FeedSpec, items: list[Item], *rest: Any) -> Any:
+            rendered.append((name, len(items)))
+            return real(site, spec, items, *rest)
+
+        return wrapper
+
+    for name in ("_render_rss", "_render_atom", "_json_parts"):
+        monkeypatch.setattr(render_module, name, counting(name))
+    renderer = Renderer()
+    renderer.render_all(SITE, SPEC, ITEMS)
+    assert rendered == [("_render_rss", 4), ("_render_atom", 4), ("_json_parts", 4)]
+    rendered.clear()
+    renderer.render_all(SITE, SPEC, [_story(1), *ITEMS[:2]])
+    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
+    rendered.clear()
+    renderer.render_all(SITE, dataclasses.replace(SPEC, title="Renamed"), [_story(1)])
+    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
 
 
 def test_never_touches_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,7 +67,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0003"
+    assert version == "0004"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",
@@ -130,6 +130,50 @@ def test_recent_entries_limit_since_and_sources(store: Store) -> None:
         "Story 3",
         "Story 4",
     ]
+
+
+def test_recent_entries_are_the_newest_of_the_sources_whichever_way_found(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.store as store_module
+
+    # Twelve sources: the even ones publish every few minutes, the odd ones every few days.
+    ids = [f"s{n:02d}" for n in range(12)]
+    store.sync_sources({sid: (f"https://{sid}.example/feed", "h1") for sid in ids})
+    every: list[Entry] = []
+    for n, sid in enumerate(ids):
+        step = timedelta(minutes=3 + n) if n % 2 == 0 else timedelta(days=2 + n)
+        batch = [
+            entry(
+                k, source_id=sid, id=f"{sid}-{k}", published=NOW - k * step, updated=NOW - k * step
+            )
+            for k in range(30)
+        ]
+        store.save_refresh(status(id=sid), ok_result(), batch, NOW)
+        every += batch
+    fallbacks = []
+    real = store_module._newest_times
+    monkeypatch.setattr(store_module, "_newest_times", lambda *a: fallbacks.append(a) or real(*a))
+
+    def expected(sources: list[str], limit: int, since: datetime | None) -> list[str]:
+        wanted = [
+            e for e in every if e.source_id in sources and (since is None or e.published >= since)
+        ]
+        wanted.sort(key=lambda e: (-e.published.timestamp(), e.source_id, e.id))
+        return [e.id for e in wanted[:limit]]
+
+    cases = [
+        (ids, 25, None),  # every source: found among the newest entries of all
+        (ids[::2], 40, NOW - timedelta(hours=3)),  # the busy ones, with a time limit
+        (["s01", "s03"], 10, None),  # quiet sources among busy ones: each source's newest
+        (["s05"], 50, None),  # fewer entries than asked for
+        (ids, 500, NOW - timedelta(days=400)),
+    ]
+    for sources, limit, since in cases:
+        got = [e.id for e in store.recent_entries(sources, limit, since)]
+        assert got == expected(sources, limit, since), (sources, limit, since)
+    # The first two were found by the index scan, the others needed each source's newest.
+    assert len(fallbacks) == 3
 
 
 def test_save_refresh_records_state_and_fetch_log(store: Store) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -54,11 +55,14 @@ from feeds.types import (
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
-HEAD_REVISION = "0003"  # the newest migration; a test keeps this in step with migrations/
-WRITE_LOCK_KEY = 7401167
+HEAD_REVISION = "0004"  # the newest migration; a test keeps this in step with migrations/
+WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 # gzip level of the stored copies: 6 is within 0.3 % of 9 in size on feed documents and
 # ~30 % faster, which matters because every changed document is compressed on publish.
-GZIP_LEVEL = 6  # PostgreSQL advisory lock held by every write transaction
+GZIP_LEVEL = 6
+# A feed's newest entries are first looked for among this many times as many of the newest
+# entries of all sources (Store._cutoff): enough for a feed over a tenth of the sources.
+SCAN_FACTOR = 10
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -629,8 +633,21 @@ class Store:
 
     def _cutoff(self, ids: list[str], limit: int, since: datetime | None) -> datetime | None:
         """A time at or before the publication of the limit-th newest entry of these sources
-        (`since` when they have fewer): the limit-th newest among each source's newest few,
-        which can only be older than (or equal to) the true one."""
+        (`since` when they have fewer).
+
+        First the newest `SCAN_FACTOR * limit` entries of all sources, read from the
+        (published, source_id) index alone: when at least `limit` of them are these sources',
+        the limit-th of those is exact (the usual case for a feed over many sources). Else
+        the limit-th newest among each source's newest few, which can only be older than (or
+        equal to) the true one.
+        """
+        with self._read() as conn:
+            scan: dict[str, Any] = {"ids": ids, "scan": SCAN_FACTOR * limit, "skip": limit - 1}
+            if since is not None:
+                scan["since"] = since
+            found = conn.execute(_newest_time_scanned(since is not None), scan).scalar()
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         per = max(8, -(-2 * limit // len(ids)))  # enough that only real scarcity falls short
         times: list[datetime] = []
         with self._read() as conn:
@@ -716,9 +733,7 @@ class Store:
         maybe = [fmt for fmt in bodies if stored.get(fmt) != etags[fmt]]
         if not maybe:
             return []
-        packed = {
-            fmt: gzip.compress(bodies[fmt], compresslevel=GZIP_LEVEL, mtime=0) for fmt in maybe
-        }
+        packed = dict(zip(maybe, _gzip_all([bodies[fmt] for fmt in maybe]), strict=True))
         changed = []
         with self._write() as conn:
             for fmt in maybe:
@@ -875,6 +890,7 @@ class Store:
     ) -> None:
         """Store every format of an archive page and its range in one transaction."""
         name = f"{feed}/archive/{number}"
+        packed = dict(zip(bodies, _gzip_all(list(bodies.values())), strict=True))
         with self._write() as conn:
             exists = conn.execute(
                 sa.select(archive_pages.c.number).where(
@@ -895,7 +911,7 @@ class Store:
                         feed=name,
                         format=fmt.value,
                         body=body,
-                        gzip=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
+                        gzip=packed[fmt],
                         etag=_etag(body),
                         last_modified=_seconds(now),
                         content_type=fmt.content_type,
@@ -1097,6 +1113,22 @@ def _fetch_values(
     }
 
 
+@functools.lru_cache(maxsize=2)
+def _newest_time_scanned(with_since: bool) -> sa.TextualSelect:
+    """The `:skip`-th (from 0) newest publication time of the sources `:ids` among the newest
+    `:scan` entries of all sources; no row when they have fewer there."""
+    since = "WHERE published >= :since " if with_since else ""
+    query = (
+        "SELECT published FROM (SELECT published, source_id FROM entries "
+        f"{since}ORDER BY published DESC LIMIT :scan) AS newest "
+        "WHERE source_id IN :ids ORDER BY published DESC LIMIT 1 OFFSET :skip"
+    )
+    binds: list[sa.BindParameter[Any]] = [sa.bindparam("ids", expanding=True)]
+    if with_since:
+        binds.append(sa.bindparam("since", type_=UTCDateTime()))
+    return sa.text(query).bindparams(*binds).columns(sa.column("published", UTCDateTime()))
+
+
 @functools.lru_cache(maxsize=64)
 def _newest_times(count: int, with_since: bool) -> sa.TextualSelect:
     """The newest `:per` publication times of each of `count` sources (`:s0`, `:s1`, ...),
@@ -1114,6 +1146,27 @@ def _newest_times(count: int, with_since: bool) -> sa.TextualSelect:
         .bindparams(*binds)
         .columns(sa.column("published", UTCDateTime()))
     )
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+_compressors: ThreadPoolExecutor | None = None
+_compressors_lock = threading.Lock()
+
+
+def _gzip_all(bodies: Sequence[bytes]) -> list[bytes]:
+    """The stored gzip copies of several documents. zlib lets go of the GIL while it
+    compresses, so the documents of a feed are compressed side by side on as many cores."""
+    global _compressors
+    if len(bodies) < 2:
+        return [_gzip(body) for body in bodies]
+    with _compressors_lock:
+        if _compressors is None:
+            _compressors = ThreadPoolExecutor(max_workers=len(Format), thread_name_prefix="gzip")
+    others = [_compressors.submit(_gzip, body) for body in bodies[1:]]
+    return [_gzip(bodies[0]), *(future.result() for future in others)]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -81,7 +81,7 @@ entries = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("data", Text, nullable=False),  # JSON: authors, tags, summary, content, image, ...
-    Index("ix_entries_published", "published"),
+    Index("ix_entries_published_source", "published", "source_id"),  # see Store._cutoff
     Index("ix_entries_source_published", "source_id", "published"),
 )
 
