@@ -32,6 +32,7 @@ import platform
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -411,6 +412,13 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=16)
     parser.add_argument("--host-spacing", type=float, default=0.0)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="baseline and cold update alternately this many times; the ratio is the median of "
+        "each round's (the machine's speed drifts: each pair is measured side by side)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
@@ -438,17 +446,21 @@ def main() -> None:
         )
         results["feed_kb"] = total / args.sources / 1024
 
-        if not args.skip_baseline:
+        def run_baseline() -> dict[str, object]:
             run = measured([sys.executable, __file__, "baseline", str(urls_file)])
             loop = json.loads(str(run["stdout"]).strip().splitlines()[-1])
             run["loop_seconds"] = loop["seconds"]
             run["entries"] = loop["entries"]
-            results["baseline"] = run
+            run.pop("stdout", None)
             print(
                 f"baseline: {loop['seconds']:.1f} s loop ({run['seconds']:.1f} s process), "
                 f"{loop['entries']} entries, {args.sources / loop['seconds']:.1f} sources/s",
                 flush=True,
             )
+            return run
+
+        if not args.skip_baseline:
+            results["baseline"] = run_baseline()
 
         def cold_and_warm(concurrency: int, warm: bool) -> dict[str, object]:
             config = tmp / f"config-c{concurrency}"
@@ -484,17 +496,26 @@ def main() -> None:
 
         main_c = int(args.concurrency)
         results["ours"] = cold_and_warm(main_c, warm=True)
+        rounds = []
+        if "baseline" in results:
+            base = float(results["baseline"]["loop_seconds"])  # type: ignore[index]
+            rounds.append({"baseline": base, "cold": float(results["ours"]["cold"]["seconds"])})  # type: ignore[index]
+        for _ in range(1, args.rounds if "baseline" in results else 1):
+            base = float(run_baseline()["loop_seconds"])  # type: ignore[arg-type]
+            cold = float(cold_and_warm(main_c, warm=False)["cold"]["seconds"])  # type: ignore[index]
+            rounds.append({"baseline": base, "cold": cold})
+        results["rounds"] = rounds
         sweep = [int(c) for c in args.sweep.split(",") if c.strip()]
         results["sweep"] = {str(c): cold_and_warm(c, warm=False)["cold"] for c in sweep}
 
-        if "baseline" in results:
-            base = float(results["baseline"]["loop_seconds"])  # type: ignore[index]
-            ours = results["ours"]
-            assert isinstance(ours, dict)
-            cold_s = float(ours["cold"]["seconds"])
-            print(f"ratio baseline/cold: {base / cold_s:.2f}x", flush=True)
-        if isinstance(results.get("baseline"), dict):
-            results["baseline"].pop("stdout", None)  # type: ignore[union-attr]
+        if rounds:
+            ratios = [r["baseline"] / r["cold"] for r in rounds]
+            results["ratios"] = ratios
+            each = ", ".join(f"{r:.2f}x" for r in ratios)
+            print(
+                f"ratio baseline/cold: median {statistics.median(ratios):.2f}x (rounds: {each})",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait()

@@ -607,10 +607,12 @@ def normalize_entry(
     feed_url: str,
     now: datetime,
     first_seen: Mapping[str, datetime] | None = None,
+    eid: str | None = None,
 ) -> Entry:
-    """One ParsedEntry as an Entry (see normalize_feed)."""
+    """One ParsedEntry as an Entry (see normalize_feed); ``eid`` is its ``entry_id`` when
+    already known."""
     now = _utc(now)
-    eid = entry_id(parsed)
+    eid = eid or entry_id(parsed)
     seen = _utc(first_seen[eid]) if first_seen and eid in first_seen else now
 
     published = parsed.published or parsed.updated
@@ -680,7 +682,7 @@ def normalize_feed(
             if eid in ids:
                 continue
             ids.add(eid)
-            entries.append(normalize_entry(parsed, source_id, feed_url, now, first_seen))
+            entries.append(normalize_entry(parsed, source_id, feed_url, now, first_seen, eid))
         except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
             detail = str(e)[:200]
             raise ParseError(

@@ -185,7 +185,10 @@ class Pipeline:
             if old is not None:
                 self._retired.append(old)  # other threads may be fetching with it right now
         self.config = config
-        self._renderer = Renderer()  # forget documents of feeds that may be gone
+        # What publishing remembers of each feed is for the config it was made with.
+        self._renderer = Renderer()
+        self._wanted.clear()
+        self._recorded.clear()
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
         self.store.delete_documents(f.name for f in config.feeds)
 

@@ -187,6 +187,25 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     assert all(outlet.store.has_document("all/archive/3", f) for f in Format)
 
 
+def test_a_smaller_page_size_writes_the_pages_it_fills_without_new_items(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    outlet = Outlet(tmp_path, upstream, "archive_page_size = 20")
+    outlet.pipeline.update()  # 15 items recorded: no page is full
+    assert outlet.store.archive_pages("all") == []
+    site = outlet.config_dir / "site.toml"
+    site.write_text(
+        site.read_text(encoding="utf-8").replace(
+            "archive_page_size = 20", "archive_page_size = 10"
+        ),
+        encoding="utf-8",
+    )
+    outlet.pipeline.reconfigure(load_config(outlet.config_dir))
+    outlet.pipeline.publish_all()  # the same items as before
+    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+    outlet.close()
+
+
 def test_a_ping_queued_while_the_hub_is_told_is_not_lost(hub_outlet: Outlet) -> None:
     upstream = hub_outlet.upstream
     upstream.set("/hub", b"", status=204)

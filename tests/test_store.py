@@ -176,6 +176,26 @@ def test_recent_entries_are_the_newest_of_the_sources_whichever_way_found(
     assert len(fallbacks) == 3
 
 
+def test_retention_by_age_and_by_count(store: Store) -> None:
+    store.save_refresh(status(), ok_result(), [entry(n) for n in range(1, 11)], NOW)
+    # Under both limits: nothing goes.
+    store.save_refresh(
+        status(), ok_result(), [entry(1)], NOW, max_items=10, max_age=timedelta(days=1)
+    )
+    assert len(store.recent_entries(["wire"], 50)) == 10
+    # Older than five hours and not in the latest fetch (entry 9 is): gone, and remembered.
+    store.save_refresh(
+        status(), ok_result(), [entry(1), entry(9)], NOW, max_items=50, max_age=timedelta(hours=5)
+    )
+    kept = [e.title for e in store.recent_entries(["wire"], 50)]
+    assert kept == ["Story 1", "Story 2", "Story 3", "Story 4", "Story 5", "Story 9"]
+    assert store.tombstone_count("wire") == 4
+    # Beyond the newest three (entry 5 is in the latest fetch): gone too.
+    store.save_refresh(status(), ok_result(), [entry(5)], NOW, max_items=3)
+    kept = [e.title for e in store.recent_entries(["wire"], 50)]
+    assert kept == ["Story 1", "Story 2", "Story 3", "Story 5"]
+
+
 def test_save_refresh_records_state_and_fetch_log(store: Store) -> None:
     failing = FetchResult(
         status=FetchStatus.ERROR, url="https://wire.example/feed", http_status=500, error="HTTP 500"

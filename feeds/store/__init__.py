@@ -500,6 +500,17 @@ class Store:
         max_items: int | None,
         max_age: timedelta | None,
     ) -> None:
+        # Counted first (from the index alone): usually nothing is over a limit, and then the
+        # source's rows need not be read.
+        count = (
+            sa.select(sa.func.count()).select_from(entries).where(entries.c.source_id == source_id)
+        )
+        over_items = max_items is not None and conn.execute(count).scalar_one() > max_items
+        if not over_items and (
+            max_age is None
+            or not conn.execute(count.where(entries.c.published < now - max_age)).scalar_one()
+        ):
+            return
         rows = conn.execute(
             sa.select(entries.c.id, entries.c.published)
             .where(entries.c.source_id == source_id)
