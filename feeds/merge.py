@@ -55,10 +55,23 @@ def _host(link: str) -> str:
     return urlsplit(link).hostname or "localhost"
 
 
-@functools.lru_cache(maxsize=4096)
 def dek(text_or_html: str, limit: int = SUMMARY_LENGTH) -> str:
-    """A plain-text summary, cut on a word boundary. Remembered: a feed is rebuilt from
-    mostly the same entries again and again."""
+    """A plain-text summary, cut on a word boundary. Remembered for inputs of summary size: a
+    feed is rebuilt from mostly the same entries again and again."""
+    if len(text_or_html) <= DEK_MEMORY_INPUT:
+        return _remembered_dek(text_or_html, limit)
+    return _dek(text_or_html, limit)
+
+
+DEK_MEMORY_INPUT = 4096  # characters; at most 1024 of them remembered (a few MB at most)
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_dek(text_or_html: str, limit: int) -> str:
+    return _dek(text_or_html, limit)
+
+
+def _dek(text_or_html: str, limit: int) -> str:
     text = plain_text(text_or_html)
     if len(text) <= limit:
         return text

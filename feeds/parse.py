@@ -64,6 +64,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
+from feedparser.urls import _urljoin as feedparser_urljoin  # how it resolves ids
 
 from feeds.errors import ParseError
 from feeds.types import Enclosure, Image, ParsedEntry, ParsedFeed
@@ -230,15 +231,33 @@ def _scan_doctype(s: bytes, pos: int) -> tuple[int, bool]:
 # --------------------------------------------------------------------------- XML (feedparser)
 
 
-# What makes feedparser need the document's URL: an attribute that may change the base URI
-# (xml:base, or the plain "base" it also reads), or an id (Atom id, RSS guid unless
-# isPermaLink="false") that does not start with a scheme, which it would resolve against the
-# URL. Anything unusual (CDATA, character references) counts as needing it.
-_NEEDS_BASE = re.compile(
-    rb"\bbase\s*=|<(?:[\w.-]+:)?(?:guid|id)\b(?![^>]*ispermalink\s*=\s*[\"']false[\"'])[^>]*>"
-    rb"(?!\s*(?:https?://|(?!https?:)[a-z][a-z0-9+.-]*:))",
-    re.IGNORECASE,
-)
+# What may make feedparser's results depend on the document's URL beyond the references
+# resolved here: an attribute that may change the base URI (xml:base, or the plain "base" it
+# also reads), and the ids it resolves against the URL (Atom ids, RSS guids unless
+# isPermaLink="false"). Linear scans: `[^<>]` never runs past the next tag.
+_BASE_ATTRIBUTE = re.compile(rb"\bbase\s*=")
+_ID_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b([^<>]*)>([^<]*)(<(?!/))?", re.IGNORECASE)
+_NOT_PERMALINK = re.compile(rb"ispermalink\s*=\s*[\"']false[\"']", re.IGNORECASE)
+
+
+def _needs_base(data: bytes, url: str) -> bool:
+    """Whether feedparser must be told the document's URL to give its results: the document
+    has base attributes, or an id that resolving against the URL would change (a relative id,
+    or an absolute one that ``urljoin`` rewrites). Anything unusual in an id (a character
+    reference, CDATA, markup) counts as needing it."""
+    if _BASE_ATTRIBUTE.search(data):
+        return True
+    for match in _ID_ELEMENT.finditer(data):
+        attributes, text, markup = match.groups()
+        if _NOT_PERMALINK.search(attributes):
+            continue
+        if markup is not None or b"&" in text:
+            return True
+        value = text.decode("utf-8", "replace").strip()
+        # What feedparser makes of the id with the URL, and without it.
+        if value and feedparser_urljoin(url, value) != feedparser_urljoin("", value):
+            return True
+    return False
 
 
 def _join(base: str, ref: str) -> str:
@@ -339,7 +358,7 @@ def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     data, headers = _to_utf8(body, url, content_type)
     if _prolog(data).declares_entities:
         raise ParseError("not a feed: document declares entities (refused)")
-    if not _NEEDS_BASE.search(data):
+    if not _needs_base(data, url):
         # Told the document's URL, feedparser works out the base URI of every element, which
         # costs a quarter of its time. Without base attributes that base is the URL throughout:
         # the references used here are resolved against it below instead, and ids are

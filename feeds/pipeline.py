@@ -97,18 +97,6 @@ def parse_and_normalize(
     return normalize_feed(parsed, source_id, url, now, first_seen), parsed.ttl
 
 
-def _candidates_used(
-    spec: FeedSpec, items: Sequence[Item], entries: Sequence[Entry], want: int
-) -> int:
-    """The candidates the next rebuild of a feed starts from: the entries at least as new as
-    the feed's oldest item (those the items were chosen among), a quarter more and 20 more."""
-    if len(items) < spec.limit:
-        return want
-    oldest = items[-1].published
-    used = sum(1 for entry in entries if entry.published >= oldest)
-    return min(max(used + used // 4 + 20, spec.limit + 20), MAX_CANDIDATES)
-
-
 @dataclass(frozen=True)
 class ArticleSync:
     count: int
@@ -152,7 +140,6 @@ class Pipeline:
     _retired: list[Fetcher] = field(default_factory=list)  # closed on close(): may be in use
     _parse_pool: Executor | None = None
     _renderer: Renderer = field(default_factory=Renderer)  # remembers the last documents
-    _wanted: dict[str, tuple[FeedSpec, int]] = field(default_factory=dict)  # see _candidates
     _recorded: dict[str, frozenset[Item]] = field(default_factory=dict)  # see _publish_archives
     _last_response: datetime | None = None
     _response_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -184,11 +171,11 @@ class Pipeline:
             self.fetcher = make_fetcher(config.site.fetch)
             if old is not None:
                 self._retired.append(old)  # other threads may be fetching with it right now
-        self.config = config
-        # What publishing remembers of each feed is for the config it was made with.
-        self._renderer = Renderer()
-        self._wanted.clear()
-        self._recorded.clear()
+        with self._publish_lock:  # not while a publish remembers what it did
+            self.config = config
+            # What publishing remembers of each feed is for the config it was made with.
+            self._renderer = Renderer()
+            self._recorded.clear()
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
         self.store.delete_documents(f.name for f in config.feeds)
 
@@ -551,14 +538,17 @@ class Pipeline:
             if articles is None:
                 articles = self.store.articles()
             since = now - spec.max_age if spec.max_age else None
-            want = self._candidates(spec)
+            # Candidates: a few more than the limit (duplicates across sources merge away), more
+            # (four times as many each time) while filters leave too few. Always the same for
+            # the same stored entries: which copy of a story is credited first depends on how
+            # far back the candidates go, so a feed must not change when nothing else did.
+            want = spec.limit + 20
             while True:
                 entries = self.store.recent_entries(source_ids, want, since)
                 items = merge(spec, config.site, articles, entries, item_sources, now)
                 if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
                     break
                 want = min(want * 4, MAX_CANDIDATES)
-            self._wanted[spec.name] = (spec, _candidates_used(spec, items, entries, want))
             full_pages = self._publish_archives(spec, items, now)
             page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
             rendered = self._renderer.render_all(config.site, spec, items, page)
@@ -575,15 +565,6 @@ class Pipeline:
                         topic = config.site.feed_url(spec.name, fmt.value)
                         self.store.queue_hub_ping(config.site.hub, topic, now)
             return changed
-
-    def _candidates(self, spec: FeedSpec) -> int:
-        """How many of its sources' newest entries a rebuild of the feed starts from: what the
-        last rebuild used, with a margin; at first, a few more than the limit (duplicates
-        across sources merge away), and more when filters may drop many."""
-        known, used = self._wanted.get(spec.name, (None, 0))
-        if known == spec:
-            return used
-        return spec.limit * (3 if spec.include or spec.exclude else 1) + 20
 
     def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
         """Record the feed's items and write every archive page that has just become full.

@@ -184,7 +184,6 @@ class _Document:
         self.site, self.spec = _clean(site), _clean(spec)
         self.items = list(items)
         self.page = page
-        self.updated = _newest(self.items)
         self._cleaned: dict[Item, Item] = {}
 
     def _clean_item(self, item: Item) -> Item:
@@ -196,16 +195,17 @@ class _Document:
     def render(self, fmt: Format, known: Mapping[Item, bytes]) -> tuple[bytes, _Pieces]:
         """The document in ``fmt`` and the bytes of each of its items; the items found in
         ``known`` are taken from there instead of being rendered again."""
-        missing = [item for item in dict.fromkeys(self.items) if item not in known]
-        cleaned = [self._clean_item(item) for item in missing]
         try:
+            updated = _newest(self.items)
+            missing = [item for item in dict.fromkeys(self.items) if item not in known]
+            cleaned = [self._clean_item(item) for item in missing]
             if fmt is Format.JSON:
                 head, fresh, tail = _json_parts(self.site, self.spec, cleaned, self.page)
             elif fmt is Format.RSS:
-                body = _render_rss(self.site, self.spec, cleaned, self.page, self.updated)
+                body = _render_rss(self.site, self.spec, cleaned, self.page, updated)
                 head, fresh, tail = _split_items(body, fmt, len(cleaned))
             elif fmt is Format.ATOM:
-                body = _render_atom(self.site, self.spec, cleaned, self.page, self.updated)
+                body = _render_atom(self.site, self.spec, cleaned, self.page, updated)
                 head, fresh, tail = _split_items(body, fmt, len(cleaned))
             else:
                 raise FeedsError(f"unknown feed format {fmt!r}")

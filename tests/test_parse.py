@@ -289,6 +289,18 @@ _RELATIVE_ATOM = b"""<?xml version="1.0"?>
 </feed>"""
 
 
+_REWRITTEN_IDS = b"""<rss version="2.0"><channel><title>T</title><link>/</link>
+<description>d</description>
+<item><title>A</title><guid>HTTPS://Example.com/a</guid></item>
+<item><title>B</title><guid isPermaLink='true'>https://example.com/post?</guid></item>
+<item><title>C</title><guid>https://example.com/p#</guid></item>
+<item><title>D</title><guid>http://[x</guid></item>
+<item><title>E</title><guid><![CDATA[https://example.com/e]]></guid></item>
+</channel></rss>"""
+_ATOM_IDS = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:x</id>
+<updated>2024-05-01T00:00:00Z</updated>
+<entry><title>One</title><ID>https://example.com/one;</ID><updated>2024-05-01T00:00:00Z</updated>
+</entry></feed>"""
 _RELATIVE_IDS = b"""<rss version="2.0"><channel><title>T</title><link>/</link>
 <description>d</description>
 <item><title>A</title><guid>news/1</guid></item>
@@ -300,7 +312,8 @@ _RELATIVE_IDS = b"""<rss version="2.0"><channel><title>T</title><link>/</link>
 @pytest.mark.parametrize(
     "name",
     [p.name for p in SAMPLES if not p.name.endswith(".json")]
-    + ["upstream/wire.xml", "upstream/un.atom", "relative.rss", "relative.atom", "ids.rss"],
+    + ["upstream/wire.xml", "upstream/un.atom", "relative.rss", "relative.atom", "ids.rss"]
+    + ["rewritten-ids.rss", "ids.atom"],
 )
 def test_documents_without_xml_base_resolve_against_their_url(
     name: str, monkeypatch: pytest.MonkeyPatch
@@ -314,6 +327,10 @@ def test_documents_without_xml_base_resolve_against_their_url(
         body = _RELATIVE_RSS if name.endswith(".rss") else _RELATIVE_ATOM
     elif name == "ids.rss":
         body = _RELATIVE_IDS
+    elif name == "rewritten-ids.rss":
+        body = _REWRITTEN_IDS
+    elif name == "ids.atom":
+        body = _ATOM_IDS
     else:
         body = (GOLDEN / name).read_bytes()
     url = "https://example.com/feeds/dir/feed.xml"
@@ -332,8 +349,9 @@ def test_documents_without_xml_base_resolve_against_their_url(
     assert told[1], "an xml:base attribute: feedparser is told the URL"
     if name.startswith("relative."):
         assert not told[0], "nothing needs feedparser to know the URL"
+    if name in ("ids.rss", "rewritten-ids.rss"):
+        assert told[0], "ids that resolving would change: feedparser resolves them"
     if name == "ids.rss":
-        assert told[0], "relative permalink ids: feedparser resolves them"
         assert [e.id for e in parse(body, url).entries] == [
             "https://example.com/feeds/dir/news/1",
             "https://example.com/news/2",
@@ -343,3 +361,11 @@ def test_documents_without_xml_base_resolve_against_their_url(
         first = parse(body, url).entries[0]
         assert first.link is not None and first.link.startswith("https://example.com/feeds/dir/")
         assert first.enclosures[0].url.startswith("https://example.com/feeds/dir/")
+
+
+def test_many_unclosed_id_tags_are_scanned_in_linear_time() -> None:
+    """A hostile body of 200 KB of `<id` without `>`: the scan for ids needing a base URI
+    stops at every next tag (a quadratic scan would take minutes here)."""
+    body = b"<rss><channel>" + b"<id" * 70_000 + b"</channel></rss>"
+    with pytest.raises(ParseError):
+        parse(body, "https://example.com/feed.xml")

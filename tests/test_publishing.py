@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import feedparser
@@ -12,9 +14,20 @@ import pytest
 from lxml import etree
 
 from feeds.config import load_config
-from feeds.pipeline import Pipeline
+from feeds.pipeline import Pipeline, source_config_hash
 from feeds.store import Store
-from feeds.types import Entry, FetchResult, FetchStatus, Format
+from feeds.types import (
+    Config,
+    Entry,
+    FeedSpec,
+    FetchResult,
+    FetchStatus,
+    Format,
+    Site,
+    Source,
+    SourceState,
+    SourceStatus,
+)
 from feeds.web import create_app, state
 from tests.sites import source_toml, write_site
 from tests.test_ingestion import rss
@@ -301,3 +314,90 @@ def test_a_long_running_publisher_publishes_what_a_fresh_one_would(
     assert store.has_document("all/archive/3", Format.RSS)
     lasting.close()
     store.close()
+
+
+def test_rebuilding_without_new_entries_never_changes_a_feed(tmp_path: Path) -> None:
+    """Which copy of a story is credited first depends on how far back a rebuild looks; the
+    feed must be the same however often it is rebuilt from the same stored entries."""
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    site = Site(
+        title="S",
+        link="https://s.example/",
+        base_url="https://feeds.s.example",
+        description="d",
+        language="en",
+        articles_dir=tmp_path,
+    )
+    a = Source(id="a", url="https://a.example/feed", title="A")
+    b = Source(id="b", url="https://b.example/feed", title="B")
+    spec = FeedSpec(name="all", title="All", sources=("*",), limit=40)
+    config = Config(site=site, sources=(a, b), feeds=(spec,))
+    store = Store(f"sqlite:///{tmp_path / 'feeds.db'}")
+
+    def story(source: str, n: int, link: str, published: datetime) -> Entry:
+        return Entry(
+            source_id=source,
+            id=f"https://{source}.example/{n}",
+            title=f"{source}{n}",
+            link=link,
+            published=published,
+            updated=published,
+            content_hash=f"{source}{n}",
+        )
+
+    shared = "https://story.example/x"
+    entries = {
+        "a": [story("a", 0, shared, now)]
+        + [
+            story("a", n, f"https://a.example/p{n}", now - timedelta(minutes=n))
+            for n in range(1, 60)
+        ],
+        "b": [story("b", 0, shared, now - timedelta(minutes=65))],  # the first to publish it
+    }
+    with Pipeline(config, store) as pipeline:
+        for source in (a, b):
+            status = SourceStatus(
+                id=source.id,
+                url=source.url,
+                state=SourceState.OK,
+                config_hash=source_config_hash(source),
+            )
+            result = FetchResult(FetchStatus.OK, source.url, http_status=200)
+            store.save_refresh(status, result, entries[source.id], now)
+        assert pipeline.publish(spec, [])
+        first = store.get_document("all", Format.JSON)
+        for _ in range(3):
+            assert pipeline.publish(spec, []) == []
+        assert store.get_document("all", Format.JSON) == first
+    store.close()
+
+
+def test_a_reload_during_a_publish_takes_effect_after_it(
+    tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outlet = Outlet(tmp_path, upstream, "archive_page_size = 20")
+    site = outlet.config_dir / "site.toml"
+    site.write_text(
+        site.read_text(encoding="utf-8").replace(
+            "archive_page_size = 20", "archive_page_size = 10"
+        ),
+        encoding="utf-8",
+    )
+    smaller = load_config(outlet.config_dir)
+    real = outlet.store.record_feed_items
+    reloads: list[threading.Thread] = []
+
+    def recording(*args: Any, **kwargs: Any) -> int:
+        if not reloads:  # the config watcher reloads while this publish is under way
+            reloads.append(threading.Thread(target=outlet.pipeline.reconfigure, args=(smaller,)))
+            reloads[0].start()
+            reloads[0].join(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outlet.store, "record_feed_items", recording)
+    outlet.pipeline.update()  # 15 items, pages of 20: none full
+    reloads[0].join()
+    assert outlet.store.archive_pages("all") == []
+    outlet.pipeline.publish_all()  # the same items, pages of 10 now
+    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+    outlet.close()
