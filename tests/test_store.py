@@ -6,7 +6,6 @@ import gzip
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -432,31 +431,3 @@ def test_recent_entries_equal_a_full_sort_whatever_the_spread(store: Store) -> N
             for since in (None, NOW - timedelta(hours=10)):
                 got = [e.id for e in store.recent_entries(chosen, limit, since)]
                 assert got == expected(chosen, limit, since), (limit, chosen, since)
-
-
-def test_sqlite_log_is_copied_into_the_database_in_the_background(tmp_path: Path) -> None:
-    """No commit checkpoints the write-ahead log (SQLite's automatic one is off); the store's
-    own thread does it soon after writes, so the database file alone holds what was written."""
-    import shutil
-    import sqlite3
-    import time
-
-    path = tmp_path / "feeds.db"
-    store = Store(f"sqlite:///{path}")
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-    checkpointer = store._checkpointer
-    assert checkpointer is not None
-    before = checkpointer.done
-    store.sync_sources({"wire": ("https://wire.example/feed", "h1")})
-    store.save_refresh(status(), ok_result(), [entry(1)], NOW)
-    deadline = time.monotonic() + 10
-    while checkpointer.done == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert checkpointer.done > before
-    shutil.copy(path, tmp_path / "copy.db")  # the database file without its log
-    copy = sqlite3.connect(tmp_path / "copy.db")
-    assert copy.execute("SELECT id FROM entries").fetchall() == [("https://wire.example/1",)]
-    copy.close()
-    store.close()
-    assert checkpointer._thread is not None and not checkpointer._thread.is_alive()

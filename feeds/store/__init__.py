@@ -63,7 +63,6 @@ GZIP_LEVEL = 6
 # A feed's newest entries are first looked for among this many times as many of the newest
 # entries of all sources (Store._cutoff): enough for a feed over a tenth of the sources.
 SCAN_FACTOR = 10
-CHECKPOINT_DELAY = 0.5  # seconds between a write and the checkpoint that follows it (SQLite)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -113,13 +112,6 @@ class Store:
                 self.migrate()
         except SQLAlchemyError as e:
             raise StoreError(f"cannot open database {sa.make_url(self.url)!r}: {e}") from e
-        database = sa.make_url(self.url)
-        self._checkpointer = (
-            _Checkpointer(self.engine)
-            if database.get_backend_name() == "sqlite"
-            and database.database not in (None, "", ":memory:")
-            else None
-        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -150,9 +142,6 @@ class Store:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
-            # The write-ahead log is copied into the database by the store's _Checkpointer,
-            # not inside whichever commit makes it cross 1000 pages.
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -188,8 +177,6 @@ class Store:
             conn.commit()
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -207,8 +194,6 @@ class Store:
                     yield conn
         except SQLAlchemyError as e:
             raise StoreError(f"database write failed: {e}") from e
-        if self._checkpointer is not None:
-            self._checkpointer.written()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -1172,58 +1157,6 @@ def _newest_times(count: int, with_since: bool) -> sa.TextualSelect:
         .bindparams(*binds)
         .columns(sa.column("published", UTCDateTime()))
     )
-
-
-class _Checkpointer:
-    """Copies SQLite's write-ahead log into the database from a thread of its own, shortly
-    after writes. SQLite would otherwise do it inside the commit that takes the log past
-    1000 pages: every few publishes, one would wait ~25 ms for it. The log stays bounded by
-    what is written in CHECKPOINT_DELAY; a checkpoint never blocks readers or the writer."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._wanted = threading.Event()
-        self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.done = 0  # checkpoints made
-
-    def written(self) -> None:
-        self._wanted.set()
-        with self._lock:
-            if self._thread is None and not self._closing.is_set():
-                self._thread = threading.Thread(
-                    target=self._run, name="sqlite-checkpoint", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while not self._closing.is_set():
-            self._wanted.wait()
-            if self._closing.wait(CHECKPOINT_DELAY):
-                return
-            self._wanted.clear()
-            self.checkpoint()
-
-    def checkpoint(self) -> None:
-        try:
-            raw = self._engine.raw_connection()
-            try:
-                raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
-                raw.close()
-            self.done += 1
-        except Exception:  # the next write asks again; never fatal
-            log.warning("copying the write-ahead log into the database failed", exc_info=True)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closing.set()
-            self._wanted.set()
-            thread = self._thread
-        if thread is not None:
-            thread.join()
-            self.checkpoint()  # what was written since the last one
 
 
 def _gzip(body: bytes) -> bytes:
