@@ -127,8 +127,7 @@ def render_all(
 ) -> list[Rendered]:
     """Render one document of a feed in every format: RSS, Atom, JSON Feed (in that order)."""
     # The same bytes as render() for each format; the values are cleaned once for all three.
-    document = _Document(site, spec, items, page)
-    return [Rendered(format=fmt, body=document.render(fmt, {})[0]) for fmt in FORMATS]
+    return _Document(site, spec, items, page).render_all({})[0]
 
 
 class Renderer:
@@ -152,12 +151,7 @@ class Renderer:
         document = _Document(site, spec, items, page)
         with self._lock:
             context, known = self._last.get(spec.name, (None, {}))
-            if context != (site, spec):
-                known = {}
-            rendered, kept = [], {}
-            for fmt in FORMATS:
-                body, kept[fmt] = document.render(fmt, known.get(fmt, {}))
-                rendered.append(Rendered(format=fmt, body=body))
+            rendered, kept = document.render_all(known if context == (site, spec) else {})
             self._last[spec.name] = ((site, spec), kept)
         return rendered
 
@@ -191,6 +185,16 @@ class _Document:
         if cleaned is None:
             cleaned = self._cleaned[item] = _with_iri_id(self.site, _clean(item))
         return cleaned
+
+    def render_all(
+        self, known: Mapping[Format, Mapping[Item, bytes]]
+    ) -> tuple[list[Rendered], dict[Format, _Pieces]]:
+        """Every format (see render), and each format's item pieces."""
+        rendered, pieces = [], {}
+        for fmt in FORMATS:
+            body, pieces[fmt] = self.render(fmt, known.get(fmt, {}))
+            rendered.append(Rendered(format=fmt, body=body))
+        return rendered, pieces
 
     def render(self, fmt: Format, known: Mapping[Item, bytes]) -> tuple[bytes, _Pieces]:
         """The document in ``fmt`` and the bytes of each of its items; the items found in

@@ -624,25 +624,27 @@ class Store:
     ) -> list[Entry]:
         """The newest entries of these sources, newest first (ties broken by source and id).
 
-        Two steps, so that a feed over a few sources among millions of entries stays cheap:
-        the publication times of each source's newest entries, read from the
-        (source_id, published) index alone, give the time of the limit-th newest entry; then
-        only rows from that time on are read whole.
+        Two steps in one read transaction, so that a feed over a few sources among millions of
+        entries stays cheap: publication times read from indexes alone give the time of the
+        limit-th newest entry (see _cutoff); then only rows from that time on are read whole.
         """
         ids = list(dict.fromkeys(source_ids))
         if not ids or limit <= 0:
             return []
-        cutoff = self._cutoff(ids, limit, since)
-        query = sa.select(entries).where(entries.c.source_id.in_(ids))
-        if cutoff is not None:
-            query = query.where(entries.c.published >= cutoff)
-        query = query.order_by(entries.c.published.desc(), entries.c.source_id, entries.c.id).limit(
-            limit
-        )
         with self._read() as conn:
+            cutoff = self._cutoff(conn, ids, limit, since)
+            query = sa.select(entries).where(entries.c.source_id.in_(ids))
+            if cutoff is not None:
+                query = query.where(entries.c.published >= cutoff)
+            query = query.order_by(
+                entries.c.published.desc(), entries.c.source_id, entries.c.id
+            ).limit(limit)
             return [_entry_from_row(r) for r in conn.execute(query)]
 
-    def _cutoff(self, ids: list[str], limit: int, since: datetime | None) -> datetime | None:
+    @staticmethod
+    def _cutoff(
+        conn: Connection, ids: list[str], limit: int, since: datetime | None
+    ) -> datetime | None:
         """A time at or before the publication of the limit-th newest entry of these sources
         (`since` when they have fewer).
 
@@ -652,23 +654,21 @@ class Store:
         the limit-th newest among each source's newest few, which can only be older than (or
         equal to) the true one.
         """
-        with self._read() as conn:
-            scan: dict[str, Any] = {"ids": ids, "scan": SCAN_FACTOR * limit, "skip": limit - 1}
-            if since is not None:
-                scan["since"] = since
-            found = conn.execute(_newest_time_scanned(since is not None), scan).scalar()
+        scan: dict[str, Any] = {"ids": ids, "scan": SCAN_FACTOR * limit, "skip": limit - 1}
+        if since is not None:
+            scan["since"] = since
+        found = conn.execute(_newest_time_scanned(since is not None), scan).scalar()
         if found is not None:
             return found  # type: ignore[no-any-return]
         per = max(8, -(-2 * limit // len(ids)))  # enough that only real scarcity falls short
         times: list[datetime] = []
-        with self._read() as conn:
-            for chunk in _chunks(ids, 400):  # SQLite allows 500 terms in one compound select
-                params: dict[str, Any] = {f"s{n}": sid for n, sid in enumerate(chunk)}
-                params["per"] = per
-                if since is not None:
-                    params["since"] = since
-                rows = conn.execute(_newest_times(len(chunk), since is not None), params)
-                times.extend(rows.scalars())
+        for chunk in _chunks(ids, 400):  # SQLite allows 500 terms in one compound select
+            params: dict[str, Any] = {f"s{n}": sid for n, sid in enumerate(chunk)}
+            params["per"] = per
+            if since is not None:
+                params["since"] = since
+            rows = conn.execute(_newest_times(len(chunk), since is not None), params)
+            times.extend(rows.scalars())
         if len(times) < limit:
             return since
         times.sort(reverse=True)
