@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -22,6 +22,8 @@ from markdown_it.token import Token
 
 from feeds.config import LANGUAGE_RE, is_http_url, is_slug
 from feeds.errors import ArticleError
+from feeds.text import cut
+from feeds.times import utc
 from feeds.types import Article, Image, Site
 
 ARTICLE_KEYS = frozenset(
@@ -237,7 +239,7 @@ def _build(
         published=published,
         updated=updated or published,
         authors=authors,
-        summary=summary or _truncate(first_paragraph, SUMMARY_LENGTH),
+        summary=summary or cut(first_paragraph, SUMMARY_LENGTH),
         content=content,
         tags=tags,
         image=image,
@@ -298,7 +300,7 @@ def _datetime(
     if value.tzinfo is None or value.utcoffset() is None:
         problem(key, "needs a UTC offset")
         return None
-    return value.astimezone(UTC).replace(microsecond=0)
+    return utc(value)
 
 
 def _authors(front: Mapping[Any, Any], problem: _Report) -> tuple[str, ...] | None:
@@ -427,14 +429,3 @@ def _plain_text(children: list[Token]) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return _SPACE_RE.sub(" ", "".join(parts)).strip()
-
-
-def _truncate(text: str, limit: int) -> str:
-    """Cut at a word boundary to at most ``limit`` characters, marking the cut with '…'."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:—–-") + "…"

@@ -7,6 +7,8 @@ returned as a value instead (see ``types.FetchResult`` and ``types.RefreshOutcom
 
 from __future__ import annotations
 
+from feeds.types import ErrorKind
+
 
 class FeedsError(Exception):
     """Base of every error this package raises."""
@@ -21,9 +23,11 @@ class ConfigError(FeedsError):
 
 
 class FetchError(FeedsError):
-    """A fetch failed; ``kind`` classifies it (network, timeout, http, too_large, refused...)."""
+    """A fetch failed; ``kind`` classifies it."""
 
-    def __init__(self, message: str, kind: str = "network", http_status: int | None = None):
+    def __init__(
+        self, message: str, kind: ErrorKind = ErrorKind.NETWORK, http_status: int | None = None
+    ) -> None:
         self.kind = kind
         self.http_status = http_status
         super().__init__(message)

@@ -64,7 +64,7 @@ import httpcore
 import httpx
 
 from .errors import FetchError
-from .types import FetchResult, FetchSettings, FetchStatus
+from .types import ErrorKind, FetchResult, FetchSettings, FetchStatus
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -161,7 +161,7 @@ def checked_addresses(
     """The addresses to connect to for `host`, all public unless `allow_private`.
 
     A host name is resolved in a helper thread, waiting no later than `deadline_at`
-    (time.monotonic()). Raises FetchError: "dns", "timeout" or "refused".
+    (time.monotonic()). Raises FetchError: DNS, TIMEOUT or REFUSED.
     """
     if _is_ip_literal(host):
         addresses = [host]
@@ -172,18 +172,21 @@ def checked_addresses(
             addresses = future.result(wait)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise FetchError(f"deadline exceeded while resolving {host}", "timeout") from None
+            raise FetchError(
+                f"deadline exceeded while resolving {host}", ErrorKind.TIMEOUT
+            ) from None
         except socket.gaierror as exc:
-            raise FetchError(f"cannot resolve {host}: {exc.strerror}", "dns") from exc
+            raise FetchError(f"cannot resolve {host}: {exc.strerror}", ErrorKind.DNS) from exc
         except (UnicodeError, OSError) as exc:
-            raise FetchError(f"cannot resolve {host}: {exc}", "dns") from exc
+            raise FetchError(f"cannot resolve {host}: {exc}", ErrorKind.DNS) from exc
         if not addresses:
-            raise FetchError(f"cannot resolve {host}: no addresses", "dns")
+            raise FetchError(f"cannot resolve {host}: no addresses", ErrorKind.DNS)
     if not allow_private:
         for address in addresses:
             if not is_public_address(address):
                 raise FetchError(
-                    f"refused {host}: it resolves to non-public address {address}", "refused"
+                    f"refused {host}: it resolves to non-public address {address}",
+                    ErrorKind.REFUSED,
                 )
     return addresses
 
@@ -199,10 +202,10 @@ def _is_ip_literal(host: str) -> bool:
 def _target(url: httpx.URL) -> tuple[str, int]:
     """The host and port `url` connects to; refuses schemes other than http(s)."""
     if url.scheme not in SCHEMES:
-        raise FetchError(f"refused {url}: only http and https URLs are fetched", "refused")
+        raise FetchError(f"refused {url}: only http and https URLs are fetched", ErrorKind.REFUSED)
     host = url.raw_host.decode("ascii")
     if not host:
-        raise FetchError(f"refused {url}: no host", "refused")
+        raise FetchError(f"refused {url}: no host", ErrorKind.REFUSED)
     return host, url.port or (443 if url.scheme == "https" else 80)
 
 
@@ -211,7 +214,7 @@ def _parse_url(url: str) -> httpx.URL:
     try:
         return httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
-        raise FetchError(f"invalid URL {url!r}: {exc}", "refused") from exc
+        raise FetchError(f"invalid URL {url!r}: {exc}", ErrorKind.REFUSED) from exc
 
 
 # --------------------------------------------------------------------------- politeness
@@ -390,7 +393,7 @@ class _Backend(httpcore.NetworkBackend):
                 host, port, allow_private=self._allow_private, deadline_at=deadline_at
             )
         except FetchError as exc:
-            if exc.kind == "timeout" and attempt is not None:
+            if exc.kind is ErrorKind.TIMEOUT and attempt is not None:
                 raise attempt.timeout_error(f"while resolving {host}") from None
             raise
         error: httpcore.ConnectError | None = None
@@ -416,7 +419,7 @@ class _Backend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:  # pragma: no cover - never configured
-        raise FetchError("unix sockets are not used", "refused")
+        raise FetchError("unix sockets are not used", ErrorKind.REFUSED)
 
     def sleep(self, seconds: float) -> None:  # pragma: no cover - no retries configured
         time.sleep(seconds)
@@ -437,7 +440,7 @@ class _Decoder:
         elif self.encoding == "deflate":
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
         elif self.encoding not in ("", "identity"):
-            raise FetchError(f"unsupported Content-Encoding {content_encoding!r}", "decode")
+            raise FetchError(f"unsupported Content-Encoding {content_encoding!r}", ErrorKind.DECODE)
         self._started = False
 
     def decode(self, data: bytes) -> Iterator[bytes]:
@@ -454,7 +457,9 @@ class _Decoder:
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
                 yield from self.decode(data)
                 return
-            raise FetchError(f"cannot decode {self.encoding} body: {exc}", "decode") from exc
+            raise FetchError(
+                f"cannot decode {self.encoding} body: {exc}", ErrorKind.DECODE
+            ) from exc
 
     def _inflate(self, data: bytes) -> Iterator[bytes]:
         while not self._zlib.eof:  # anything after the end of the stream is ignored
@@ -521,11 +526,12 @@ class _Attempt:
             target = str(url)
             if target in seen:
                 raise FetchError(
-                    f"redirect loop: {self.url} redirects back to {target}", "redirects"
+                    f"redirect loop: {self.url} redirects back to {target}", ErrorKind.REDIRECTS
                 )
             seen.add(target)
         raise FetchError(
-            f"more than {self.settings.max_redirects} redirects (last to {url})", "redirects"
+            f"more than {self.settings.max_redirects} redirects (last to {url})",
+            ErrorKind.REDIRECTS,
         )
 
     def open_url(
@@ -550,7 +556,7 @@ class _Attempt:
             raise FetchError(
                 f"deadline of {deadline} exceeded while waiting to send a request to host {key}"
                 f" (at most {gate.per_host} at once, {gate.spacing:g}s apart)",
-                "timeout",
+                ErrorKind.TIMEOUT,
             )
         slot = _Slot(gate, key)
         try:
@@ -582,7 +588,9 @@ class _Attempt:
         try:
             target = response.url.join(location)
         except (httpx.InvalidURL, ValueError) as exc:
-            raise FetchError(f"invalid redirect Location {location!r}", "redirects") from exc
+            raise FetchError(
+                f"invalid redirect Location {location!r}", ErrorKind.REDIRECTS
+            ) from exc
         self.redirected = True
         self.permanent = self.permanent and response.status_code in PERMANENT_STATUSES
         return target
@@ -609,7 +617,7 @@ class _Attempt:
             problem = f"HTTP {code} {_reason(response)}".rstrip()
             if code in REDIRECT_STATUSES:
                 problem += " without a Location"
-            return self._error(response, "http", problem)
+            return self._error(response, ErrorKind.HTTP, problem)
         body = self._read_body(response)
         return self._result(
             response,
@@ -624,14 +632,16 @@ class _Attempt:
         decoder = _Decoder(response.headers.get("content-encoding", ""))
         declared = response.headers.get("content-length", "")
         if decoder.encoding in ("", "identity") and declared.isdigit() and int(declared) > cap:
-            raise FetchError(f"body of {declared} bytes exceeds the {cap}-byte cap", "too_large")
+            raise FetchError(
+                f"body of {declared} bytes exceeds the {cap}-byte cap", ErrorKind.TOO_LARGE
+            )
         body = bytearray()
         for raw in response.iter_raw():
             self._check_deadline()
             for piece in decoder.decode(raw):
                 self.size += len(piece)
                 if self.size > cap:
-                    raise FetchError(f"body exceeds the {cap}-byte cap", "too_large")
+                    raise FetchError(f"body exceeds the {cap}-byte cap", ErrorKind.TOO_LARGE)
                 body += piece
             self._check_deadline()
         return bytes(body)
@@ -643,7 +653,7 @@ class _Attempt:
     def timeout_error(self, during: str = "") -> FetchError:
         deadline = f"{self.settings.deadline:g}s"
         during = during or f"after {self.size} bytes"
-        return FetchError(f"deadline of {deadline} exceeded {during}", "timeout")
+        return FetchError(f"deadline of {deadline} exceeded {during}", ErrorKind.TIMEOUT)
 
     def expired(self) -> bool:
         return time.monotonic() >= self.deadline_at
@@ -667,10 +677,10 @@ class _Attempt:
             **fields,
         )
 
-    def _error(self, response: httpx.Response, kind: str, message: str) -> FetchResult:
+    def _error(self, response: httpx.Response, kind: ErrorKind, message: str) -> FetchResult:
         return self._result(response, FetchStatus.ERROR, error=message, error_kind=kind)
 
-    def failure(self, kind: str, message: str) -> FetchResult:
+    def failure(self, kind: ErrorKind, message: str) -> FetchResult:
         return FetchResult(
             status=FetchStatus.ERROR,
             url=self.url,
@@ -730,22 +740,27 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _describe_connect_error(exc: httpx.ConnectError, host: str, netloc: str) -> tuple[str, str]:
+def _describe_connect_error(
+    exc: httpx.ConnectError, host: str, netloc: str
+) -> tuple[ErrorKind, str]:
     cause = _root_cause(exc)
     if isinstance(cause, ssl.SSLCertVerificationError):
-        return "tls", f"TLS certificate verification failed for {host}: {cause.verify_message}"
+        return (
+            ErrorKind.TLS,
+            f"TLS certificate verification failed for {host}: {cause.verify_message}",
+        )
     if isinstance(cause, ssl.SSLError):
-        return "tls", f"TLS error with {host}: {getattr(cause, 'reason', None) or cause}"
+        return ErrorKind.TLS, f"TLS error with {host}: {getattr(cause, 'reason', None) or cause}"
     if isinstance(cause, socket.gaierror):
-        return "dns", f"cannot resolve {host}: {cause.strerror}"
+        return ErrorKind.DNS, f"cannot resolve {host}: {cause.strerror}"
     if isinstance(cause, ConnectionRefusedError):
-        return "network", f"connection refused by {netloc}"
+        return ErrorKind.NETWORK, f"connection refused by {netloc}"
     if isinstance(cause, OSError) and cause.strerror:
-        return "network", f"cannot connect to {netloc}: {cause.strerror}"
-    return "network", f"cannot connect to {netloc}: {exc}"
+        return ErrorKind.NETWORK, f"cannot connect to {netloc}: {cause.strerror}"
+    return ErrorKind.NETWORK, f"cannot connect to {netloc}: {exc}"
 
 
-def _describe(exc: Exception, attempt: _Attempt) -> tuple[str, str]:
+def _describe(exc: Exception, attempt: _Attempt) -> tuple[ErrorKind, str]:
     """(error_kind, message) for an exception raised while fetching."""
     if isinstance(exc, FetchError):
         return exc.kind, str(exc)
@@ -757,16 +772,16 @@ def _describe(exc: Exception, attempt: _Attempt) -> tuple[str, str]:
     if isinstance(exc, httpx.TimeoutException) or (
         attempt.expired() and isinstance(exc, httpx.TransportError | OSError)
     ):
-        return "timeout", str(attempt.timeout_error())
+        return ErrorKind.TIMEOUT, str(attempt.timeout_error())
     if isinstance(exc, httpx.ConnectError):
         return _describe_connect_error(exc, host, netloc)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return "refused", f"refused {attempt.url}: {exc}"
+        return ErrorKind.REFUSED, f"refused {attempt.url}: {exc}"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.LocalProtocolError):
-        return "network", f"protocol error with {netloc}: {exc}"
+        return ErrorKind.NETWORK, f"protocol error with {netloc}: {exc}"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return "network", f"connection to {netloc} lost: {str(exc) or type(exc).__name__}"
-    return "network", f"{type(exc).__name__} fetching from {netloc}: {exc}"
+        return ErrorKind.NETWORK, f"connection to {netloc} lost: {str(exc) or type(exc).__name__}"
+    return ErrorKind.NETWORK, f"{type(exc).__name__} fetching from {netloc}: {exc}"
 
 
 @dataclass(frozen=True)

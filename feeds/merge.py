@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from urllib.parse import quote, urlsplit
 
-from feeds.normalize import plain_text
+from feeds.ids import item_id
+from feeds.sanitize import plain_text
+from feeds.text import cut
 from feeds.types import Article, ContentMode, Entry, FeedSpec, Item, ItemSource, Site
 
 SUMMARY_LENGTH = 300
@@ -25,34 +26,6 @@ def select_articles(spec: FeedSpec, articles: Iterable[Article]) -> list[Article
         return []
     wanted = set(spec.local)
     return [a for a in articles if wanted.intersection(a.tags)]
-
-
-def item_id(entry: Entry, site: Site) -> str:
-    """A globally unique, stable id for an upstream entry, valid as an Atom IRI.
-
-    An upstream id that is already an absolute URI is kept (readers that also subscribe to
-    the upstream then see one story); any other id is qualified by the source and the
-    outlet's domain as a tag: URI.
-    """
-    if _WEB_ID.match(entry.id):  # the common case, without parsing the whole URL
-        return entry.id
-    parts = urlsplit(entry.id)
-    if parts.scheme in {"http", "https"} and parts.netloc:
-        return entry.id
-    if parts.scheme in {"urn", "tag"} and len(entry.id) > len(parts.scheme) + 1:
-        return entry.id
-    return (
-        f"tag:{_host(site.link)},2026:{quote(entry.source_id, safe='')}/{quote(entry.id, safe='')}"
-    )
-
-
-# An http(s) URL with a host: what urlsplit() would find for these ids, found faster.
-_WEB_ID = re.compile(r"https?://[^/?#]", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=16)
-def _host(link: str) -> str:
-    return urlsplit(link).hostname or "localhost"
 
 
 def dek(text_or_html: str, limit: int = SUMMARY_LENGTH) -> str:
@@ -72,11 +45,7 @@ def _remembered_dek(text_or_html: str, limit: int) -> str:
 
 
 def _dek(text_or_html: str, limit: int) -> str:
-    text = plain_text(text_or_html)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.-–— ")
-    return cut + "…"
+    return cut(plain_text(text_or_html), limit)
 
 
 def article_item(article: Article) -> Item:
@@ -98,7 +67,7 @@ def article_item(article: Article) -> Item:
 def entry_item(entry: Entry, source: ItemSource, site: Site, *, summary: bool = True) -> Item:
     """The item of an upstream entry (`summary=False`: without its summary, made later)."""
     return Item(
-        id=item_id(entry, site),
+        id=item_id(site, entry.source_id, entry.id),
         title=entry.title,
         link=entry.link,
         published=entry.published,

@@ -60,14 +60,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
-from feedparser.urls import _urljoin as feedparser_urljoin  # how it resolves ids
 
 from feeds.errors import ParseError
+from feeds.times import SY_PERIODS
 from feeds.types import Enclosure, Image, ParsedEntry, ParsedFeed
+from feeds.urls import join, join_id
 
 __all__ = ["parse"]
 
@@ -85,13 +86,7 @@ _ITEM_TAGS = frozenset(
         "{http://purl.org/atom/ns#}entry",
     }
 )
-_SY_PERIODS = {
-    "hourly": timedelta(hours=1),
-    "daily": timedelta(days=1),
-    "weekly": timedelta(weeks=1),
-    "monthly": timedelta(days=30),
-    "yearly": timedelta(days=365),
-}
+_SY_PERIODS = dict(SY_PERIODS)
 # A DOCTYPE naming an external DTD (RSS 0.91's Netscape one) makes feedparser's strict parser
 # silently drop every HTML entity (&eacute; ...); without it the lenient parser decodes them.
 # A DOCTYPE with an internal subset ("[...]") is kept: it may declare the entities itself.
@@ -255,17 +250,9 @@ def _needs_base(data: bytes, url: str) -> bool:
             return True
         value = text.decode("utf-8", "replace").strip()
         # What feedparser makes of the id with the URL, and without it.
-        if value and feedparser_urljoin(url, value) != feedparser_urljoin("", value):
+        if value and join_id(url, value) != join_id("", value):
             return True
     return False
-
-
-def _join(base: str, ref: str) -> str:
-    """urljoin, or ``ref`` as written when either URL cannot be split (``http://[x/``)."""
-    try:
-        return urljoin(base, ref)
-    except ValueError:
-        return ref
 
 
 def _get(d: Any, key: str, default: Any = None) -> Any:
@@ -396,7 +383,7 @@ def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     feed = _get(d, "feed") or {}
     return ParsedFeed(
         title=_get(feed, "title") or "",
-        link=_join(url, _get(feed, "link")) if _get(feed, "link") else None,
+        link=join(url, _get(feed, "link")) if _get(feed, "link") else None,
         entries=entries,
         ttl=_ttl(feed),
     )
@@ -472,7 +459,7 @@ def _xml_entry(e: Any, url: str, atom: bool, media: list[_Media] | None) -> Pars
         if _get(link, "rel") == "enclosure" and _get(link, "href"):
             enclosures.append(
                 Enclosure(
-                    url=_join(entry_base, _get(link, "href").strip()),
+                    url=join(entry_base, _get(link, "href").strip()),
                     type=(_get(link, "type") or "").strip(),
                     length=_int(_get(link, "length")) or 0,
                 )
@@ -482,7 +469,7 @@ def _xml_entry(e: Any, url: str, atom: bool, media: list[_Media] | None) -> Pars
     return ParsedEntry(
         id=(_get(e, "id") or "").strip() or None,
         title=_as_html(_get(e, "title") or "", title_detail),
-        link=_join(entry_base, link.strip()) if link else None,
+        link=join(entry_base, link.strip()) if link else None,
         published=_struct_to_datetime(_get(e, "published_parsed")),
         updated=_struct_to_datetime(_get(e, "updated_parsed")),
         authors=tuple(authors),
@@ -563,7 +550,7 @@ def _xml_image(
     chosen = chosen or next(iter(images), None)
     if chosen is not None:
         return Image(
-            url=_join(base, chosen.url.strip()),
+            url=join(base, chosen.url.strip()),
             caption=chosen.caption,
             credit=chosen.credit,
             width=chosen.width,
@@ -699,8 +686,8 @@ def _find_feed_link(body: bytes, url: str) -> str | None:
         pass
     if not finder.feeds:
         return None
-    base = _join(url, finder.base) if finder.base else url
-    return _join(base, finder.feeds[0])
+    base = join(url, finder.base) if finder.base else url
+    return join(base, finder.feeds[0])
 
 
 # --------------------------------------------------------------------------- JSON Feed
@@ -778,14 +765,14 @@ def _json_entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]
             size = att.get("size_in_bytes")
             enclosures.append(
                 Enclosure(
-                    url=_join(url, _str(att.get("url"))),
+                    url=join(url, _str(att.get("url"))),
                     type=_str(att.get("mime_type")),
                     length=size if isinstance(size, int) and size >= 0 else 0,
                 )
             )
     image = None
     if _str(item.get("image")):
-        image = Image(url=_join(url, _str(item.get("image"))))
+        image = Image(url=join(url, _str(item.get("image"))))
     else:
         image = next(
             (Image(url=e.url, type=e.type) for e in enclosures if e.type.startswith("image/")),
@@ -796,7 +783,7 @@ def _json_entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]
     return ParsedEntry(
         id=entry_id or None,
         title=html.escape(_str(item.get("title")), quote=False),
-        link=_join(url, link) if link else None,
+        link=join(url, link) if link else None,
         published=_json_date(item.get("date_published")),
         updated=_json_date(item.get("date_modified")),
         authors=_json_authors(item) or feed_authors,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from feeds import articles as local_articles
 from feeds import policy
@@ -24,11 +24,13 @@ from feeds.fetch import Fetcher
 from feeds.merge import merge
 from feeds.normalize import normalize_feed
 from feeds.render import Renderer, render_all
-from feeds.store import RefreshWrite, Store
+from feeds.store import Store
+from feeds.times import utcnow
 from feeds.types import (
     Article,
     Config,
     Entry,
+    ErrorKind,
     FeedSpec,
     FetchResult,
     FetchSettings,
@@ -38,6 +40,7 @@ from feeds.types import (
     ItemSource,
     Page,
     RefreshOutcome,
+    RefreshWrite,
     Source,
     SourceState,
     SourceStatus,
@@ -52,14 +55,8 @@ Clock = Callable[[], datetime]
 # and holds the GIL); smaller batches and the scheduler's single refreshes parse in-thread.
 PROCESS_POOL_MIN_SOURCES = 16
 MIN_TTL = timedelta(minutes=5)
-MAX_FEED_TTL = timedelta(days=1)  # what a feed may ask of our schedule, at most
 WRITE_BATCH = 250  # refreshes without new entries stored per transaction in a batch
 MAX_CANDIDATES = 20_000  # entries a publish looks at, at most, however narrow its filters
-HUB_MAX_ATTEMPTS = 8
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def source_config_hash(source: Source) -> str:
@@ -243,15 +240,22 @@ class Pipeline:
                         log.exception("parsing %s failed", source.id)
                     error = str(e) if isinstance(e, ParseError) else f"cannot parse: {e!r}"
                     result = replace(
-                        result, status=FetchStatus.ERROR, error=error, error_kind="parse"
+                        result, status=FetchStatus.ERROR, error=error, error_kind=ErrorKind.PARSE
                     )
                     body_hash = status.body_hash
-                if feed_ttl is not None:
-                    feed_ttl = min(feed_ttl, MAX_FEED_TTL)
         if network_works is None:
             network_works = self._network_works(status)
         updated_status = replace(
-            self._next_status(source, status, result, body_hash, now, feed_ttl, network_works),
+            policy.next_status(
+                source,
+                status,
+                result,
+                now,
+                self.rng,
+                body_hash=body_hash,
+                feed_ttl=feed_ttl,
+                network_works=network_works,
+            ),
             # Stored only if the config in the database is still the one that was fetched.
             config_hash=source_config_hash(source),
         )
@@ -296,67 +300,6 @@ class Pipeline:
         if self._parse_pool is not None:
             return self._parse_pool.submit(parse_and_normalize, *args).result()
         return parse_and_normalize(*args)
-
-    def _next_status(
-        self,
-        source: Source,
-        status: SourceStatus,
-        result: FetchResult,
-        body_hash: str | None,
-        now: datetime,
-        feed_ttl: timedelta | None,
-        network_works: bool,
-    ) -> SourceStatus:
-        moved_to = status.moved_to
-        if result.permanent_url and result.status is not FetchStatus.ERROR:
-            # Adopted only once the new address gave a feed (or a 304), not a parking page.
-            moved_to = result.permanent_url if result.permanent_url != source.url else None
-        seen = replace(
-            status,
-            url=source.url,
-            last_fetch=now,
-            last_http_status=result.http_status,
-            moved_to=moved_to,
-        )
-        if result.status is not FetchStatus.ERROR:
-            return replace(
-                seen,
-                state=SourceState.OK,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                body_hash=body_hash,
-                last_success=now,
-                last_error=None,
-                failures=0,
-                suspect_since=None,
-                feed_ttl=feed_ttl,
-                next_fetch=policy.next_attempt(
-                    source.interval, result, 0, now, self.rng, min_interval=feed_ttl
-                ),
-            )
-        if not policy.failure_counts(result, network_works):
-            # Possibly our own network: note it, retry (with the backoff it already has), and
-            # mark nothing broken until some upstream answers after this failure.
-            return replace(
-                seen,
-                last_error=f"{result.error} (not counted yet: no upstream has answered since)",
-                suspect_since=status.suspect_since or now,
-                next_fetch=policy.next_attempt(
-                    source.interval, result, max(status.failures, 1), now, self.rng
-                ),
-            )
-        failures = status.failures + 1
-        network_level = result.error_kind in policy.NETWORK_KINDS and result.http_status is None
-        return replace(
-            seen,
-            state=SourceState.GONE if result.http_status == 410 else SourceState.ERROR,
-            last_error=result.error,
-            failures=failures,
-            # The next network-level failure counts only if some upstream answers after this
-            # one: during an outage of our own, a failing source is counted once at most.
-            suspect_since=now if network_level else None,
-            next_fetch=policy.next_attempt(source.interval, result, failures, now, self.rng),
-        )
 
     def due(self, source: Source) -> bool:
         """Whether the scheduler should fetch this source now (backoff and 410 respected)."""
@@ -438,7 +381,7 @@ class Pipeline:
             if isinstance(fetched, RefreshOutcome):
                 return fetched
             result = fetched.result
-            if result.status is FetchStatus.ERROR and result.error_kind in policy.NETWORK_KINDS:
+            if policy.is_network_level(result):
                 return fetched  # judged once the whole batch is in
             return self._process(fetched.source, fetched.status, result, None, defer)
         except Exception as e:  # a bug or a database error must not stop the other sources
@@ -462,25 +405,24 @@ class Pipeline:
             error = f"internal error: {e}"
             now = self.clock()
             failed = replace(
-                result, status=FetchStatus.ERROR, error=error, error_kind="internal", body=None
+                result,
+                status=FetchStatus.ERROR,
+                error=error,
+                error_kind=ErrorKind.INTERNAL,
+                body=None,
             )
             try:
-                self.store.save_refresh(
-                    replace(
-                        status,
-                        url=source.url,
-                        state=SourceState.ERROR,
-                        last_fetch=now,
-                        last_error=error,
-                        failures=status.failures + 1,
-                        next_fetch=policy.next_attempt(
-                            source.interval, failed, status.failures + 1, now, self.rng
-                        ),
-                    ),
+                failure = policy.next_status(
+                    source,
+                    status,
                     failed,
-                    None,
                     now,
+                    self.rng,
+                    body_hash=status.body_hash,
+                    feed_ttl=status.feed_ttl,
+                    network_works=True,
                 )
+                self.store.save_refresh(failure, failed, None, now)
             except Exception:
                 log.exception("cannot record the failure of %s either", source.id)
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=error)
@@ -627,12 +569,10 @@ class Pipeline:
                 delivered += 1
                 continue
             error = answer.error or f"HTTP {answer.status}"
-            if ping.attempts + 1 >= HUB_MAX_ATTEMPTS:
+            retry = policy.hub_retry_at(ping.attempts + 1, self.clock())
+            if retry is None:
                 log.warning("hub %s: giving up on %s: %s", ping.hub, ping.topic, error)
-                self.store.hub_ping_failed(ping, error, None)
-            else:
-                delay = timedelta(seconds=min(30 * 2**ping.attempts, 3600))
-                self.store.hub_ping_failed(ping, error, self.clock() + delay)
+            self.store.hub_ping_failed(ping, error, retry)
         return delivered
 
     # ------------------------------------------------------------------ everything

@@ -1,6 +1,7 @@
-"""Pure decisions about fetching: when next, what to keep, whether a failure counts.
+"""Pure decisions about fetching: when next, what a fetch makes of a source's state, whether a
+failure counts, what to keep, when to retry a hub.
 
-`now` and randomness are passed in; nothing here does I/O.
+``now`` and randomness are passed in; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -8,32 +9,27 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from feeds.types import FetchResult, FetchStatus
+from feeds.times import parse_http_date, utc
+from feeds.types import FetchResult, FetchStatus, Source, SourceState, SourceStatus
 
 MAX_DELAY = timedelta(hours=24)  # a failing source is retried at least daily, never abandoned
 MAX_RETRY_AFTER = timedelta(days=7)  # a Retry-After beyond this is treated as this
+MAX_FEED_TTL = timedelta(days=1)  # what a feed may ask of our schedule, at most
 JITTER = 0.1  # successes: +/- 10 % of the interval; failures: + up to 10 %
-# Failures that say nothing about the upstream when our own network is down.
-NETWORK_KINDS = frozenset({"network", "dns", "timeout", "tls"})
 # Failures that a retry soon will probably not fix.
 PERSISTENT_FLOOR = timedelta(hours=1)
 TRANSIENT_FLOOR = timedelta(minutes=1)
 TRANSIENT_START = timedelta(minutes=10)
+# WebSub pings: retried from 30 s, doubling, at most an hour apart, given up after 8 attempts.
+HUB_FIRST_RETRY = timedelta(seconds=30)
+HUB_MAX_RETRY = timedelta(hours=1)
+HUB_MAX_ATTEMPTS = 8
 
 CLAMP_SECONDS = 10 * 365 * 86400  # larger numbers from upstream headers mean "forever"
-
-DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-def duration_bucket(seconds: float) -> str:
-    """The Prometheus `le` label of the smallest bucket holding `seconds`."""
-    for bound in DURATION_BUCKETS:
-        if seconds <= bound:
-            return str(bound)
-    return "+Inf"
+NOT_COUNTED = " (not counted yet: no upstream has answered since)"
 
 
 def retry_after(value: str | None, now: datetime) -> timedelta | None:
@@ -47,14 +43,9 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 
 def _until(http_date: str, now: datetime) -> timedelta | None:
-    """Time from `now` until an HTTP date (zero if past); None if it is not a date."""
-    try:
-        when = parsedate_to_datetime(http_date)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - now, timedelta(0))
+    """Time from ``now`` until an HTTP date (zero if past); None if it is not a date."""
+    when = parse_http_date(http_date)
+    return None if when is None else max(when - now, timedelta(0))
 
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
@@ -77,7 +68,17 @@ def is_persistent(result: FetchResult) -> bool:
     """A failure that a quick retry will not fix: a 4xx answer, a body that is not a feed."""
     if result.http_status is not None and 400 <= result.http_status < 500:
         return result.http_status not in (408, 425, 429)
-    return result.error_kind in {"parse", "too_large", "refused", "redirects"}
+    return result.error_kind is not None and result.error_kind.persistent
+
+
+def is_network_level(result: FetchResult) -> bool:
+    """A failure before any answer (DNS, connection, timeout, TLS): it may be our network's."""
+    return (
+        result.status is FetchStatus.ERROR
+        and result.http_status is None
+        and result.error_kind is not None
+        and result.error_kind.network_level
+    )
 
 
 def next_attempt(
@@ -92,7 +93,7 @@ def next_attempt(
     (including this one).
 
     Success (or not modified): the source's interval with +/- 10 % jitter, never sooner than
-    what the feed asks for (`min_interval`: its <ttl> or sy:updatePeriod) or the response's
+    what the feed asks for (``min_interval``: its <ttl> or sy:updatePeriod) or the response's
     Cache-Control max-age / Expires; those are capped at a day.
     Failure: Retry-After on 429/503 is honoured exactly (up to a week). Otherwise exponential
     backoff with jitter, doubling per consecutive failure: network errors and 5xx start at
@@ -104,37 +105,116 @@ def next_attempt(
         asked = [min_interval or timedelta(0), cache_lifetime(result.headers, now) or timedelta(0)]
         floor = min(max(asked), MAX_DELAY)
         jittered: timedelta = interval * (1 + rng.uniform(-JITTER, JITTER))
-        return _seconds(now + max(jittered, floor))
+        return utc(now + max(jittered, floor))
     if result.http_status in (429, 503):
         asked_delay = retry_after(result.retry_after, now)
         if asked_delay is not None:
-            return _seconds(now + min(asked_delay, MAX_RETRY_AFTER))
+            return utc(now + min(asked_delay, MAX_RETRY_AFTER))
     if is_persistent(result):
         base = max(interval, PERSISTENT_FLOOR)
     else:
         base = max(min(interval, TRANSIENT_START), TRANSIENT_FLOOR)
     delay: timedelta = min(base * (2 ** max(failures - 1, 0)), MAX_DELAY)
     spread: timedelta = delay * (1 + rng.uniform(0, JITTER))
-    return _seconds(now + min(spread, MAX_DELAY))
-
-
-def _seconds(when: datetime) -> datetime:
-    return when.replace(microsecond=0)
+    return utc(now + min(spread, MAX_DELAY))
 
 
 def failure_counts(result: FetchResult, network_works: bool) -> bool:
     """Whether this failure counts against the source.
 
     A network-level failure (DNS, connection, timeout, TLS) counts only with evidence that
-    our own network works (`network_works`: some upstream answered at the same time, or since
-    this source first failed that way). Without it, our network may be down, and no source is
-    marked broken for that.
+    our own network works (``network_works``: some upstream answered at the same time, or
+    since this source first failed that way). Without it, our network may be down, and no
+    source is marked broken for that.
     """
     if result.status is not FetchStatus.ERROR:
         return False
-    if result.error_kind not in NETWORK_KINDS or result.http_status is not None:
+    return not is_network_level(result) or network_works
+
+
+def next_status(
+    source: Source,
+    status: SourceStatus,
+    result: FetchResult,
+    now: datetime,
+    rng: random.Random,
+    *,
+    body_hash: str | None,
+    feed_ttl: timedelta | None,
+    network_works: bool,
+) -> SourceStatus:
+    """A source's state after a fetch (``result`` includes parsing: a body that is not a
+    feed is an error here). ``body_hash`` and ``feed_ttl`` describe the body just read (the
+    previous ones when none was parsed); ``network_works`` says whether some upstream has
+    answered since this source's last network-level failure.
+
+    - Success: validators and hash kept, failures reset, next fetch after the interval (never
+      sooner than the feed's own ttl, capped at a day).
+    - A network-level failure without proof that our network works: not counted; noted with
+      ``suspect_since`` and retried with the backoff the source already has.
+    - Any other failure: counted, with backoff; 410 makes the source gone. A network-level one
+      sets ``suspect_since``, so that during an outage of our own it is counted once at most.
+    - A permanent redirect is adopted only once the new address gave a feed (or a 304).
+    """
+    moved_to = status.moved_to
+    if result.permanent_url and result.status is not FetchStatus.ERROR:
+        moved_to = result.permanent_url if result.permanent_url != source.url else None
+    seen = replace(
+        status,
+        url=source.url,
+        last_fetch=now,
+        last_http_status=result.http_status,
+        moved_to=moved_to,
+    )
+    if result.status is not FetchStatus.ERROR:
+        ttl = min(feed_ttl, MAX_FEED_TTL) if feed_ttl is not None else None
+        return replace(
+            seen,
+            state=SourceState.OK,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=body_hash,
+            last_success=now,
+            last_error=None,
+            failures=0,
+            suspect_since=None,
+            feed_ttl=ttl,
+            next_fetch=next_attempt(source.interval, result, 0, now, rng, min_interval=ttl),
+        )
+    if not failure_counts(result, network_works):
+        return replace(
+            seen,
+            last_error=f"{result.error}{NOT_COUNTED}",
+            suspect_since=status.suspect_since or now,
+            next_fetch=next_attempt(source.interval, result, max(status.failures, 1), now, rng),
+        )
+    failures = status.failures + 1
+    return replace(
+        seen,
+        state=SourceState.GONE if result.http_status == 410 else SourceState.ERROR,
+        last_error=result.error,
+        failures=failures,
+        suspect_since=now if is_network_level(result) else None,
+        next_fetch=next_attempt(source.interval, result, failures, now, rng),
+    )
+
+
+def due(status: SourceStatus | None, now: datetime) -> bool:
+    """Whether a source should be fetched now (backoff, Retry-After and 410 respected)."""
+    if status is None:
         return True
-    return network_works
+    if status.state is SourceState.GONE:
+        return False
+    return status.next_fetch is None or status.next_fetch <= now
+
+
+def hub_retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When to retry a WebSub ping that failed for the ``attempts``-th time (1 = first);
+    None when it is given up."""
+    if attempts >= HUB_MAX_ATTEMPTS:
+        return None
+    delay = min(HUB_FIRST_RETRY * 2 ** (attempts - 1), HUB_MAX_RETRY)
+    return utc(now + delay)
 
 
 def retention_victims(
@@ -144,10 +224,10 @@ def retention_victims(
     max_items: int | None,
     max_age: timedelta | None,
 ) -> list[str]:
-    """Ids to drop from a source's stored entries (`rows`: newest first).
+    """Ids to drop from a source's stored entries (``rows``: newest first).
 
-    Entries beyond the newest `max_items`, or published before `now - max_age`, go —
-    except those in the latest fetch (`latest`), which are always kept.
+    Entries beyond the newest ``max_items``, or published before ``now - max_age``, go —
+    except those in the latest fetch (``latest``), which are always kept.
     """
     cutoff = now - max_age if max_age is not None else None
     victims = []

@@ -35,21 +35,21 @@ import dataclasses
 import functools
 import html
 import json
-import re
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from lxml import etree  # type: ignore[import-untyped]  # feedgen's own XML library
 
 from feeds.errors import FeedsError
+from feeds.ids import iri
+from feeds.text import cut, is_xml_text, xml_text
+from feeds.times import EPOCH, SY_PERIODS, rfc822, rfc3339, utc
 from feeds.types import FeedSpec, Format, Image, Item, Page, Rendered, Site
 
 __all__ = [
@@ -59,7 +59,6 @@ __all__ = [
     "Renderer",
     "document_url",
     "feed_url",
-    "item_id",
     "render",
     "render_all",
     "syndication",
@@ -81,17 +80,9 @@ FORMATS = (Format.RSS, Format.ATOM, Format.JSON)  # the order of render_all
 CURRENT = Page()  # the current (subscription) document: the default page
 STYLESHEET = "/static/feed.xsl"  # served by the web app; makes the XML readable in a browser
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_MIME_TYPE = "application/octet-stream"
 
-# Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-# Everything else (C0 controls, lone surrogates, U+FFFE/U+FFFF) is removed, and so are DEL and
-# the C1 controls (U+007F-U+009F), which XML 1.0 allows but discourages and validators reject.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SPACES = re.compile(r"\s+")
-# An absolute IRI: a scheme, a colon, something after it, and no white space.
-_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
-TAG_YEAR = 2026  # the date of the tag: URIs minted for ids that are not IRIs; never changes
+TITLE_FROM_TEXT_LENGTH = 80  # a title made from the summary, for formats that require one
 
 _T = TypeVar("_T")
 
@@ -241,15 +232,11 @@ def _split_items(body: bytes, fmt: Format, count: int) -> tuple[bytes, list[byte
 # --------------------------------------------------------------------------- values
 
 
-def _xml_text(value: str) -> str:
-    return _NOT_XML_CHAR.sub("", value)
-
-
 def _clean_value(value: object) -> object:
     """The value with every string made safe for XML 1.0; the same object when nothing
     needed cleaning (the common case), so that nothing is copied for nothing."""
     if type(value) is str:  # not str enums such as ContentMode
-        return _xml_text(value) if _NOT_XML_CHAR.search(value) else value
+        return value if is_xml_text(value) else xml_text(value)
     if isinstance(value, tuple):
         cleaned = tuple(_clean_value(v) for v in value)
         return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
@@ -274,46 +261,14 @@ def _clean(value: _T) -> _T:
     return cast(_T, _clean_value(value))
 
 
-def item_id(site: Site, item_id: str) -> str:
-    """The id an item is published under, in every format: an absolute IRI (Atom wants one).
-
-    An id that already is one is kept; a UUID becomes ``urn:uuid:…``; anything else becomes a
-    ``tag:`` URI under the site's domain (stable: no date of today in it).
-    """
-    if _ABSOLUTE_IRI.match(item_id):
-        return item_id
-    try:
-        return f"urn:uuid:{uuid.UUID(item_id.strip())}"
-    except ValueError:
-        pass
-    host = urlsplit(site.link).hostname or urlsplit(site.base_url).hostname or "localhost"
-    return f"tag:{host},{TAG_YEAR}:item/{quote(item_id, safe='')}"
-
-
 def _with_iri_id(site: Site, item: Item) -> Item:
-    published_id = item_id(site, item.id)
+    published_id = iri(site, item.id)
     return item if published_id == item.id else dataclasses.replace(item, id=published_id)
-
-
-def _utc(dt: datetime) -> datetime:
-    """UTC, whole seconds. A naive datetime is taken as UTC (never as local time)."""
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    return dt.replace(microsecond=0)
-
-
-def _rfc822(dt: datetime) -> str:
-    """RSS dates, e.g. ``Wed, 01 May 2024 10:00:00 GMT``; locale-independent."""
-    return format_datetime(_utc(dt), usegmt=True)
-
-
-def _rfc3339(dt: datetime) -> str:
-    """Atom and JSON Feed dates, e.g. ``2024-05-01T10:00:00Z``."""
-    return _utc(dt).isoformat().replace("+00:00", "Z")
 
 
 def _newest(items: Sequence[Item]) -> datetime:
     """When the feed last changed: the newest item update, or the epoch for an empty feed."""
-    return max((_utc(item.updated) for item in items), default=EPOCH)
+    return max((utc(item.updated) for item in items), default=EPOCH)
 
 
 def _feed_title(site: Site, spec: FeedSpec) -> str:
@@ -324,20 +279,12 @@ def _feed_description(site: Site, spec: FeedSpec) -> str:
     return spec.description.strip() or site.description.strip() or _feed_title(site, spec)
 
 
-def _excerpt(text: str, limit: int = 80) -> str:
-    text = _SPACES.sub(" ", text).strip()
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut.rstrip(" ,;:.") + "…"
-
-
 def _item_title(item: Item) -> str:
     """The title for formats that require one: the title, else an excerpt, link or id."""
     if item.title.strip():
         return item.title
     if item.summary.strip():
-        return _excerpt(item.summary)
+        return cut(" ".join(item.summary.split()), TITLE_FROM_TEXT_LENGTH)
     return item.link or item.id or "Untitled"
 
 
@@ -396,14 +343,8 @@ def _ttl_minutes(page: Page) -> int | None:
     return max(1, int(page.ttl.total_seconds()) // 60)
 
 
-# sy:updatePeriod values and their length in minutes (a month taken as 30 days, a year as 365).
-_SY_PERIODS = (
-    ("hourly", 60),
-    ("daily", 24 * 60),
-    ("weekly", 7 * 24 * 60),
-    ("monthly", 30 * 24 * 60),
-    ("yearly", 365 * 24 * 60),
-)
+# sy:updatePeriod values and their length in minutes.
+_SY_MINUTES = tuple((name, length // timedelta(minutes=1)) for name, length in SY_PERIODS)
 
 
 def syndication(minutes: int) -> tuple[str, int]:
@@ -415,10 +356,10 @@ def syndication(minutes: int) -> tuple[str, int]:
     is always a whole number >= 1.
     """
     minutes = max(1, minutes)
-    for name, length in _SY_PERIODS:
+    for name, length in _SY_MINUTES:
         if minutes <= length and length % minutes == 0:
             return name, length // minutes
-    for name, length in _SY_PERIODS:
+    for name, length in _SY_MINUTES:
         if minutes <= length:
             return name, max(1, length // minutes)
     return "yearly", 1
@@ -519,7 +460,7 @@ class _RssChannelExtension:
         for offset, (rel, href) in enumerate(self.links):
             link = _element(f"{{{ATOM_NS}}}link", attrs={"href": href, "rel": rel})
             channel.insert(position + offset, link)
-        _sub(channel, "lastBuildDate", _rfc822(self.last_build))
+        _sub(channel, "lastBuildDate", rfc822(self.last_build))
         if self.ttl is not None:
             _sub(channel, "ttl", str(self.ttl))
             period, frequency = syndication(self.ttl)
@@ -561,7 +502,7 @@ class _RssItemExtension:
                 _sub(el, f"{{{DC_NS}}}creator", name)
         if item.language.strip():
             _sub(el, f"{{{DC_NS}}}language", item.language.strip())
-        _sub(el, "pubDate", _rfc822(item.published))
+        _sub(el, "pubDate", rfc822(item.published))
         if item.enclosures:  # RSS allows one enclosure per item
             enclosure = item.enclosures[0]
             _sub(
@@ -671,7 +612,7 @@ class _AtomFeedExtension:
         return rss
 
     def extend_atom(self, feed: Any) -> Any:
-        feed.find("updated").text = _rfc3339(self.updated)
+        feed.find("updated").text = rfc3339(self.updated)
         if self.page.is_archive:
             position = _index_after(feed, ("link",))
             feed.insert(position, _element(f"{{{FH_NS}}}archive"))
@@ -695,8 +636,8 @@ class _AtomEntryExtension:
         item = self.item
         if item.language.strip():
             entry.set(f"{{{XML_NS}}}lang", item.language.strip())
-        entry.find("updated").text = _rfc3339(item.updated)
-        entry.find("published").text = _rfc3339(item.published)
+        entry.find("updated").text = rfc3339(item.updated)
+        entry.find("published").text = rfc3339(item.published)
 
         old_links = entry.findall("link")
         position = (
@@ -721,7 +662,7 @@ class _AtomEntryExtension:
             _sub(source, "id", upstream.url)
             _sub(source, "title", upstream.title or upstream.url)
             _sub(source, "link", attrs={"rel": "self", "href": upstream.url})
-            _sub(source, "updated", _rfc3339(item.updated))
+            _sub(source, "updated", rfc3339(item.updated))
         return entry
 
 
@@ -765,8 +706,8 @@ def _render_atom(
         title = _item_title(item)
         fe.id(item.id)
         fe.title(title)
-        fe.updated(_utc(item.updated))
-        fe.published(_utc(item.published))  # Atom dates are isoformat, not setlocale
+        fe.updated(utc(item.updated))
+        fe.published(utc(item.published))  # Atom dates are isoformat, not setlocale
         for name in item.authors:
             if name.strip():
                 fe.author(name=name)
@@ -806,8 +747,8 @@ def _json_item(item: Item) -> dict[str, Any]:
         out["summary"] = item.summary
     if item.image is not None and item.image.url:
         out["image"] = item.image.url
-    out["date_published"] = _rfc3339(item.published)
-    out["date_modified"] = _rfc3339(item.updated)
+    out["date_published"] = rfc3339(item.published)
+    out["date_modified"] = rfc3339(item.updated)
     authors = [{"name": name} for name in item.authors if name.strip()]
     if authors:
         out["authors"] = authors

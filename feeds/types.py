@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -157,6 +158,38 @@ class FetchStatus(enum.StrEnum):
     ERROR = "error"
 
 
+class ErrorKind(enum.StrEnum):
+    """Why a refresh failed."""
+
+    TIMEOUT = "timeout"  # the total deadline (waiting for the host, connect, headers, body)
+    TOO_LARGE = "too_large"  # the decompressed body passed the size cap
+    HTTP = "http"  # a 4xx/5xx (or unusable 1xx/3xx) answer
+    REDIRECTS = "redirects"  # a redirect loop, too many redirects, an unusable Location
+    REFUSED = "refused"  # not http(s), an invalid URL, or a non-public address
+    DNS = "dns"  # the host name does not resolve
+    TLS = "tls"  # the TLS handshake or certificate verification failed
+    DECODE = "decode"  # an unsupported or corrupt Content-Encoding
+    NETWORK = "network"  # any other transport problem (refused, reset, protocol error)
+    PARSE = "parse"  # the body is not a feed
+    INTERNAL = "internal"  # a bug or a database error while refreshing
+
+    @property
+    def network_level(self) -> bool:
+        """A failure that says nothing about the upstream when our own network is down."""
+        return self in _NETWORK_LEVEL
+
+    @property
+    def persistent(self) -> bool:
+        """A failure of the body or the address that a quick retry will not fix."""
+        return self in _PERSISTENT
+
+
+_NETWORK_LEVEL = frozenset({ErrorKind.NETWORK, ErrorKind.DNS, ErrorKind.TIMEOUT, ErrorKind.TLS})
+_PERSISTENT = frozenset(
+    {ErrorKind.PARSE, ErrorKind.TOO_LARGE, ErrorKind.REFUSED, ErrorKind.REDIRECTS}
+)
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """What one fetch of one source produced. Never raised: always returned."""
@@ -169,7 +202,7 @@ class FetchResult:
     last_modified: str | None = None
     content_type: str | None = None
     error: str | None = None  # a short human-readable reason when status is ERROR
-    error_kind: str | None = None  # "network", "timeout", "http", "too_large", "refused", ...
+    error_kind: ErrorKind | None = None
     permanent_url: str | None = None  # set when a 301/308 moved the feed
     duration: float = 0.0  # seconds
     size: int = 0  # decompressed bytes read
@@ -330,6 +363,7 @@ class Document:
     etag: str  # strong, quoted
     last_modified: datetime  # UTC, whole seconds: when these bytes were first stored
     content_type: str
+    page: int = 0  # 0: the current (subscription) document; n: archive page n
 
 
 # --------------------------------------------------------------------------- health
@@ -390,3 +424,111 @@ class RefreshOutcome:
     @property
     def changed(self) -> bool:
         return self.new > 0 or self.updated > 0
+
+
+# --------------------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True)
+class RefreshWrite:
+    """One refresh to store in one transaction: the source's new state, its entries (None
+    when the body was not parsed), the fetch log and counters, and retention."""
+
+    status: SourceStatus
+    result: FetchResult
+    entries: Sequence[Entry] | None
+    now: datetime
+    max_items: int | None = None
+    max_age: timedelta | None = None
+    # When set, the source's last fetch time as read before this fetch: if another writer
+    # (a second process) stored a newer refresh meanwhile, this one is dropped.
+    previous_fetch: datetime | None = None
+    check_previous: bool = False
+
+
+@dataclass(frozen=True)
+class StoredRefresh:
+    """What storing a refresh did: entries new and updated (both 0 when it was dropped)."""
+
+    new: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One row of the fetch log."""
+
+    source_id: str
+    at: datetime
+    status: FetchStatus
+    http_status: int | None
+    duration_ms: int
+    size: int
+    new: int
+    updated: int
+    error: str | None
+
+
+# Upper bounds (seconds) of the fetch-duration histogram; a last bucket holds the rest.
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True)
+class SourceCounters:
+    """A source's monotonic fetch counters, kept for good (what /metrics reports)."""
+
+    fetches_ok: float = 0.0
+    fetches_not_modified: float = 0.0
+    fetches_error: float = 0.0
+    new_entries: float = 0.0
+    updated_entries: float = 0.0
+    bytes: float = 0.0
+    duration_sum: float = 0.0
+    duration_count: float = 0.0
+    # Fetches per DURATION_BUCKETS bound, then beyond the last one (not cumulative).
+    duration_buckets: tuple[float, ...] = (0.0,) * (len(DURATION_BUCKETS) + 1)
+
+    def fetches(self, status: FetchStatus) -> float:
+        return {
+            FetchStatus.OK: self.fetches_ok,
+            FetchStatus.NOT_MODIFIED: self.fetches_not_modified,
+            FetchStatus.ERROR: self.fetches_error,
+        }[status]
+
+
+def duration_bucket(seconds: float) -> int:
+    """The index in SourceCounters.duration_buckets of the bucket holding ``seconds``."""
+    for index, bound in enumerate(DURATION_BUCKETS):
+        if seconds <= bound:
+            return index
+    return len(DURATION_BUCKETS)
+
+
+@dataclass(frozen=True)
+class HubPing:
+    """A WebSub notification to deliver; ``generation`` tells a re-queued one apart."""
+
+    hub: str
+    topic: str
+    attempts: int
+    generation: int
+
+
+@dataclass(frozen=True)
+class PendingPing:
+    """A WebSub notification not delivered yet, as /metrics and editors see it."""
+
+    topic: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    """An RFC 5005 archive page of a feed: its number (1 = oldest) and the sequence numbers
+    of its first and last items (items are numbered in the order they joined the feed)."""
+
+    feed: str
+    number: int
+    first: int
+    last: int

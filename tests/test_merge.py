@@ -6,7 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feeds.merge import item_id, merge
+from feeds.ids import item_id
+from feeds.merge import merge
 from feeds.types import Article, ContentMode, Entry, FeedSpec, ItemSource, Site
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -134,7 +135,7 @@ def test_deterministic_whatever_the_input_order() -> None:
 
 
 def test_item_ids_are_iris() -> None:
-    assert item_id(ent("wire", "https://wire.example/1", 1), SITE) == "https://wire.example/1"
-    assert item_id(ent("wire", "urn:uuid:1234", 1), SITE) == "urn:uuid:1234"
-    assert item_id(ent("wire", "12345", 1), SITE) == "tag:outlet.example,2026:wire/12345"
-    assert item_id(ent("wire", "a b/c", 1), SITE) == "tag:outlet.example,2026:wire/a%20b%2Fc"
+    assert item_id(SITE, "wire", "https://wire.example/1") == "https://wire.example/1"
+    assert item_id(SITE, "wire", "urn:uuid:1234") == "urn:uuid:1234"
+    assert item_id(SITE, "wire", "12345") == "tag:outlet.example,2026:wire/12345"
+    assert item_id(SITE, "wire", "a b/c") == "tag:outlet.example,2026:wire/a%20b%2Fc"

@@ -12,22 +12,20 @@ import pytest
 
 from feeds import normalize as normalize_module
 from feeds.errors import ParseError
-from feeds.merge import item_id
+from feeds.ids import MAX_ID_BYTES, item_id
 from feeds.normalize import (
     DEFAULT_ENCLOSURE_TYPE,
-    MAX_ID_BYTES,
     MAX_INT,
     UNTITLED,
-    canonical_url,
     content_hash,
     entry_id,
     near_duplicate_key,
     normalize_feed,
-    plain_text,
-    sanitize_html,
 )
 from feeds.parse import parse
+from feeds.sanitize import plain_text, sanitize_html
 from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed, Site
+from feeds.urls import canonical_url
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 FEED_URL = "https://up.example/feed.xml"
@@ -548,7 +546,10 @@ def test_unusable_upstream_ids_become_hashes(upstream_id: str) -> None:
     assert entry.id == _hashed(upstream_id)
     urlsplit(entry.id)  # what merge does with every id
     site = Site("S", "https://news.example/", "https://feeds.example", "", "en", Path("."))
-    assert item_id(entry, site) == "tag:news.example,2026:src/sha256%3A" + entry.id[7:]
+    assert (
+        item_id(site, entry.source_id, entry.id)
+        == "tag:news.example,2026:src/sha256%3A" + entry.id[7:]
+    )
 
 
 @pytest.mark.parametrize(

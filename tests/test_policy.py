@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds import policy
-from feeds.types import FetchResult, FetchStatus
+from feeds.types import DURATION_BUCKETS, ErrorKind, FetchResult, FetchStatus, duration_bucket
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -22,7 +22,7 @@ def error(kind: str = "network", status: int | None = None, **kw: object) -> Fet
     return FetchResult(
         status=FetchStatus.ERROR,
         url="https://x.example/",
-        error_kind=kind,
+        error_kind=ErrorKind(kind),
         http_status=status,
         **kw,  # type: ignore[arg-type]
     )
@@ -110,6 +110,6 @@ def test_retention_keeps_the_latest_fetch_and_drops_the_rest() -> None:
 
 
 def test_duration_buckets() -> None:
-    assert policy.duration_bucket(0.01) == "0.05"
-    assert policy.duration_bucket(0.3) == "0.5"
-    assert policy.duration_bucket(99) == "+Inf"
+    assert DURATION_BUCKETS[duration_bucket(0.01)] == 0.05
+    assert DURATION_BUCKETS[duration_bucket(0.3)] == 0.5
+    assert duration_bucket(99) == len(DURATION_BUCKETS)  # the last bucket: +Inf

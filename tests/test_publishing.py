@@ -152,7 +152,7 @@ def test_failed_hub_pings_are_retried_with_backoff_without_blocking(hub_outlet: 
     report = hub_outlet.pipeline.update()
     assert report.published  # publishing went ahead
     pending = hub_outlet.store.pending_hub_pings()
-    assert [(n, error) for _, n, error in pending] == [
+    assert [(p.attempts, p.last_error) for p in pending] == [
         (1, "hub answered HTTP 503 Service Unavailable")
     ] * 3
     # not due yet: a second delivery round right away sends nothing
@@ -229,7 +229,7 @@ def test_a_ping_queued_while_the_hub_is_told_is_not_lost(hub_outlet: Outlet) -> 
     (ping,) = store.due_hub_pings(now)
     store.queue_hub_ping(upstream.url("/hub"), topic, now)  # the feed changed again meanwhile
     store.hub_ping_done(ping)
-    assert [t for t, _, _ in store.pending_hub_pings()] == [topic]
+    assert [p.topic for p in store.pending_hub_pings()] == [topic]
 
 
 def test_credentials_in_a_source_url_are_never_published() -> None:
@@ -250,7 +250,7 @@ def test_overlapping_hub_deliveries_never_clear_a_newer_ping(hub_outlet: Outlet)
     store.hub_ping_done(first)
     store.queue_hub_ping(hub, topic, now)  # the feed changes again
     store.hub_ping_done(second)  # B finishes the old delivery late
-    assert [t for t, _, _ in store.pending_hub_pings()] == [topic]
+    assert [p.topic for p in store.pending_hub_pings()] == [topic]
 
 
 def test_an_archive_page_written_elsewhere_first_is_left_alone(outlet: Outlet) -> None:

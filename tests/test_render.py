@@ -21,11 +21,11 @@ from lxml import etree
 
 from feeds import render as render_module
 from feeds.errors import FeedsError
+from feeds.ids import iri
 from feeds.render import (
     Renderer,
     document_url,
     feed_url,
-    item_id,
     render,
     render_all,
     syndication,
@@ -895,13 +895,13 @@ def _local_name(tag: str) -> str:
 
 
 def test_item_ids_become_iris() -> None:
-    assert item_id(SITE, "https://a.example/x") == "https://a.example/x"
-    assert item_id(SITE, "tag:a.example,2024:1") == "tag:a.example,2024:1"
-    assert item_id(SITE, "8F14E45F-CEEA-467F-A0E6-4F1B2C3D5E6F") == (
+    assert iri(SITE, "https://a.example/x") == "https://a.example/x"
+    assert iri(SITE, "tag:a.example,2024:1") == "tag:a.example,2024:1"
+    assert iri(SITE, "8F14E45F-CEEA-467F-A0E6-4F1B2C3D5E6F") == (
         "urn:uuid:8f14e45f-ceea-467f-a0e6-4f1b2c3d5e6f"
     )
-    assert item_id(SITE, "42") == "tag:www.example.com,2026:item/42"
-    assert item_id(SITE, "a b/c") == "tag:www.example.com,2026:item/a%20b%2Fc"
+    assert iri(SITE, "42") == "tag:www.example.com,2026:item/42"
+    assert iri(SITE, "a b/c") == "tag:www.example.com,2026:item/a%20b%2Fc"
 
 
 def test_page_and_site_extras_stay_byte_stable() -> None:

@@ -347,7 +347,7 @@ def test_head_revision_constant_is_the_newest_migration(db_url: str) -> None:
 
 
 def test_many_refreshes_without_entries_are_stored_together(store: Store) -> None:
-    from feeds.store import RefreshWrite
+    from feeds.types import RefreshWrite
 
     store.sync_sources(
         {"wire": ("https://wire.example/feed", "h1"), "un": ("https://un.example/", "u1")}
@@ -379,10 +379,10 @@ def test_many_refreshes_without_entries_are_stored_together(store: Store) -> Non
     assert statuses["new"].failures == 1
     assert [r.error for r in store.recent_fetches("new")] == ["HTTP 500"]
     counts = store.counters()
-    assert counts["wire"]["fetches:not_modified"] == 1
+    assert counts["wire"].fetches_not_modified == 1
     assert "un" not in counts
     store.save_refreshes(writes[:1] * 1 + writes[2:])
-    assert store.counters()["wire"]["fetches:not_modified"] == 2
+    assert store.counters()["wire"].fetches_not_modified == 2
 
 
 def test_recent_entries_equal_a_full_sort_whatever_the_spread(store: Store) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import StoreError
-from feeds.policy import duration_bucket, retention_victims
+from feeds.ids import etag
+from feeds.policy import retention_victims
 from feeds.store import codec
 from feeds.store.schema import (
     UTCDateTime,
@@ -41,13 +41,20 @@ from feeds.store.schema import (
     sources,
     tombstones,
 )
+from feeds.times import utc
 from feeds.types import (
     Article,
     Document,
     Entry,
+    FetchRecord,
     FetchResult,
+    FetchStatus,
     Format,
+    HubPing,
     Item,
+    PendingPing,
+    RefreshWrite,
+    SourceCounters,
     SourceState,
     SourceStatus,
 )
@@ -72,25 +79,6 @@ def engine_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def _seconds(dt: datetime) -> datetime:
-    return dt.astimezone(UTC).replace(microsecond=0)
-
-
-@dataclass(frozen=True)
-class FetchRecord:
-    """One row of the fetch log."""
-
-    source_id: str
-    at: datetime
-    status: str
-    http_status: int | None
-    duration_ms: int
-    size: int
-    new: int
-    updated: int
-    error: str | None
 
 
 class Store:
@@ -471,7 +459,7 @@ class Store:
             if old is None:
                 inserts.append({**encoded, "first_seen": now, "last_seen": now})
             elif old.content_hash != entry.content_hash:
-                stamp = entry.updated if entry.updated > old.updated else _seconds(now)
+                stamp = entry.updated if entry.updated > old.updated else utc(now)
                 changes = {**encoded, "updated": stamp, "last_seen": now}
                 updates.append(
                     {"_sid": source_id, "_eid": entry.id}
@@ -542,15 +530,7 @@ class Store:
         """Add fetches to the per-source metrics counters: (source id, result, new, updated)."""
         deltas: dict[tuple[str, str], float] = {}
         for source_id, result, new, updated in done:
-            for name, delta in (
-                (f"fetches:{result.status.value}", 1.0),
-                ("entries:new", float(new)),
-                ("entries:updated", float(updated)),
-                ("bytes", float(result.size)),
-                ("duration:sum", result.duration),
-                ("duration:count", 1.0),
-                (f"duration:le:{duration_bucket(result.duration)}", 1.0),
-            ):
+            for name, delta in codec.counter_deltas(result, new, updated):
                 deltas[(source_id, name)] = deltas.get((source_id, name), 0.0) + delta
         known: set[tuple[str, str]] = set()
         ids = sorted({source_id for source_id, _ in deltas})
@@ -576,13 +556,13 @@ class Store:
         if missing:
             conn.execute(counters.insert(), missing)
 
-    def counters(self) -> dict[str, dict[str, float]]:
-        """Every source's monotonic counters: {source_id: {name: value}}."""
-        out: dict[str, dict[str, float]] = {}
+    def counters(self) -> dict[str, SourceCounters]:
+        """Every source's monotonic counters."""
+        rows: dict[str, dict[str, float]] = {}
         with self._read() as conn:
             for r in conn.execute(sa.select(counters).order_by(counters.c.source_id)):
-                out.setdefault(r.source_id, {})[r.name] = float(r.value)
-        return out
+                rows.setdefault(r.source_id, {})[r.name] = float(r.value)
+        return {sid: codec.counters_from_rows(values) for sid, values in rows.items()}
 
     def tombstone_count(self, source_id: str) -> int:
         with self._read() as conn:
@@ -606,7 +586,7 @@ class Store:
                 FetchRecord(
                     source_id=r.source_id,
                     at=r.at,
-                    status=r.status,
+                    status=FetchStatus(r.status),
                     http_status=r.http_status,
                     duration_ms=r.duration,
                     size=r.size,
@@ -737,7 +717,7 @@ class Store:
         Last-Modified is the time the bytes were first stored, always later than the
         previous one (so If-Modified-Since stays honest).
         """
-        etags = {fmt: _etag(body) for fmt, body in bodies.items()}
+        etags = {fmt: etag(body) for fmt, body in bodies.items()}
         stored = {
             fmt: tag for (name, fmt), tag in self._document_etags_of(feed).items() if name == feed
         }
@@ -754,7 +734,7 @@ class Store:
                 ).first()
                 if old is not None and old.etag == etags[fmt]:
                     continue
-                modified = _seconds(now)
+                modified = utc(now)
                 if old is not None and modified <= old.last_modified:
                     modified = old.last_modified + timedelta(seconds=1)
                 values = {
@@ -923,8 +903,8 @@ class Store:
                         format=fmt.value,
                         body=body,
                         gzip=packed[fmt],
-                        etag=_etag(body),
-                        last_modified=_seconds(now),
+                        etag=etag(body),
+                        last_modified=utc(now),
                         content_type=fmt.content_type,
                     )
                 )
@@ -994,7 +974,7 @@ class Store:
                     )
                 )
 
-    def pending_hub_pings(self) -> list[tuple[str, int, str | None]]:
+    def pending_hub_pings(self) -> list[PendingPing]:
         """(topic, attempts, last error) of every ping not delivered yet."""
         with self._read() as conn:
             rows = conn.execute(
@@ -1002,7 +982,7 @@ class Store:
                 .where(hub_pings.c.delivered.is_(False))
                 .order_by(hub_pings.c.topic)
             )
-            return [(r.topic, r.attempts, r.last_error) for r in rows]
+            return [PendingPing(r.topic, r.attempts, r.last_error) for r in rows]
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -1022,22 +1002,6 @@ class Store:
             return int(old_fetches.rowcount or 0), int(old_tombstones.rowcount or 0)
 
 
-@dataclass(frozen=True)
-class RefreshWrite:
-    """One refresh to store (see Store.save_refresh)."""
-
-    status: SourceStatus
-    result: FetchResult
-    entries: Sequence[Entry] | None
-    now: datetime
-    max_items: int | None = None
-    max_age: timedelta | None = None
-    # When set, the source's last fetch time as read before this fetch: if another writer
-    # (a second process) stored a newer refresh meanwhile, this one is dropped.
-    previous_fetch: datetime | None = None
-    check_previous: bool = False
-
-
 def _outdated(w: RefreshWrite, row: Any) -> bool:
     """Whether a refresh no longer applies: an editor changed the source while it was
     fetched (its config hash moved), or another process stored a newer refresh of it."""
@@ -1050,20 +1014,6 @@ def _outdated(w: RefreshWrite, row: Any) -> bool:
         log.info("source %s was refreshed elsewhere meanwhile: result dropped", w.status.id)
         return True
     return False
-
-
-@dataclass(frozen=True)
-class HubPing:
-    """A WebSub notification to deliver; `generation` tells a re-queued one apart."""
-
-    hub: str
-    topic: str
-    attempts: int
-    generation: int
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
 
 
 # Executemany statements (parameters named so that they do not clash with column names).

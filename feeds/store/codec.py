@@ -1,12 +1,23 @@
-"""JSON encoding of the parts of entries and articles kept in the `data` column."""
+"""Row <-> value codecs: the JSON kept in `data` columns, and the names of counter rows."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from feeds.types import Enclosure, Image, Item, ItemSource
+from feeds.types import (
+    DURATION_BUCKETS,
+    Enclosure,
+    FetchResult,
+    FetchStatus,
+    Image,
+    Item,
+    ItemSource,
+    SourceCounters,
+    duration_bucket,
+)
 
 
 def image_to_json(image: Image | None) -> dict[str, Any] | None:
@@ -95,4 +106,38 @@ def item_from_json(data: dict[str, Any]) -> Item:
             for s in data.get("sources", ())
         ),
         language=str(data.get("language", "")),
+    )
+
+
+# Counter rows: one (source id, name, value) row per counter. The names are this module's
+# business; everywhere else counters are SourceCounters.
+_FETCHES = {status: f"fetches:{status.value}" for status in FetchStatus}
+_BUCKETS = [f"duration:le:{bound}" for bound in (*map(str, DURATION_BUCKETS), "+Inf")]
+
+
+def counter_deltas(result: FetchResult, new: int, updated: int) -> list[tuple[str, float]]:
+    """The counter rows one fetch adds to: (name, amount)."""
+    return [
+        (_FETCHES[result.status], 1.0),
+        ("entries:new", float(new)),
+        ("entries:updated", float(updated)),
+        ("bytes", float(result.size)),
+        ("duration:sum", result.duration),
+        ("duration:count", 1.0),
+        (_BUCKETS[duration_bucket(result.duration)], 1.0),
+    ]
+
+
+def counters_from_rows(values: Mapping[str, float]) -> SourceCounters:
+    """A source's counters from its rows ({name: value}); a missing row counts 0."""
+    return SourceCounters(
+        fetches_ok=values.get(_FETCHES[FetchStatus.OK], 0.0),
+        fetches_not_modified=values.get(_FETCHES[FetchStatus.NOT_MODIFIED], 0.0),
+        fetches_error=values.get(_FETCHES[FetchStatus.ERROR], 0.0),
+        new_entries=values.get("entries:new", 0.0),
+        updated_entries=values.get("entries:updated", 0.0),
+        bytes=values.get("bytes", 0.0),
+        duration_sum=values.get("duration:sum", 0.0),
+        duration_count=values.get("duration:count", 0.0),
+        duration_buckets=tuple(values.get(name, 0.0) for name in _BUCKETS),
     )

@@ -10,8 +10,7 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Response, current_app
 
-from feeds.policy import DURATION_BUCKETS
-from feeds.types import FetchStatus, SourceState
+from feeds.types import DURATION_BUCKETS, FetchStatus, SourceCounters, SourceState
 from feeds.web import state
 
 bp = Blueprint("metrics", __name__)
@@ -50,30 +49,32 @@ def exposition() -> str:
     out = _Exposition()
     ids = [s.id for s in config.sources]
 
+    none = SourceCounters()
     out.family("feeds_source_fetches_total", "counter", "Fetches of each source, by outcome.")
     for sid in ids:
         for outcome in FetchStatus:
-            value = counts.get(sid, {}).get(f"fetches:{outcome.value}", 0.0)
+            value = counts.get(sid, none).fetches(outcome)
             out.sample("feeds_source_fetches_total", (("source", sid), ("outcome", outcome)), value)
-    for name, key, text in (
-        ("feeds_source_new_entries_total", "entries:new", "New entries stored per source."),
-        ("feeds_source_updated_entries_total", "entries:updated", "Entries whose content changed."),
+    for name, field, text in (
+        ("feeds_source_new_entries_total", "new_entries", "New entries stored per source."),
+        ("feeds_source_updated_entries_total", "updated_entries", "Entries whose content changed."),
         ("feeds_source_fetched_bytes_total", "bytes", "Body bytes read (after decompression)."),
     ):
         out.family(name, "counter", text)
         for sid in ids:
-            out.sample(name, (("source", sid),), counts.get(sid, {}).get(key, 0.0))
+            out.sample(name, (("source", sid),), getattr(counts.get(sid, none), field))
 
     name = "feeds_source_fetch_duration_seconds"
     out.family(name, "histogram", "Time each fetch took, headers and body.")
+    bounds = [*(str(b) for b in DURATION_BUCKETS), "+Inf"]
     for sid in ids:
-        mine = counts.get(sid, {})
+        mine = counts.get(sid, none)
         running = 0.0
-        for bound in [*(str(b) for b in DURATION_BUCKETS), "+Inf"]:
-            running += mine.get(f"duration:le:{bound}", 0.0)
+        for bound, count in zip(bounds, mine.duration_buckets, strict=True):
+            running += count
             out.sample(f"{name}_bucket", (("source", sid), ("le", bound)), running)
-        out.sample(f"{name}_sum", (("source", sid),), mine.get("duration:sum", 0.0))
-        out.sample(f"{name}_count", (("source", sid),), mine.get("duration:count", 0.0))
+        out.sample(f"{name}_sum", (("source", sid),), mine.duration_sum)
+        out.sample(f"{name}_count", (("source", sid),), mine.duration_count)
 
     out.family("feeds_source_up", "gauge", "1 when the source's last counted fetch succeeded.")
     for source in config.sources:

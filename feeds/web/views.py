@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +12,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from werkzeug.datastructures import Headers
 from werkzeug.http import remove_entity_headers
 
+from feeds.ids import etag
+from feeds.times import EPOCH, parse_http_date, rfc822, rfc3339
 from feeds.types import Document, Format, shown_state
 from feeds.urls import public_url
 from feeds.web import state
@@ -26,7 +26,6 @@ bp = Blueprint("feeds", __name__)
 FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
 ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _etag_list(header: str) -> list[str]:
@@ -41,13 +40,8 @@ def not_modified(
         tags = _etag_list(if_none_match)
         return "*" in tags or etag.removeprefix("W/") in tags
     if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            return False
-        return last_modified <= since
+        since = parse_http_date(if_modified_since)
+        return since is not None and last_modified <= since
     return False
 
 
@@ -98,7 +92,7 @@ def _stored_headers(
             # Each content coding is its own representation, so it gets its own strong
             # validator.
             "ETag": etag[:-1] + '-gz"' if gz else etag,
-            "Last-Modified": format_datetime(last_modified, usegmt=True),
+            "Last-Modified": rfc822(last_modified),
             "Cache-Control": cache_control,
             "Vary": "Accept, Accept-Encoding",
             "Access-Control-Allow-Origin": "*",
@@ -227,7 +221,7 @@ def feed_stylesheet() -> Response:
         "Cache-Control": "public, max-age=86400",
         "X-Content-Type-Options": "nosniff",
     }
-    if not_modified(etag, _EPOCH, request.headers.get("If-None-Match"), None):
+    if not_modified(etag, EPOCH, request.headers.get("If-None-Match"), None):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type=XSL_CONTENT_TYPE)
 
@@ -235,7 +229,7 @@ def feed_stylesheet() -> Response:
 @functools.cache
 def _stylesheet() -> tuple[bytes, str]:
     body = (Path(__file__).parent / "static" / "feed.xsl").read_bytes()
-    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, etag(body)
 
 
 @bp.route("/", methods=["GET", "HEAD"])
@@ -292,7 +286,7 @@ def _sources_data() -> list[dict[str, Any]]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return rfc3339(value) if value else None
 
 
 @bp.route("/sources", methods=["GET", "HEAD"])
