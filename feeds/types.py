@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 # --------------------------------------------------------------------------- config
 
@@ -446,8 +447,7 @@ class RefreshWrite:
     check_previous: bool = False
 
 
-@dataclass(frozen=True)
-class StoredRefresh:
+class StoredRefresh(NamedTuple):
     """What storing a refresh did: entries new and updated (both 0 when it was dropped)."""
 
     new: int = 0
@@ -523,12 +523,10 @@ class PendingPing:
     last_error: str | None
 
 
-@dataclass(frozen=True)
-class ArchivePage:
+class ArchivePage(NamedTuple):
     """An RFC 5005 archive page of a feed: its number (1 = oldest) and the sequence numbers
     of its first and last items (items are numbered in the order they joined the feed)."""
 
-    feed: str
     number: int
     first: int
     last: int
