@@ -49,13 +49,14 @@ class Clock:
 
     def start(self) -> None:
         """Publish what is stored, schedule every job, then run (blocks if blocking)."""
+        self.pipeline.sync_sources()  # the stored states below are those of this config
         try:
             synced = self.pipeline.sync_articles()
             log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
             self.pipeline.publish_all()
         except Exception:  # the clock must start even if the first publish fails
             log.exception("initial publish failed; the jobs will retry")
-        self._schedule_sources(spread=30)
+        self.schedule_sources(spread=30)
         site = self.pipeline.config.site
         for job, seconds, name in (
             (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
@@ -74,7 +75,7 @@ class Clock:
 
     # ------------------------------------------------------------------ source jobs
 
-    def _schedule_sources(self, spread: float) -> None:
+    def schedule_sources(self, spread: float) -> None:
         """One job per enabled source that is not gone, at its stored next fetch time.
 
         Sources never fetched (or reset by a config change) start within `spread` seconds,
@@ -170,7 +171,7 @@ class Clock:
         self._pending = config
         try:
             self.pipeline.reconfigure(config)
-            self._schedule_sources(spread=5)
+            self.schedule_sources(spread=5)
             self.pipeline.sync_articles()
             self.pipeline.publish_all()
         except Exception:

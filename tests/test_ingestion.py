@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-import feeds.pipeline
+import feeds.pipeline.refresh
 from feeds.config import load_config
-from feeds.pipeline import Pipeline
+from feeds.pipeline import Fetched, Pipeline
 from feeds.store import Store
 from feeds.types import FetchStatus, SourceState
 from tests.sites import ALL_SOURCES_FEED, FIXTURES, Site, source_toml, write_site
@@ -87,13 +87,13 @@ def test_unchanged_body_without_validators_is_not_parsed_again(
     upstream.set("/plain.xml", WIRE)  # no ETag, no Last-Modified
     env = env_factory(source_toml("plain", upstream.url("/plain.xml")))  # type: ignore[operator]
     calls = []
-    real = feeds.pipeline.parse_and_normalize
+    real = feeds.pipeline.refresh.parse_and_normalize
 
     def counting(*args: object) -> object:
         calls.append(args[3])
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(feeds.pipeline, "parse_and_normalize", counting)
+    monkeypatch.setattr(feeds.pipeline.refresh, "parse_and_normalize", counting)
     first = env.pipeline.refresh_all()
     second = env.pipeline.refresh_all()
     assert [o.status for o in first + second] == [FetchStatus.OK, FetchStatus.NOT_MODIFIED]
@@ -287,20 +287,20 @@ def test_metrics_count_fetches_in_prometheus_format(site: Site, client: FlaskCli
 def test_a_large_batch_parses_in_worker_processes_with_the_same_result(
     env_factory: object, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count = feeds.pipeline.PROCESS_POOL_MIN_SOURCES
+    count = feeds.pipeline.refresh.PROCESS_POOL_MIN_SOURCES
     for n in range(count):
         upstream.set(f"/w{n}.xml", WIRE.replace(b"wire-100", f"w{n}-100".encode()))
     sources = "".join(source_toml(f"w{n}", upstream.url(f"/w{n}.xml")) for n in range(count))
     env = env_factory(sources)  # type: ignore[operator]
     pools = []
-    real_pool = feeds.pipeline.ProcessPoolExecutor
+    real_pool = feeds.pipeline.refresh.ProcessPoolExecutor
 
     def recording_pool(*args: object, **kwargs: object) -> object:
         pool = real_pool(*args, **kwargs)  # type: ignore[arg-type]
         pools.append(pool)
         return pool
 
-    monkeypatch.setattr(feeds.pipeline, "ProcessPoolExecutor", recording_pool)
+    monkeypatch.setattr(feeds.pipeline.refresh, "ProcessPoolExecutor", recording_pool)
     outcomes = env.pipeline.refresh_all()
     assert len(pools) == 1  # the batch used worker processes
     assert [(o.status, o.new) for o in outcomes] == [(FetchStatus.OK, 3)] * count
@@ -372,10 +372,11 @@ def test_a_result_for_an_outdated_source_config_is_dropped(
     upstream.set("/wire.xml", WIRE)
     env = env_factory(source_toml("w", upstream.url("/wire.xml")))  # type: ignore[operator]
     source = env.pipeline.config.sources[0]
-    fetched = env.pipeline._fetch(source)
+    fetched = env.pipeline.refresher.fetch(source)
     # an editor changes the source while it is being fetched
     env.reload(source_toml("w", upstream.url("/wire.xml"), interval="2h"))
-    outcome = env.pipeline._process(fetched.source, fetched.status, fetched.result)
+    assert isinstance(fetched, Fetched)
+    outcome = env.pipeline.refresher.complete(fetched)
     assert (outcome.new, outcome.updated) == (0, 0)
     status = env.store.source_status("w")
     assert status is not None and status.state is SourceState.NEW and status.etag is None
@@ -391,7 +392,7 @@ def test_a_parser_crash_is_recorded_on_the_source_with_backoff(
     def crash(*args: object) -> object:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(feeds.pipeline, "parse_and_normalize", crash)
+    monkeypatch.setattr(feeds.pipeline.refresh, "parse_and_normalize", crash)
     (outcome,) = env.pipeline.refresh_all()
     assert outcome.status is FetchStatus.ERROR
     state, failures, error = env.state("w")
@@ -437,12 +438,12 @@ def test_a_refresh_overtaken_by_another_process_is_dropped(
     env.pipeline.clock = ticking
     env.pipeline.refresh_all()
     source = env.pipeline.config.sources[0]
-    slow = env.pipeline._fetch(source)  # this process fetches (a 304)...
+    slow = env.pipeline.refresher.fetch(source)  # this process fetches (a 304)...
     other = Pipeline(env.pipeline.config, env.store, clock=ticking)  # ...and another one too
     upstream.set("/wire.xml", WIRE.replace(b"Aid convoy", b"Convoy"), etag='"v2"')
     other.refresh(source)
     other.close()
-    assert isinstance(slow, feeds.pipeline._Fetched)
-    env.pipeline._process(slow.source, slow.status, slow.result)
+    assert isinstance(slow, Fetched)
+    env.pipeline.refresher.complete(slow)
     status = env.store.source_status("w")
     assert status is not None and status.etag == '"v2"'  # the newer state stays

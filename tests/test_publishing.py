@@ -279,6 +279,7 @@ def test_a_long_running_publisher_publishes_what_a_fresh_one_would(
     base = datetime(2026, 11, 20, tzinfo=UTC)
     clock = [base]
     lasting = Pipeline(config, store, clock=lambda: clock[0])
+    lasting.sync_sources()  # the sources table, as the clock has it before its first refresh
 
     def add(step: int) -> None:
         # Most new entries are "loud" (filtered out of "quiet"); one story is edited each step.

@@ -43,7 +43,7 @@ def titles(clock: Clock, feed: str) -> list[str]:
 
 def test_a_job_per_enabled_source_set_for_its_next_fetch(clock: Clock) -> None:
     before = datetime.now(UTC)
-    clock._schedule_sources(spread=30)
+    clock.schedule_sources(spread=30)
     jobs = {j.id: j for j in clock.jobs()}
     assert set(jobs) == {SOURCE_JOB_PREFIX + s for s in ("wire", "un", "down")}
     for job in jobs.values():  # never fetched: soon, spread out
@@ -62,7 +62,7 @@ def test_a_job_per_enabled_source_set_for_its_next_fetch(clock: Clock) -> None:
 
     # a reload with the same sources keeps every job's time
     times = {s: clock.job_time(s) for s in ("wire", "un", "down")}
-    clock._schedule_sources(spread=5)
+    clock.schedule_sources(spread=5)
     assert {s: clock.job_time(s) for s in ("wire", "un", "down")} == times
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import os
 import subprocess
@@ -20,7 +19,7 @@ from lxml import etree
 from feeds.store import Store
 from feeds.types import Format
 from feeds.web import state
-from feeds.web.views import not_modified
+from feeds.web.responses import not_modified
 from tests.sites import Site
 
 LM = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -67,7 +66,7 @@ def test_invalid_config_keeps_serving_the_last_good_one(site: Site, client: Flas
     assert site.feeds("update") == 0
     app_state = state(client.application)
     (site.config / "feeds.toml").write_text('[[feed]]\nname = "Bad Name"\n', encoding="utf-8")
-    app_state._next_config_check = 0.0
+    app_state.watcher.poll()  # what the web process does every few seconds
     response = client.get("/feeds/ours.rss")
     assert response.status_code == 200
     assert len(feedparser.parse(response.data).entries) == 2
@@ -122,21 +121,19 @@ def test_gunicorn_serves_the_app_factory_as_the_procfile_does(site: Site, tmp_pa
 # --------------------------------------------------------------------------- WebSub, archives
 
 
-def _use_site(client: FlaskClient, **changes: object) -> None:
-    """Serve with these Site values (as if site.toml said so) until the test ends."""
-    web = state(client.application)
-    config = web.watcher.current
-    web.watcher._current = dataclasses.replace(
-        config, site=dataclasses.replace(config.site, **changes)
-    )
-    web._next_config_check = float("inf")  # keep it: do not re-read the files
+def _add_hub(site: Site, client: FlaskClient, hub: str) -> None:
+    """An editor adds a WebSub hub to site.toml (after the feeds were published without one);
+    the web process re-reads the config."""
+    path = site.config / "site.toml"
+    path.write_text(f"hub = {hub!r}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert state(client.application).watcher.poll() is not None
 
 
 def test_current_feeds_name_their_websub_hub_in_one_link_header(
     site: Site, client: FlaskClient
 ) -> None:
     assert site.feeds("update") == 0
-    _use_site(client, hub="https://hub.example/")
+    _add_hub(site, client, "https://hub.example/")
     for ext in ("rss", "atom", "json"):
         response = client.get(f"/feeds/ours.{ext}")
         assert response.status_code == 200
@@ -164,7 +161,7 @@ def _put_archive(site: Site, number: int, fmt: Format, body: bytes) -> None:
 
 def test_archive_pages_are_served_immutable(site: Site, client: FlaskClient) -> None:
     assert site.feeds("update") == 0
-    _use_site(client, hub="https://hub.example/")
+    _add_hub(site, client, "https://hub.example/")
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel/></rss>\n'
     _put_archive(site, 1, Format.RSS, body)
     _put_archive(site, 1, Format.JSON, b'{"items": []}\n')

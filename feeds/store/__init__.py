@@ -43,6 +43,7 @@ from feeds.store.schema import (
 )
 from feeds.times import utc
 from feeds.types import (
+    ArchivePage,
     Article,
     Document,
     Entry,
@@ -846,7 +847,7 @@ class Store:
                     )
             return seq
 
-    def archive_pages(self, feed: str) -> list[tuple[int, int, int]]:
+    def archive_pages(self, feed: str) -> list[ArchivePage]:
         """(number, first sequence, last sequence) of every archive page written, in order."""
         with self._read() as conn:
             rows = conn.execute(
@@ -854,7 +855,7 @@ class Store:
                 .where(archive_pages.c.feed == feed)
                 .order_by(archive_pages.c.number)
             )
-            return [(r.number, r.first_seq, r.last_seq) for r in rows]
+            return [ArchivePage(r.number, r.first_seq, r.last_seq) for r in rows]
 
     def feed_items_range(self, feed: str, first: int, last: int) -> list[Item]:
         """The recorded items with sequence numbers first..last, newest first."""

@@ -9,150 +9,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from werkzeug.datastructures import Headers
-from werkzeug.http import remove_entity_headers
 
 from feeds.ids import etag
-from feeds.times import EPOCH, parse_http_date, rfc822, rfc3339
-from feeds.types import Document, Format, shown_state
+from feeds.times import EPOCH, rfc3339
+from feeds.types import Format, shown_state
 from feeds.urls import public_url
 from feeds.web import state
+from feeds.web.responses import document_response, not_modified
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    pass
 
 bp = Blueprint("feeds", __name__)
 
 FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
 ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
-
-
-def _etag_list(header: str) -> list[str]:
-    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
-
-
-def not_modified(
-    etag: str, last_modified: datetime, if_none_match: str | None, if_modified_since: str | None
-) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
-    if if_none_match is not None:
-        tags = _etag_list(if_none_match)
-        return "*" in tags or etag.removeprefix("W/") in tags
-    if if_modified_since:
-        since = parse_http_date(if_modified_since)
-        return since is not None and last_modified <= since
-    return False
-
-
-def _wants_gzip() -> bool:
-    raw = request.environ.get("HTTP_ACCEPT_ENCODING", "")
-    # Only "gzip" or "*" can name gzip: skip parsing the header (per request) otherwise.
-    if "*" not in raw and "gzip" not in raw.lower():
-        return False
-    return request.accept_encodings.quality("gzip") > 0
-
-
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
-BROWSER_XML_TYPE = "application/xml; charset=utf-8"
-
-
-def _browser_navigation() -> bool:
-    """A person opening the feed in a browser tab, rather than a feed reader polling it.
-
-    Browsers name text/html explicitly in Accept on navigation; readers ask for feed types
-    or */*. Chromium shows application/rss+xml and application/atom+xml as plain text and
-    never applies their stylesheet, so a browser gets the same bytes as application/xml and
-    the XSL turns them into a readable page.
-    """
-    if "text/html" not in request.environ.get("HTTP_ACCEPT", "").lower():
-        return False  # the common case (feed readers), decided without parsing the header
-    html = feed = 0.0
-    for value, quality in request.accept_mimetypes:
-        if value == "text/html":
-            html = max(html, quality)
-        elif value in FEED_TYPES:
-            feed = max(feed, quality)
-    return html > feed
-
-
-@functools.lru_cache(maxsize=512)
-def _stored_headers(
-    etag: str,
-    last_modified: datetime,
-    cache_control: str,
-    link: str,
-    content_type: str,
-    gz: bool,
-) -> tuple[tuple[str, str], ...]:
-    """The response headers of one stored document's representation, built and validated
-    once (per document version, coding, type and links) rather than on every request."""
-    headers = Headers(
-        {
-            # Each content coding is its own representation, so it gets its own strong
-            # validator.
-            "ETag": etag[:-1] + '-gz"' if gz else etag,
-            "Last-Modified": rfc822(last_modified),
-            "Cache-Control": cache_control,
-            "Vary": "Accept, Accept-Encoding",
-            "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-            "Link": link,
-            "Content-Type": content_type,
-        }
-    )
-    if gz:
-        headers["Content-Encoding"] = "gzip"
-    return tuple(headers.to_wsgi_list())
-
-
-class StoredResponse(Response):
-    """A stored document's response: its headers were validated once, when first built
-    (see _stored_headers), so they are not validated again for every request.
-
-    Werkzeug copies and re-validates every header of every response (get_wsgi_headers);
-    for a feed that is most of the cost of a 304. Only plain 200/304 responses take the
-    short cut; they carry no Location/Content-Location to rewrite, and Content-Length is
-    already set for a 200 (set_data), so the only change werkzeug would make is dropping
-    the entity headers of a 304.
-    """
-
-    def __init__(self, body: bytes, status: int, items: tuple[tuple[str, str], ...]) -> None:
-        headers = Headers()
-        headers._list = list(items)  # validated by _stored_headers
-        super().__init__(body, status=status, headers=headers)
-
-    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
-        status = self.status_code
-        if status not in (200, 304) or "Location" in self.headers:
-            return super().get_wsgi_headers(environ)
-        headers = Headers()
-        headers._list = list(self.headers._list)  # every value was validated when set
-        if status == 304:
-            remove_entity_headers(headers)
-        return headers
-
-
-def _document_response(document: Document, *, cache_control: str, link: str) -> Response:
-    gz = _wants_gzip()
-    inm = request.environ.get("HTTP_IF_NONE_MATCH")
-    if inm is not None and inm != document.etag:
-        # A client may hold either coding's validator; both name the same content.
-        inm = ", ".join(t.replace('-gz"', '"') for t in _etag_list(inm))
-    ims = request.environ.get("HTTP_IF_MODIFIED_SINCE")
-    if not_modified(document.etag, document.last_modified, inm, ims):
-        # Content-Type and Content-Encoding are entity headers: dropped from a 304.
-        items = _stored_headers(
-            document.etag, document.last_modified, cache_control, link, document.content_type, gz
-        )
-        return StoredResponse(b"", 304, items)
-    content_type = document.content_type
-    if document.format is not Format.JSON and _browser_navigation():
-        content_type = BROWSER_XML_TYPE
-    items = _stored_headers(
-        document.etag, document.last_modified, cache_control, link, content_type, gz
-    )
-    return StoredResponse(document.gzip if gz else document.body, 200, items)
 
 
 def link_header(links: list[tuple[str, str]]) -> str:
@@ -185,7 +57,7 @@ def feed(name: str, ext: str) -> Response:
     if site.hub:
         links.append((site.hub, "hub"))  # WebSub: subscribers discover the hub here
     max_age = int(current_app.config["MAX_AGE"])
-    return _document_response(
+    return document_response(
         document,
         cache_control=f"public, max-age={max_age}, stale-while-revalidate={max_age * 2}",
         link=link_header(links),
@@ -204,7 +76,7 @@ def archive(name: str, number: int, ext: str) -> Response:
     if document is None:
         abort(404)  # archive pages exist or not; "not yet" does not apply
     site = web.watcher.current.site
-    return _document_response(
+    return document_response(
         document,
         cache_control=ARCHIVE_CACHE_CONTROL,
         link=link_header([(site.archive_url(name, number, fmt.value), "self")]),

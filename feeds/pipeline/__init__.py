@@ -1,0 +1,186 @@
+"""The orchestrator: refresh sources, sync local articles, publish feeds, deliver pings.
+
+A thin layer over the pure decisions (``feeds.policy``, ``feeds.merge``) and the adapters
+(fetch, parse, render, store): ``refresh`` fetches and stores sources, ``publish`` renders and
+stores documents, ``articles`` syncs the article files, ``outbox`` delivers hub pings. Every
+step returns values; a failing source is recorded on that source and never stops the others or
+the publishing of feeds. The scheduler, the CLI and tests all go through ``Pipeline``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from feeds import policy
+from feeds.fetch import Fetcher
+from feeds.pipeline.articles import ArticleSync, sync_articles
+from feeds.pipeline.outbox import deliver_hub_pings
+from feeds.pipeline.publish import Publisher
+from feeds.pipeline.refresh import (
+    Fetched,
+    NetworkWatch,
+    Refresher,
+    parse_and_normalize,
+    source_config_hash,
+)
+from feeds.store import Store
+from feeds.times import utcnow
+from feeds.types import Article, Config, FeedSpec, FetchSettings, Format, RefreshOutcome, Source
+
+__all__ = [
+    "ArticleSync",
+    "Fetched",
+    "Pipeline",
+    "UpdateReport",
+    "parse_and_normalize",
+    "source_config_hash",
+]
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    outcomes: tuple[RefreshOutcome, ...]
+    articles: ArticleSync
+    published: tuple[str, ...]  # "name.format" of every document that changed
+    feeds: int = 0
+
+
+def make_fetcher(settings: FetchSettings) -> Fetcher:
+    return Fetcher(settings, per_host=settings.per_host, host_spacing=settings.host_spacing)
+
+
+class Pipeline:
+    """Everything the service does to its data, for one config and one store.
+
+    Creating one does no I/O. The sources table is brought in line with the config by
+    ``sync_sources``, which the first refresh calls if nobody did (and ``reconfigure`` calls
+    again), so that a refresh is stored only for the source as configured when it was fetched.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Clock = utcnow,
+        fetcher: Fetcher | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._owns_fetcher = fetcher is None
+        self.fetcher = fetcher or make_fetcher(config.site.fetch)
+        self._retired: list[Fetcher] = []  # closed on close(): other threads may still use them
+        self._clock = clock
+        self.publisher = Publisher(config, store, clock)
+        network = NetworkWatch()
+        self.refresher = Refresher(store, self.fetcher, clock, rng or random.Random(), network)
+        self._synced: Config | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = self.publisher.clock = self.refresher.clock = clock
+
+    def close(self) -> None:
+        if self._owns_fetcher:
+            self.fetcher.close()
+        for old in self._retired:
+            old.close()
+        self._retired.clear()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reconfigure(self, config: Config) -> None:
+        """Switch to a new (already validated) config."""
+        if config.site.fetch != self.config.site.fetch and self._owns_fetcher:
+            self._retired.append(self.fetcher)  # other threads may be fetching with it now
+            self.fetcher = self.refresher.fetcher = make_fetcher(config.site.fetch)
+        self.config = config
+        self.publisher.reconfigure(config)
+        self.sync_sources()
+        self.store.delete_documents(f.name for f in config.feeds)
+
+    def sync_sources(self) -> None:
+        """Make the sources table match the config: a source whose entry changed starts
+        afresh (its validators, failures, a 410 and a remembered redirect are forgotten)."""
+        config = self.config
+        self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
+        if self._synced is None:  # the first time: when an upstream last answered anyone
+            last = self.store.last_response()
+            if last is not None:
+                self.refresher.network.answered(last)
+        self._synced = config
+
+    def _ready(self) -> None:
+        if self._synced is not self.config:
+            self.sync_sources()
+
+    # ------------------------------------------------------------------ sources
+
+    def refresh(self, source: Source, *, force: bool = False) -> RefreshOutcome:
+        """Fetch one source now and store what changed. Never raises for upstream problems."""
+        self._ready()
+        return self.refresher.refresh(source, force=force)
+
+    def refresh_all(self, sources: Iterable[Source] | None = None) -> list[RefreshOutcome]:
+        """Refresh sources concurrently (bounded by the fetch concurrency setting)."""
+        self._ready()
+        todo = list(self.config.sources if sources is None else sources)
+        return self.refresher.refresh_all(todo, self.config.site.fetch.concurrency)
+
+    def due(self, source: Source) -> bool:
+        """Whether the scheduler should fetch this source now (backoff and 410 respected)."""
+        return policy.due(self.store.source_status(source.id), self.clock())
+
+    # ------------------------------------------------------------------ articles and feeds
+
+    def sync_articles(self) -> ArticleSync:
+        """Bring the stored articles in line with the files (see ``sync_articles``)."""
+        with self.publisher.lock:  # never between a publish's read of articles and its write
+            return sync_articles(self.config.site, self.store)
+
+    def feeds_using(self, source_ids: Iterable[str]) -> list[FeedSpec]:
+        wanted = set(source_ids)
+        return [f for f in self.config.feeds if wanted.intersection(self.config.source_ids_for(f))]
+
+    def feeds_with_articles(self) -> list[FeedSpec]:
+        return [f for f in self.config.feeds if f.local is not False]
+
+    def feed_ttl(self, spec: FeedSpec) -> timedelta:
+        return self.publisher.feed_ttl(spec)
+
+    def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
+        return self.publisher.publish(spec, articles)
+
+    def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
+        return self.publisher.publish_all(specs)
+
+    def deliver_hub_pings(self) -> int:
+        return deliver_hub_pings(self.store, self.fetcher, self.clock)
+
+    # ------------------------------------------------------------------ everything
+
+    def update(self) -> UpdateReport:
+        """Everything, now: every enabled source, the local articles, every feed."""
+        outcomes = self.refresh_all()
+        synced = self.sync_articles()
+        published = self.publish_all()
+        if self.config.site.hub:
+            self.deliver_hub_pings()
+        self.store.prune(self.clock())
+        return UpdateReport(tuple(outcomes), synced, tuple(published), len(self.config.feeds))

@@ -1,0 +1,156 @@
+"""Publishing feeds: select and merge the candidates, render every format, store the
+documents whose bytes changed, write archive pages that became full, queue hub pings.
+
+One publisher per process; its lock keeps a publish from interleaving with another or with
+an articles sync (which must never fall between a publish's read of articles and its write).
+It remembers, per feed, the bytes of the items it last rendered (``Renderer``) and the items
+it last recorded for the archive, so that a rebuild after one new entry does little work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from feeds.merge import merge
+from feeds.render import Renderer, render_all
+from feeds.store import Store
+from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page
+from feeds.urls import public_url
+
+log = logging.getLogger(__name__)
+
+MIN_TTL = timedelta(minutes=5)
+MAX_CANDIDATES = 20_000  # entries a publish looks at, at most, however narrow its filters
+EXTRA_CANDIDATES = 20  # beyond the limit: duplicates across sources merge away
+
+
+class Publisher:
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._renderer = Renderer()
+        self._recorded: dict[str, frozenset[Item]] = {}  # see _publish_archives
+
+    def reconfigure(self, config: Config) -> None:
+        """Use a new config; what was remembered of each feed was for the old one."""
+        with self.lock:  # not while a publish remembers what it did
+            self.config = config
+            self._renderer = Renderer()
+            self._recorded.clear()
+
+    def feed_ttl(self, spec: FeedSpec) -> timedelta:
+        """How often a feed is expected to change: its most frequent input, at least 5 min."""
+        config = self.config
+        wanted = set(config.source_ids_for(spec))
+        intervals = [s.interval for s in config.sources if s.id in wanted]
+        if spec.local is not False:
+            intervals.append(config.site.articles_interval)
+        return max(min(intervals, default=MIN_TTL), MIN_TTL)
+
+    def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
+        """Render one feed (and any newly full archive page) in every format; store the
+        documents whose bytes changed; queue WebSub pings for changed current documents."""
+        with self.lock:
+            now = self.clock()
+            config = self.config
+            if articles is None:
+                articles = self.store.articles()
+            items = self._items(spec, articles, now)
+            full_pages = self._publish_archives(spec, items, now)
+            page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
+            rendered = self._renderer.render_all(config.site, spec, items, page)
+            changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
+            if changed:
+                log.info(
+                    "published %s (%s), %d items",
+                    spec.name,
+                    ", ".join(f.value for f in changed),
+                    len(items),
+                )
+                if config.site.hub:
+                    for fmt in changed:
+                        topic = config.site.feed_url(spec.name, fmt.value)
+                        self.store.queue_hub_ping(config.site.hub, topic, now)
+            return changed
+
+    def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
+        """Publish feeds; one failing feed is logged and never stops the others. Returns
+        "name.format" of every document that changed."""
+        published: list[str] = []
+        with self.lock:  # one consistent set of articles for every feed
+            articles = self.store.articles()
+            for spec in specs if specs is not None else self.config.feeds:
+                try:
+                    changed = self.publish(spec, articles)
+                except Exception:
+                    log.exception("publishing %s failed", spec.name)
+                    continue
+                published.extend(f"{spec.name}.{fmt.value}" for fmt in changed)
+        return published
+
+    def _items(self, spec: FeedSpec, articles: Sequence[Article], now: datetime) -> list[Item]:
+        """The feed's items now. Candidates: a few more than the limit, more (four times as
+        many each time) while filters leave too few. Always the same for the same stored
+        entries: which copy of a story is credited first depends on how far back the
+        candidates go, so a feed must not change when nothing else did."""
+        config = self.config
+        source_ids = config.source_ids_for(spec)
+        sources = self._item_sources(source_ids)
+        since = now - spec.max_age if spec.max_age else None
+        want = spec.limit + EXTRA_CANDIDATES
+        while True:
+            entries = self.store.recent_entries(source_ids, want, since)
+            items = merge(spec, config.site, articles, entries, sources, now)
+            if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
+                return items
+            want = min(want * 4, MAX_CANDIDATES)
+
+    def _item_sources(self, source_ids: Sequence[str]) -> dict[str, ItemSource]:
+        """How items credit each source: its title and feed URL (where it moved to, without
+        credentials)."""
+        moved = self.store.moved_urls() if source_ids else {}
+        found = {}
+        for sid in source_ids:
+            source = self.config.source(sid)
+            if source is not None:
+                url = public_url(moved.get(sid) or source.url)
+                found[sid] = ItemSource(id=sid, title=source.title, url=url)
+        return found
+
+    def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
+        """Record the feed's items and write every archive page that has just become full.
+
+        Items are numbered in the order they first appeared in the feed. A page takes the
+        next ``archive_page_size`` of them once there are that many; it is written once, all
+        formats in one transaction, and never changes (its items' snapshots are frozen, and
+        a later page size applies to later pages only). Returns the number of pages.
+        """
+        size = self.config.site.archive_page_size
+        pages = self.store.archive_pages(spec.name)
+        frozen = pages[-1].last if pages else 0
+        # Items recorded as they are by this process's last publish of the feed are still
+        # recorded so: only new or changed ones are written, and without any, no page can
+        # have become full since the last publish wrote the full ones.
+        recorded = self._recorded.get(spec.name, frozenset())
+        fresh = [item for item in items if item not in recorded]
+        if not fresh:
+            return len(pages)
+        total = self.store.record_feed_items(spec.name, fresh, frozen_upto=frozen)
+        number, first = len(pages), frozen + 1
+        while total - first + 1 >= size:
+            number, last = number + 1, first + size - 1
+            page_items = self.store.feed_items_range(spec.name, first, last)
+            page = Page(number=number, prev_archive=number - 1 or None)
+            bodies = {
+                r.format: r.body for r in render_all(self.config.site, spec, page_items, page)
+            }
+            self.store.write_archive_page(spec.name, number, first, last, bodies, now)
+            log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
+            first = last + 1
+        self._recorded[spec.name] = frozenset(items)
+        return number
