@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from feeds import parse as parse_module
 from feeds.errors import ParseError
 from feeds.normalize import normalize_feed
-from feeds.parse import parse
+from feeds.parse import feedparser_adapter, jsonfeed, media, parse
 from feeds.types import ParsedFeed
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -165,7 +164,7 @@ def test_external_dtd_is_never_read(secret: dict[str, str], no_network: list[Any
 def test_external_dtd_after_a_long_prolog_is_never_read(
     secret: dict[str, str], no_network: list[Any]
 ) -> None:
-    # beyond the first 2 KB parse.py strips an external DOCTYPE in; feedparser/expat must cope
+    # beyond the first 2 KB feeds.parse strips an external DOCTYPE in; feedparser/expat must cope
     padding = "<!--" + "x" * 4096 + "-->\n"
     body = _fixture("external-dtd.rss", secret).replace(
         b"<!DOCTYPE", padding.encode() + b"<!DOCTYPE", 1
@@ -178,8 +177,8 @@ def test_external_dtd_after_a_long_prolog_is_never_read(
 def test_media_pass_never_reads_a_doctype(secret: dict[str, str]) -> None:
     # ElementTree expands internal entities: the Media RSS pass must not run on such input
     # even if it were called directly.
-    assert parse_module._media_by_item(_fixture("billion-laughs.rss"), 1) is None
-    assert parse_module._media_by_item(_fixture("xxe-file.rss", secret), 1) is None
+    assert media.media_by_item(_fixture("billion-laughs.rss"), 1) is None
+    assert media.media_by_item(_fixture("xxe-file.rss", secret), 1) is None
 
 
 # --------------------------------------------------------------------------- encodings
@@ -534,7 +533,7 @@ def test_json_feed_dates_out_of_range_are_missing(value: str) -> None:
 
 def test_xml_dates_out_of_range_are_missing() -> None:
     huge = time.struct_time((10**20, 1, 1, 0, 0, 0, 0, 1, 0))
-    assert parse_module._struct_to_datetime(huge) is None
+    assert feedparser_adapter.struct_to_datetime(huge) is None
 
 
 def test_urls_that_cannot_be_split_do_not_stop_parsing() -> None:
@@ -655,8 +654,8 @@ def test_parse_raises_only_parse_error(
     def broken(*args: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(parse_module, "_parse_xml", broken)
-    monkeypatch.setattr(parse_module, "_parse_json", broken)
+    monkeypatch.setattr(feedparser_adapter, "parse_xml", broken)
+    monkeypatch.setattr(jsonfeed, "parse_json", broken)
     for body in (_rss("x").encode(), _json_feed()):
         with pytest.raises(ParseError, match=message) as info:
             parse(body, URL)

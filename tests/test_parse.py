@@ -369,3 +369,15 @@ def test_many_unclosed_id_tags_are_scanned_in_linear_time() -> None:
     body = b"<rss><channel>" + b"<id" * 70_000 + b"</channel></rss>"
     with pytest.raises(ParseError):
         parse(body, "https://example.com/feed.xml")
+
+
+def test_feedparser_is_imported_by_one_module_only() -> None:
+    """The adapter is feedparser's only door: the prolog scan, the encoding rules, Media RSS,
+    JSON Feed and the diagnosis of non-feeds are standard library only."""
+    package = Path(__file__).parent.parent / "feeds"
+    importers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(?:import|from)\s+feedparser\b", path.read_text(), re.MULTILINE)
+    )
+    assert importers == ["parse/feedparser_adapter.py"]
