@@ -181,9 +181,8 @@ def scheduler(config_dir: Path, database: str) -> int:
 
 
 def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
-    from werkzeug.serving import run_simple
-
     from feeds.web import create_app
+    from feeds.web import serve as serve_app
 
     app = create_app({"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": database})
     clock = None
@@ -202,7 +201,7 @@ def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: 
     _stop_on_sigterm()
     print(f"serving on http://{host}:{port}/", flush=True)
     try:
-        run_simple(host, port, app, threaded=True)
+        serve_app(app, host, port)
     except KeyboardInterrupt:
         pass
     finally:

@@ -55,6 +55,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` with werkzeug's development server, a thread per request (``feeds
+    serve`` and ``feeds run``; production uses gunicorn, see the Procfile)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True)
+
+
 def state(app: Flask) -> WebState:
     value = app.extensions["feeds"]
     assert isinstance(value, WebState)
