@@ -1,5 +1,4 @@
-"""Fetch upstream URLs politely and safely, and ping WebSub hubs: the only httpx and httpcore
-user.
+"""Fetch upstream URLs politely and safely, and ping WebSub hubs (the only httpx/httpcore user).
 
 ``Fetcher.fetch`` never raises for network or HTTP problems; it returns a ``FetchResult``
 whose ``error_kind`` is one of:
