@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 
-from feeds import fetch as fetch_module
-from feeds.fetch import ACCEPT, Fetcher, host_key, is_public_address
+from feeds.fetch import ACCEPT, Fetcher, addresses, host_key, is_public_address
+from feeds.fetch.transport import Transport
 from feeds.types import FetchResult, FetchSettings, FetchStatus
 from tests.upstream import BIG_SIZE, Upstream, bomb_body, make_fetch_settings
 
@@ -433,7 +434,7 @@ def test_slow_dns_is_bounded_by_the_deadline(
         time.sleep(3)
         return ["127.0.0.1"]
 
-    monkeypatch.setattr(fetch_module, "resolve", slow)
+    monkeypatch.setattr(addresses, "resolve", slow)
     start = time.monotonic()
     result = fetch_with(
         "http://slow-dns.test/feed.xml", deadline=1.0, allow_private_addresses=allow
@@ -454,7 +455,7 @@ def test_tls_sni_and_certificate_use_the_host_name(
         seen.append((kw.get("server_hostname"), sock.getpeername()[0]))
         raise ssl.SSLError("spied")
 
-    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"])
     monkeypatch.setattr(ssl.SSLContext, "wrap_socket", spy)
     result = fetch_with(f"https://feeds.test:{upstream.port}/feed.xml")
     assert_error(result, "tls")
@@ -483,6 +484,30 @@ def test_server_closes_without_answering(fetcher: Fetcher) -> None:
             result = fetcher.fetch(f"http://127.0.0.1:{port}/")
             future.result()
     assert_error(result, "network")
+
+
+def test_transport_is_an_httpx_transport(feed: str) -> None:
+    # Our transport over httpcore's pool serves an ordinary httpx.Client too.
+    with httpx.Client(transport=Transport(max_connections=1, allow_private=True)) as client:
+        response = client.get(feed)
+    assert response.status_code == 200
+    assert response.reason_phrase == "OK"
+    assert response.headers["etag"] == ETAG
+    assert response.content == RSS
+
+
+def test_transport_raises_httpx_errors_chained_to_httpcore() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with (
+        Transport(max_connections=1, allow_private=True) as transport,
+        pytest.raises(httpx.ConnectError) as info,
+    ):
+        transport.handle_request(httpx.Request("GET", f"http://127.0.0.1:{port}/"))
+    cause = info.value.__cause__
+    assert cause is not None and type(cause).__module__.startswith("httpcore")
+    assert str(info.value) == str(cause)
 
 
 # --------------------------------------------------------------------------- address policy
@@ -551,7 +576,7 @@ def test_private_address_refused_on_redirect_hop(
     fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pretend 127.0.0.1 is public; the redirect to 127.0.0.2 must still be refused.
-    monkeypatch.setattr(fetch_module, "is_public_address", lambda ip: ip == "127.0.0.1")
+    monkeypatch.setattr(addresses, "is_public_address", lambda ip: ip == "127.0.0.1")
     upstream.set("/feed.xml", RSS)
     target = f"http://127.0.0.2:{upstream.port}/feed.xml"
     result = fetch_with(upstream.url(f"/redirect/301?to={target}"), allow_private_addresses=False)
@@ -577,9 +602,9 @@ def test_connects_to_the_checked_address(
         assert host == "127.0.0.1", f"second lookup of {host}"
         return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr(fetch_module, "resolve", resolve_once)
+    monkeypatch.setattr(addresses, "resolve", resolve_once)
     monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
-    monkeypatch.setattr(fetch_module, "is_public_address", lambda ip: ip == "127.0.0.1")
+    monkeypatch.setattr(addresses, "is_public_address", lambda ip: ip == "127.0.0.1")
     upstream.set("/feed.xml", RSS)
     url = f"http://rebind.test:{upstream.port}/feed.xml"
     result = fetch_with(url, allow_private_addresses=False)
@@ -591,7 +616,7 @@ def test_connects_to_the_checked_address(
 def test_any_non_public_address_refuses_the_host(
     fetch_with: FetchWith, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fetch_module, "resolve", lambda h, p: ["93.184.216.34", "127.0.0.1"])
+    monkeypatch.setattr(addresses, "resolve", lambda h, p: ["93.184.216.34", "127.0.0.1"])
     result = fetch_with("http://mixed.test/feed.xml", allow_private_addresses=False)
     assert_error(result, "refused")
     assert "mixed.test" in (result.error or "") and "127.0.0.1" in (result.error or "")
@@ -735,7 +760,7 @@ def test_waiting_for_a_busy_host_times_out(upstream: Upstream) -> None:
     # The host's only slot is held (here directly on the gate) past the waiter's deadline:
     # the waiter gives up at its deadline without sending anything.
     with Fetcher(make_fetch_settings(deadline=0.5), per_host=1, host_spacing=0) as fetcher:
-        gate = fetcher._gate
+        gate = fetcher.gate
         key = host_key(upstream.url("/"))
         assert gate.acquire(key, time.monotonic() + 10)
         try:
