@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds import policy
-from feeds.types import DURATION_BUCKETS, ErrorKind, FetchResult, FetchStatus, duration_bucket
+from feeds.types import (
+    DURATION_BUCKETS,
+    ErrorKind,
+    FetchResult,
+    FetchStatus,
+    Source,
+    SourceState,
+    SourceStatus,
+    duration_bucket,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -113,3 +122,81 @@ def test_duration_buckets() -> None:
     assert DURATION_BUCKETS[duration_bucket(0.01)] == 0.05
     assert DURATION_BUCKETS[duration_bucket(0.3)] == 0.5
     assert duration_bucket(99) == len(DURATION_BUCKETS)  # the last bucket: +Inf
+
+
+# --------------------------------------------------------------------------- next status
+
+SOURCE = Source(id="s", url="https://x.example/feed", title="S", interval=HOUR)
+
+
+def after(
+    result: FetchResult, status: SourceStatus | None = None, *, works: bool = True
+) -> SourceStatus:
+    return policy.next_status(
+        SOURCE,
+        status or SourceStatus(id="s", url=SOURCE.url),
+        result,
+        NOW,
+        random.Random(1),
+        body_hash="h",
+        feed_ttl=timedelta(days=3),
+        network_works=works,
+    )
+
+
+def test_a_success_resets_failures_and_keeps_validators() -> None:
+    failing = SourceStatus(id="s", url=SOURCE.url, state=SourceState.ERROR, failures=4)
+    status = after(ok(etag='"e"', http_status=200), failing)
+    assert (status.state, status.failures, status.etag, status.body_hash) == (
+        SourceState.OK,
+        0,
+        '"e"',
+        "h",
+    )
+    assert status.last_success == NOW and status.last_error is None
+    assert status.feed_ttl == policy.MAX_FEED_TTL  # what a feed asks is capped at a day
+    assert status.next_fetch == NOW + policy.MAX_FEED_TTL
+
+
+def test_a_network_failure_without_proof_our_network_works_is_not_counted() -> None:
+    status = after(error("dns", error="cannot resolve x.example"), works=False)
+    assert (status.state, status.failures) == (SourceState.NEW, 0)
+    assert status.suspect_since == NOW and "not counted yet" in (status.last_error or "")
+    counted = after(error("dns", error="cannot resolve x.example"), works=True)
+    assert (counted.state, counted.failures, counted.suspect_since) == (
+        SourceState.ERROR,
+        1,
+        NOW,
+    )
+
+
+def test_gone_and_other_failures_are_counted_with_backoff() -> None:
+    gone = after(error("http", 410, error="HTTP 410 Gone"))
+    assert (gone.state, gone.failures, gone.suspect_since) == (SourceState.GONE, 1, None)
+    broken = after(error("parse", error="not a feed"), works=False)
+    assert (broken.state, broken.failures) == (SourceState.ERROR, 1)
+    assert broken.next_fetch is not None and broken.next_fetch - NOW >= HOUR
+
+
+def test_a_permanent_redirect_is_adopted_only_with_a_feed() -> None:
+    moved = "https://y.example/feed"
+    assert after(ok(permanent_url=moved, http_status=200)).moved_to == moved
+    assert after(error("parse", 200, permanent_url=moved)).moved_to is None
+    back = SourceStatus(id="s", url=SOURCE.url, moved_to=moved)
+    assert after(ok(permanent_url=SOURCE.url, http_status=200), back).moved_to is None
+
+
+def test_hub_pings_back_off_then_give_up() -> None:
+    delays = [policy.hub_retry_at(n, NOW) for n in range(1, 9)]
+    # 30 s, doubling (the hour's cap is never reached before the eighth attempt)
+    assert [d - NOW for d in delays[:-1] if d is not None] == [
+        timedelta(seconds=30 * 2**n) for n in range(7)
+    ]
+    assert delays[-1] is None  # the eighth failure: given up
+
+
+def test_due_respects_backoff_and_gone() -> None:
+    assert policy.due(None, NOW)
+    later = SourceStatus(id="s", url=SOURCE.url, next_fetch=NOW + HOUR)
+    assert not policy.due(later, NOW) and policy.due(later, NOW + HOUR)
+    assert not policy.due(SourceStatus(id="s", url=SOURCE.url, state=SourceState.GONE), NOW)
