@@ -19,7 +19,6 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds import render as render_module
 from feeds.errors import FeedsError
 from feeds.ids import iri
 from feeds.render import (
@@ -213,29 +212,30 @@ def test_renderer_gives_the_bytes_of_render_all_whatever_it_remembers() -> None:
         assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
 
 
-def test_renderer_renders_only_the_items_it_has_not_seen(monkeypatch: pytest.MonkeyPatch) -> None:
-    rendered: list[tuple[str, int]] = []
+def test_renderer_renders_only_the_items_it_has_not_seen() -> None:
+    def every_format(count: int) -> dict[Format, int]:
+        return {Format.RSS: count, Format.ATOM: count, Format.JSON: count}
 
-    def counting(name: str) -> Any:
-        real = getattr(render_module, name)
-
-        def wrapper(site: Site, spec: FeedSpec, items: list[Item], *rest: Any) -> Any:
-            rendered.append((name, len(items)))
-            return real(site, spec, items, *rest)
-
-        return wrapper
-
-    for name in ("_render_rss", "_render_atom", "_json_parts"):
-        monkeypatch.setattr(render_module, name, counting(name))
     renderer = Renderer()
+    assert renderer.rendered_afresh == {}
     renderer.render_all(SITE, SPEC, ITEMS)
-    assert rendered == [("_render_rss", 4), ("_render_atom", 4), ("_json_parts", 4)]
-    rendered.clear()
-    renderer.render_all(SITE, SPEC, [_story(1), *ITEMS[:2]])
-    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
-    rendered.clear()
-    renderer.render_all(SITE, dataclasses.replace(SPEC, title="Renamed"), [_story(1)])
-    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
+    assert renderer.rendered_afresh == every_format(4)
+    # One new item: only that item is rendered; the others are spliced from memory.
+    items = [_story(1), *ITEMS[:2]]
+    assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
+    assert renderer.rendered_afresh == every_format(1)
+    # The same inputs again: nothing is rendered.
+    assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
+    assert renderer.rendered_afresh == every_format(0)
+    # New settings: the memory is dropped, everything is rendered.
+    renamed = dataclasses.replace(SPEC, title="Renamed")
+    renderer.render_all(SITE, renamed, [_story(1)])
+    assert renderer.rendered_afresh == every_format(1)
+    # Archive pages are rendered whole, and do not disturb the memory.
+    renderer.render_all(SITE, renamed, items, Page(number=1))
+    assert renderer.rendered_afresh == every_format(3)
+    renderer.render_all(SITE, renamed, [_story(1)])
+    assert renderer.rendered_afresh == every_format(0)
 
 
 def test_never_touches_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
