@@ -14,7 +14,8 @@ Modules, each with one job:
 
 - ``clean``: the input guard, every published string made XML-safe and item ids absolute IRIs;
 - ``common``: what every format says the same way (titles, item HTML, links, images, URLs);
-- ``tree``: the lxml elements the extensions add; ``marks``: finding the items in the bytes;
+- ``tree``: our feedgen extensions' base and the lxml elements they add;
+- ``marks``: sentinel comments that find the items in a serialized XML document;
 - ``rss``, ``atom``, ``jsonfeed``: one format each, rendered as head, items and tail;
 - ``document``: one document in every format (``render``, ``render_all``);
 - ``incremental``: ``Renderer``, which renders only the items it has not seen and splices

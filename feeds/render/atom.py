@@ -34,7 +34,16 @@ from feeds.render.common import (
     logo,
 )
 from feeds.render.marks import ItemMarks, split_items
-from feeds.render.tree import FH_NS, XML_NS, add_stylesheet, element, index_after, sub
+from feeds.render.tree import (
+    FH_NS,
+    XML_NS,
+    Extension,
+    ItemExtension,
+    add_stylesheet,
+    element,
+    index_after,
+    sub,
+)
 from feeds.times import rfc3339, utc
 from feeds.types import FeedSpec, Format, Item, Page, Site
 
@@ -107,7 +116,7 @@ def render_atom(
     return split_items(body, len(items), b"</entry>", b"</feed>")
 
 
-class _AtomFeedExtension:
+class _AtomFeedExtension(Extension):
     """The feed's updated date, fh:archive and the stylesheet."""
 
     def __init__(self, updated: datetime, page: Page, marks: ItemMarks) -> None:
@@ -117,9 +126,6 @@ class _AtomFeedExtension:
 
     def extend_ns(self) -> dict[str, str]:
         return {"fh": FH_NS} if self.page.is_archive else {}
-
-    def extend_rss(self, rss: Any) -> Any:
-        return rss
 
     def extend_atom(self, feed: Any) -> Any:
         feed.find("updated").text = rfc3339(self.updated)
@@ -131,19 +137,9 @@ class _AtomFeedExtension:
         return feed
 
 
-class _AtomEntryExtension:
+class _AtomEntryExtension(ItemExtension):
     """Rebuilds entry links (feedgen 1.0.0 drops rel/type/length), writes the dates, xml:lang
     and atom:source, and marks the entry."""
-
-    def __init__(self, item: Item, marks: ItemMarks) -> None:
-        self.item = item
-        self.marks = marks
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_rss(self, el: Any) -> Any:
-        return el
 
     def extend_atom(self, entry: Any) -> Any:
         item = self.item

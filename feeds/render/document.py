@@ -2,9 +2,9 @@
 
 Each format is rendered in parts (``marks``): what precedes the items, each item's bytes, what
 follows them. The document is their concatenation; items whose bytes are already known (from
-``incremental.Renderer``'s memory) are taken from there instead of being rendered again, which
-gives the same bytes because an item's bytes depend only on the item (and on the site, feed and
-page, which the memory is keyed by).
+``incremental.Renderer``'s memory) are taken from there instead of being rendered again. That
+gives the same bytes: an item's bytes depend only on the item and the site (whose host mints
+the ids that are not IRIs), and the memory is dropped when the site changes.
 """
 
 from __future__ import annotations

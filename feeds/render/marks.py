@@ -69,7 +69,7 @@ def split_items(
     while at >= 0:
         marks.append(at)
         at = body.find(_MARK, at + len(_MARK))
-    if len(marks) != count:  # pragma: no cover - a feedgen change
+    if len(marks) != count:
         raise FeedsError(f"unexpected document layout: {len(marks)} item marks, {count} items")
     if not marks:
         return body[:end], [], body[end:]

@@ -51,6 +51,8 @@ from feeds.render.tree import (
     FH_NS,
     MEDIA_NS,
     SY_NS,
+    Extension,
+    ItemExtension,
     add_stylesheet,
     element,
     index_after,
@@ -62,6 +64,21 @@ from feeds.types import FeedSpec, Format, Image, Item, Page, Site
 __all__ = ["render_rss"]
 
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
+
+
+class _Unwritten(datetime):
+    """A date feedgen accepts and does not write.
+
+    feedgen's ``lastBuildDate()`` takes any timezone-aware datetime, and its RSS writer writes
+    the element only when the value is true; this one is false. Without it feedgen would write
+    the time of rendering, formatted through ``locale.setlocale``.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_NOT_WRITTEN = _Unwritten(1970, 1, 1, tzinfo=UTC)
 
 
 def render_rss(
@@ -112,22 +129,7 @@ def render_rss(
     return split_items(body, len(items), b"</item>", b"</channel>")
 
 
-class _Unwritten(datetime):
-    """A date feedgen accepts and does not write.
-
-    feedgen's ``lastBuildDate()`` takes any timezone-aware datetime, and its RSS writer writes
-    the element only when the value is true; this one is false. Without it feedgen would write
-    the time of rendering, formatted through ``locale.setlocale``.
-    """
-
-    def __bool__(self) -> bool:
-        return False
-
-
-_NOT_WRITTEN = _Unwritten(1970, 1, 1, tzinfo=UTC)
-
-
-class _RssChannelExtension:
+class _RssChannelExtension(Extension):
     """Namespaces at the root; lastBuildDate, history/hub links, ttl, sy:*, fh:archive."""
 
     def __init__(
@@ -171,22 +173,9 @@ class _RssChannelExtension:
         self.marks.start(channel)
         return rss
 
-    def extend_atom(self, feed: Any) -> Any:
-        return feed
 
-
-class _RssItemExtension:
+class _RssItemExtension(ItemExtension):
     """What feedgen 1.0.0 cannot write for an RSS item (or writes wrongly), and its mark."""
-
-    def __init__(self, item: Item, marks: ItemMarks) -> None:
-        self.item = item
-        self.marks = marks
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_atom(self, entry: Any) -> Any:
-        return entry
 
     def extend_rss(self, el: Any) -> Any:
         item = self.item

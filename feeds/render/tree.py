@@ -1,8 +1,9 @@
-"""The lxml elements our feedgen extensions add to the documents feedgen builds.
+"""Our feedgen extensions' common ground, and the lxml elements they add.
 
-feedgen builds both XML documents with lxml and hands its elements to our extensions (see
-``rss`` and ``atom``); these helpers create and place elements the way feedgen does
-(``feedgen.util.xml_elem``), so the serialization is the same as for feedgen's own.
+feedgen builds both XML documents with lxml and hands its elements to the extensions registered
+with it (see ``rss`` and ``atom``), while the document is being built. ``Extension`` is the one
+that changes nothing; the helpers create and place elements the way feedgen does
+(``feedgen.util.xml_elem``), so they serialize like feedgen's own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from feedgen.util import xml_elem
 from lxml import etree  # type: ignore[import-untyped]  # feedgen's own XML library
 
 from feeds.render.common import STYLESHEET
+from feeds.render.marks import ItemMarks
+from feeds.types import Item
 
 __all__ = [
     "ATOM_NS",
@@ -23,6 +26,8 @@ __all__ = [
     "MEDIA_NS",
     "SY_NS",
     "XML_NS",
+    "Extension",
+    "ItemExtension",
     "add_stylesheet",
     "element",
     "index_after",
@@ -36,6 +41,31 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
 FH_NS = "http://purl.org/syndication/history/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+class Extension:
+    """A feedgen extension that changes nothing; ours override what they write.
+
+    feedgen asks each extension for the namespaces to declare at the root (``extend_ns``),
+    then hands it the element being built (the RSS root or Atom feed, an item or an entry).
+    """
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, el: Any) -> Any:
+        return el
+
+    def extend_atom(self, el: Any) -> Any:
+        return el
+
+
+class ItemExtension(Extension):
+    """The extension of one item (RSS) or entry (Atom), which it also marks (see ``marks``)."""
+
+    def __init__(self, item: Item, marks: ItemMarks) -> None:
+        self.item = item
+        self.marks = marks
 
 
 def element(tag: str, text: str | None = None, attrs: dict[str, str] | None = None) -> Any:
