@@ -19,7 +19,6 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feeds import render as render_module
 from feeds.errors import FeedsError
 from feeds.ids import iri
 from feeds.render import (
@@ -30,6 +29,7 @@ from feeds.render import (
     render_all,
     syndication,
 )
+from feeds.render.marks import ItemMarks, split_items
 from feeds.types import (
     ContentMode,
     Enclosure,
@@ -213,29 +213,30 @@ def test_renderer_gives_the_bytes_of_render_all_whatever_it_remembers() -> None:
         assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
 
 
-def test_renderer_renders_only_the_items_it_has_not_seen(monkeypatch: pytest.MonkeyPatch) -> None:
-    rendered: list[tuple[str, int]] = []
+def test_renderer_renders_only_the_items_it_has_not_seen() -> None:
+    def every_format(count: int) -> dict[Format, int]:
+        return {Format.RSS: count, Format.ATOM: count, Format.JSON: count}
 
-    def counting(name: str) -> Any:
-        real = getattr(render_module, name)
-
-        def wrapper(site: Site, spec: FeedSpec, items: list[Item], *rest: Any) -> Any:
-            rendered.append((name, len(items)))
-            return real(site, spec, items, *rest)
-
-        return wrapper
-
-    for name in ("_render_rss", "_render_atom", "_json_parts"):
-        monkeypatch.setattr(render_module, name, counting(name))
     renderer = Renderer()
+    assert renderer.rendered_afresh == {}
     renderer.render_all(SITE, SPEC, ITEMS)
-    assert rendered == [("_render_rss", 4), ("_render_atom", 4), ("_json_parts", 4)]
-    rendered.clear()
-    renderer.render_all(SITE, SPEC, [_story(1), *ITEMS[:2]])
-    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
-    rendered.clear()
-    renderer.render_all(SITE, dataclasses.replace(SPEC, title="Renamed"), [_story(1)])
-    assert rendered == [("_render_rss", 1), ("_render_atom", 1), ("_json_parts", 1)]
+    assert renderer.rendered_afresh == every_format(4)
+    # One new item: only that item is rendered; the others are spliced from memory.
+    items = [_story(1), *ITEMS[:2]]
+    assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
+    assert renderer.rendered_afresh == every_format(1)
+    # The same inputs again: nothing is rendered.
+    assert renderer.render_all(SITE, SPEC, items) == render_all(SITE, SPEC, items)
+    assert renderer.rendered_afresh == every_format(0)
+    # New settings: the memory is dropped, everything is rendered.
+    renamed = dataclasses.replace(SPEC, title="Renamed")
+    renderer.render_all(SITE, renamed, [_story(1)])
+    assert renderer.rendered_afresh == every_format(1)
+    # Archive pages are rendered whole, and do not disturb the memory.
+    renderer.render_all(SITE, renamed, items, Page(number=1))
+    assert renderer.rendered_afresh == every_format(3)
+    renderer.render_all(SITE, renamed, [_story(1)])
+    assert renderer.rendered_afresh == every_format(0)
 
 
 def test_never_touches_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -623,6 +624,61 @@ def test_control_characters_are_stripped() -> None:
     assert json.loads(jsonfeed)["items"][0]["title"] == "Badtitle"
     assert feedparser.parse(rss).bozo == 0
     assert feedparser.parse(atom).bozo == 0
+
+
+def _poisoned(value: Any) -> Any:
+    """``value`` with characters XML refuses or discourages in every one of its strings."""
+    if type(value) is str:
+        return value[:1] + "\x01\x0b\ufffe\x7f\x9f" + value[1:]
+    if isinstance(value, tuple):
+        return tuple(_poisoned(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f.name for f in dataclasses.fields(value) if f.init]
+        return dataclasses.replace(value, **{f: _poisoned(getattr(value, f)) for f in fields})
+    return value
+
+
+@pytest.mark.parametrize("page", [Page(ttl=timedelta(minutes=15), prev_archive=2), Page(number=2)])
+def test_every_published_string_is_cleaned(page: Page) -> None:
+    site = dataclasses.replace(
+        SITE, hub="https://hub.example.com/", icon="https://www.example.com/i.png"
+    )
+    items = [*ITEMS, dataclasses.replace(WIRE, id="wire-42", language="fr")]
+    expected = render_all(site, SPEC, items, page)
+    poisoned = [_poisoned(item) for item in items]
+    assert render_all(_poisoned(site), _poisoned(SPEC), poisoned, page) == expected
+
+
+def test_items_are_found_whatever_the_layout() -> None:
+    def document(marked: bool) -> Any:
+        root = etree.Element("feed")
+        etree.SubElement(root, "title").text = "<!--feeds:item--> is text here"
+        marks = ItemMarks()
+        marks.start(root)
+        for n in range(3):
+            item = etree.Element("entry")
+            etree.SubElement(item, "title").text = f"entry {n}"
+            if marked:
+                marks.before_item()
+            root.append(item)
+        return root
+
+    for indent in (None, "  ", "\t"):
+        plain, marked = document(marked=False), document(marked=True)
+        if indent is not None:
+            etree.indent(plain, space=indent)
+            etree.indent(marked, space=indent)
+        expected = etree.tostring(plain)
+        head, pieces, tail = split_items(etree.tostring(marked), 3, b"</entry>", b"</feed>")
+        assert head + b"".join(pieces) + tail == expected
+        assert [piece.strip() for piece in pieces] == [
+            f"<entry><title>entry {n}</title></entry>".encode()
+            if indent is None
+            else f"<entry>\n{indent * 2}<title>entry {n}</title>\n{indent}</entry>".encode()
+            for n in range(3)
+        ]
+    with pytest.raises(FeedsError):
+        split_items(etree.tostring(document(marked=True)), 2, b"</entry>", b"</feed>")
 
 
 def test_markup_and_cdata_end_survive_as_text() -> None:
