@@ -33,6 +33,8 @@ from feeds.types import (
     duration_bucket,
 )
 
+# --------------------------------------------------------------------------- JSON of `data`
+
 
 def image_to_json(image: Image | None) -> dict[str, Any] | None:
     if image is None:
@@ -84,6 +86,9 @@ def loads(text: str) -> dict[str, Any]:
     return value
 
 
+# --------------------------------------------------------------------------- feed items
+
+
 def item_to_json(item: Item) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -122,6 +127,8 @@ def item_from_json(data: dict[str, Any]) -> Item:
         language=str(data.get("language", "")),
     )
 
+
+# --------------------------------------------------------------------------- counters
 
 # Counter rows: one (source id, name, value) row per counter. The names are this module's
 # business; everywhere else counters are SourceCounters.
