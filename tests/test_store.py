@@ -6,6 +6,7 @@ import gzip
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0004"
+    assert version == "0005"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",
@@ -99,6 +100,93 @@ def test_upgrade_from_first_schema_keeps_data(db_url: str) -> None:
     assert status is not None
     assert (status.failures, status.suspect_since, status.feed_ttl) == (2, None, None)
     new.close()
+
+
+def test_upgrade_gives_archive_documents_their_page(db_url: str) -> None:
+    """Before 0005 an archive page was a document named "FEED/archive/N"; after it, the same
+    bytes are served by (feed, page, format), and the current documents stay page 0."""
+    old = Store(db_url, migrate=False)
+    old.migrate("0004")
+    stored = {
+        ("all", Format.RSS): b"<rss>current</rss>",
+        ("all", Format.ATOM): b"<feed>current</feed>",
+        ("all/archive/1", Format.RSS): b"<rss>page 1</rss>",
+        ("all/archive/1", Format.ATOM): b"<feed>page 1</feed>",
+        ("all/archive/12", Format.JSON): b'{"page": 12}',
+        ("world.news/archive/3", Format.RSS): b"<rss>world 3</rss>",
+    }
+    with old.engine.begin() as conn:
+        for (name, fmt), body in stored.items():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO documents (feed, format, body, gzip, etag, last_modified, "
+                    "content_type) VALUES (:feed, :format, :body, :gzip, :etag, :at, :type)"
+                ),
+                {
+                    "feed": name,
+                    "format": fmt.value,
+                    "body": body,
+                    "gzip": gzip.compress(body),
+                    "etag": f'"{len(body)}"',
+                    "at": datetime(2026, 11, 1, 8, 30),
+                    "type": fmt.content_type,
+                },
+            )
+    old.close()
+    new = Store(db_url)
+    assert new.schema_revision() == "0005"
+    by_page = {
+        ("all", 0, Format.RSS): b"<rss>current</rss>",
+        ("all", 0, Format.ATOM): b"<feed>current</feed>",
+        ("all", 1, Format.RSS): b"<rss>page 1</rss>",
+        ("all", 1, Format.ATOM): b"<feed>page 1</feed>",
+        ("all", 12, Format.JSON): b'{"page": 12}',
+        ("world.news", 3, Format.RSS): b"<rss>world 3</rss>",
+    }
+    for (feed, page, fmt), body in by_page.items():
+        document = new.get_document(feed, fmt, page)
+        assert document is not None, (feed, page, fmt)
+        assert (document.feed, document.page, document.format) == (feed, page, fmt)
+        assert document.body == body and gzip.decompress(document.gzip) == body
+        assert document.etag == f'"{len(body)}"' and document.content_type == fmt.content_type
+        assert document.last_modified == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+        assert new.document_etag(feed, fmt, page) == document.etag
+    assert new.get_document("all/archive/1", Format.RSS) is None  # no such name any more
+    assert new.get_document("all", Format.JSON, 1) is None
+    assert new.document_etags() == {
+        ("all", Format.RSS): '"18"',
+        ("all", Format.ATOM): '"20"',
+    }
+    new.close()
+
+
+def test_archive_pages_are_documents_of_their_feed_by_page(store: Store) -> None:
+    def body(fmt: Format, page: int = 0) -> bytes | None:
+        document = store.get_document("all", fmt, page)
+        if document is not None:
+            assert (document.feed, document.page, document.format) == ("all", page, fmt)
+        return None if document is None else document.body
+
+    assert store.put_documents("all", {Format.RSS: b"<rss/>", Format.ATOM: b"<feed/>"}, NOW)
+    page = {Format.RSS: b"<rss>1</rss>", Format.JSON: b'{"page": 1}'}
+    store.write_archive_page("all", 1, 1, 10, page, NOW)
+    (only,) = store.archive_pages("all")
+    assert (only.number, only.first, only.last) == (1, 1, 10)
+    assert [body(fmt, page=1) for fmt in page] == list(page.values())
+    assert [store.has_document("all", fmt, page=1) for fmt in Format] == [True, False, True]
+    assert [body(fmt) for fmt in Format] == [b"<rss/>", b"<feed/>", None]
+    # current documents only: an archive page is neither listed nor changed by publishing
+    assert set(store.document_etags()) == {("all", Format.RSS), ("all", Format.ATOM)}
+    assert store.put_documents("all", {Format.RSS: b"<rss>new</rss>"}, NOW) == [Format.RSS]
+    assert (body(Format.RSS), body(Format.RSS, 1)) == (b"<rss>new</rss>", b"<rss>1</rss>")
+    # a feed leaving the config loses its current documents, never its archive pages
+    assert store.delete_documents(["other"]) == 2
+    assert [body(fmt) for fmt in Format] == [None, None, None]
+    assert [body(fmt, 1) for fmt in page] == list(page.values())
+    # page 0 is the current document, never an archive page
+    with pytest.raises(ValueError, match="numbered from 1"):
+        store.write_archive_page("all", 0, 1, 10, {Format.RSS: b"<rss/>"}, NOW)
+    assert store.archive_pages("all") == [(1, 1, 10)]
 
 
 def test_entries_round_trip_new_updated_unchanged(store: Store) -> None:
@@ -135,7 +223,7 @@ def test_recent_entries_limit_since_and_sources(store: Store) -> None:
 def test_recent_entries_are_the_newest_of_the_sources_whichever_way_found(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import feeds.store as store_module
+    from feeds.store import entries as entries_module
 
     # Twelve sources: the even ones publish every few minutes, the odd ones every few days.
     ids = [f"s{n:02d}" for n in range(12)]
@@ -151,9 +239,15 @@ def test_recent_entries_are_the_newest_of_the_sources_whichever_way_found(
         ]
         store.save_refresh(status(id=sid), ok_result(), batch, NOW)
         every += batch
-    fallbacks = []
-    real = store_module._newest_times
-    monkeypatch.setattr(store_module, "_newest_times", lambda *a: fallbacks.append(a) or real(*a))
+    methods: list[str] = []
+    real = entries_module.cutoff
+
+    def cutoff(*args: Any) -> entries_module.Cutoff:
+        found = real(*args)
+        methods.append(found.method)
+        return found
+
+    monkeypatch.setattr(entries_module, "cutoff", cutoff)
 
     def expected(sources: list[str], limit: int, since: datetime | None) -> list[str]:
         wanted = [
@@ -173,7 +267,7 @@ def test_recent_entries_are_the_newest_of_the_sources_whichever_way_found(
         got = [e.id for e in store.recent_entries(sources, limit, since)]
         assert got == expected(sources, limit, since), (sources, limit, since)
     # The first two were found by the index scan, the others needed each source's newest.
-    assert len(fallbacks) == 3
+    assert methods == ["scan", "scan", "per_source", "per_source", "per_source"]
 
 
 def test_retention_by_age_and_by_count(store: Store) -> None:

@@ -154,17 +154,16 @@ def test_current_feeds_name_their_websub_hub_in_one_link_header(
     assert 'rel="hub"' in again.headers["Link"]
 
 
-def _put_archive(site: Site, number: int, fmt: Format, body: bytes) -> None:
+def _put_archive(site: Site, number: int, bodies: dict[Format, bytes]) -> None:
     with Store(site.db) as store:
-        store.put_document(f"ours/archive/{number}", fmt, body, datetime.now(UTC))
+        store.write_archive_page("ours", number, 1, 10 * number, bodies, datetime.now(UTC))
 
 
 def test_archive_pages_are_served_immutable(site: Site, client: FlaskClient) -> None:
     assert site.feeds("update") == 0
     _add_hub(site, client, "https://hub.example/")
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel/></rss>\n'
-    _put_archive(site, 1, Format.RSS, body)
-    _put_archive(site, 1, Format.JSON, b'{"items": []}\n')
+    _put_archive(site, 1, {Format.RSS: body, Format.JSON: b'{"items": []}\n'})
 
     response = client.get("/feeds/ours/archive/1.rss")
     assert response.status_code == 200
@@ -226,7 +225,7 @@ def test_archive_pages_are_served_immutable(site: Site, client: FlaskClient) -> 
 )
 def test_missing_archive_pages_are_404_not_503(site: Site, client: FlaskClient, path: str) -> None:
     assert site.feeds("update") == 0
-    _put_archive(site, 1, Format.RSS, b"<rss/>")
+    _put_archive(site, 1, {Format.RSS: b"<rss/>"})
     assert client.get(path).status_code == 404
     assert client.head(path).status_code == 404
 
@@ -273,7 +272,7 @@ def test_index_lists_every_feed_with_autodiscovery(site: Site, client: FlaskClie
 )
 def test_head_answers_every_route_like_get(site: Site, client: FlaskClient, path: str) -> None:
     assert site.feeds("update") == 0
-    _put_archive(site, 1, Format.ATOM, b"<feed xmlns='http://www.w3.org/2005/Atom'/>")
+    _put_archive(site, 1, {Format.ATOM: b"<feed xmlns='http://www.w3.org/2005/Atom'/>"})
     get = client.get(path)
     head = client.head(path)
     assert get.status_code == head.status_code == 200

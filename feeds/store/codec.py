@@ -1,23 +1,39 @@
-"""Row <-> value codecs: the JSON kept in `data` columns, and the names of counter rows."""
+"""Every row <-> value codec of the store, in one place.
+
+Values (feeds.types) become the column values of a row, and rows become values again: source
+states, entries, articles, documents, the fetch log, feed items, and the JSON kept in `data`
+columns. The names of counter rows are this module's business too; everywhere else counters
+are SourceCounters. Rows are anything with the table's columns as attributes (SQLAlchemy
+rows), so this module needs no database.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from feeds.types import (
     DURATION_BUCKETS,
+    Article,
+    Document,
     Enclosure,
+    Entry,
+    FetchRecord,
     FetchResult,
     FetchStatus,
+    Format,
     Image,
     Item,
     ItemSource,
     SourceCounters,
+    SourceState,
+    SourceStatus,
     duration_bucket,
 )
+
+# --------------------------------------------------------------------------- JSON of `data`
 
 
 def image_to_json(image: Image | None) -> dict[str, Any] | None:
@@ -70,6 +86,9 @@ def loads(text: str) -> dict[str, Any]:
     return value
 
 
+# --------------------------------------------------------------------------- feed items
+
+
 def item_to_json(item: Item) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -109,6 +128,8 @@ def item_from_json(data: dict[str, Any]) -> Item:
     )
 
 
+# --------------------------------------------------------------------------- counters
+
 # Counter rows: one (source id, name, value) row per counter. The names are this module's
 # business; everywhere else counters are SourceCounters.
 _FETCHES = {status: f"fetches:{status.value}" for status in FetchStatus}
@@ -140,4 +161,195 @@ def counters_from_rows(values: Mapping[str, float]) -> SourceCounters:
         duration_sum=values.get("duration:sum", 0.0),
         duration_count=values.get("duration:count", 0.0),
         duration_buckets=tuple(values.get(name, 0.0) for name in _BUCKETS),
+    )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def status_values(status: SourceStatus) -> dict[str, Any]:
+    """The sources-table columns a refresh writes."""
+    return {
+        "url": status.url,
+        "state": status.state.value,
+        "etag": status.etag,
+        "last_modified": status.last_modified,
+        "body_hash": status.body_hash,
+        "last_fetch": status.last_fetch,
+        "last_success": status.last_success,
+        "last_http_status": status.last_http_status,
+        "last_error": status.last_error,
+        "failures": status.failures,
+        "next_fetch": status.next_fetch,
+        "moved_to": status.moved_to,
+        "suspect_since": status.suspect_since,
+        "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
+    }
+
+
+STATUS_COLUMNS = tuple(status_values(SourceStatus(id="", url="")))
+
+
+def status_from_row(r: Any, entry_count: int = 0) -> SourceStatus:
+    return SourceStatus(
+        id=r.id,
+        url=r.url,
+        state=SourceState(r.state),
+        etag=r.etag,
+        last_modified=r.last_modified,
+        body_hash=r.body_hash,
+        last_fetch=r.last_fetch,
+        last_success=r.last_success,
+        last_http_status=r.last_http_status,
+        last_error=r.last_error,
+        failures=r.failures,
+        next_fetch=r.next_fetch,
+        moved_to=r.moved_to,
+        entry_count=entry_count,
+        config_hash=r.config_hash,
+        suspect_since=r.suspect_since,
+        feed_ttl=timedelta(seconds=r.feed_ttl) if r.feed_ttl else None,
+    )
+
+
+def fetch_values(
+    source_id: str, result: FetchResult, now: datetime, new: int, updated: int
+) -> dict[str, Any]:
+    """A fetch-log row."""
+    return {
+        "source_id": source_id,
+        "at": now,
+        "status": result.status.value,
+        "http_status": result.http_status,
+        "duration": round(result.duration * 1000),
+        "size": result.size,
+        "new": new,
+        "updated": updated,
+        "error": result.error,
+    }
+
+
+def fetch_record_from_row(r: Any) -> FetchRecord:
+    return FetchRecord(
+        source_id=r.source_id,
+        at=r.at,
+        status=FetchStatus(r.status),
+        http_status=r.http_status,
+        duration_ms=r.duration,
+        size=r.size,
+        new=r.new,
+        updated=r.updated,
+        error=r.error,
+    )
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def entry_values(entry: Entry) -> dict[str, Any]:
+    """An entries-table row, without the first_seen and last_seen the store stamps."""
+    return {
+        "source_id": entry.source_id,
+        "id": entry.id,
+        "title": entry.title,
+        "link": entry.link,
+        "published": entry.published,
+        "updated": entry.updated,
+        "content_hash": entry.content_hash,
+        "data": dumps(
+            {
+                "authors": list(entry.authors),
+                "tags": list(entry.tags),
+                "summary": entry.summary,
+                "content": entry.content,
+                "image": image_to_json(entry.image),
+                "enclosures": enclosures_to_json(entry.enclosures),
+            }
+        ),
+    }
+
+
+def entry_from_row(r: Any) -> Entry:
+    data = loads(r.data)
+    return Entry(
+        source_id=r.source_id,
+        id=r.id,
+        title=r.title,
+        link=r.link,
+        published=r.published,
+        updated=r.updated,
+        authors=tuple(data.get("authors", ())),
+        tags=tuple(data.get("tags", ())),
+        summary=data.get("summary", ""),
+        content=data.get("content", ""),
+        image=image_from_json(data.get("image")),
+        enclosures=enclosures_from_json(data.get("enclosures")),
+        content_hash=r.content_hash,
+    )
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def article_values(article: Article) -> dict[str, Any]:
+    """An articles-table row: a few columns to sort and compare by, and the whole article."""
+    return {
+        "slug": article.slug,
+        "path": article.path,
+        "published": article.published,
+        "updated": article.updated,
+        "content_hash": article.content_hash,
+        "data": dumps(
+            {
+                "slug": article.slug,
+                "title": article.title,
+                "link": article.link,
+                "published": article.published.isoformat(),
+                "updated": article.updated.isoformat(),
+                "authors": list(article.authors),
+                "summary": article.summary,
+                "content": article.content,
+                "tags": list(article.tags),
+                "image": image_to_json(article.image),
+                "path": article.path,
+                "content_hash": article.content_hash,
+                "language": article.language,
+            }
+        ),
+    }
+
+
+def article_from_row(r: Any) -> Article:
+    """An article from its row (only the `data` column is read)."""
+    data = loads(r.data)
+    return Article(
+        slug=data["slug"],
+        title=data["title"],
+        link=data["link"],
+        published=datetime.fromisoformat(data["published"]),
+        updated=datetime.fromisoformat(data["updated"]),
+        authors=tuple(data.get("authors", ())),
+        summary=data.get("summary", ""),
+        content=data.get("content", ""),
+        tags=tuple(data.get("tags", ())),
+        image=image_from_json(data.get("image")),
+        path=data.get("path", ""),
+        content_hash=data.get("content_hash", ""),
+        language=data.get("language", ""),
+    )
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def document_from_row(r: Any) -> Document:
+    return Document(
+        feed=r.feed,
+        format=Format(r.format),
+        body=bytes(r.body),
+        gzip=bytes(r.gzip),
+        etag=r.etag,
+        last_modified=r.last_modified,
+        content_type=r.content_type,
+        page=r.page,
     )

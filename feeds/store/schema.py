@@ -81,7 +81,7 @@ entries = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("data", Text, nullable=False),  # JSON: authors, tags, summary, content, image, ...
-    Index("ix_entries_published_source", "published", "source_id"),  # see Store._cutoff
+    Index("ix_entries_published_source", "published", "source_id"),  # see entries.cutoff
     Index("ix_entries_source_published", "source_id", "published"),
 )
 
@@ -97,10 +97,13 @@ articles = Table(
     Index("ix_articles_published", "published"),
 )
 
+# Rendered documents, ready to serve: a feed's current document (page 0) and its RFC 5005
+# archive pages (page N, numbered from 1), each in every format (page: 0005).
 documents = Table(
     "documents",
     metadata,
     Column("feed", String(200), primary_key=True),
+    Column("page", Integer, primary_key=True, server_default="0"),
     Column("format", String(10), primary_key=True),
     Column("body", LargeBinary, nullable=False),
     Column("gzip", LargeBinary, nullable=False),

@@ -22,13 +22,14 @@ class DocumentCache:
         self.seconds = seconds
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[str, Format], tuple[Document, float]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int, Format], tuple[Document, float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, feed: str, fmt: Format) -> Document | None:
-        key = (feed, fmt)
+    def get(self, feed: str, fmt: Format, page: int = 0) -> Document | None:
+        """A feed's current document (page 0) or archive page, as stored."""
+        key = (feed, page, fmt)
         now = time.monotonic()
         with self._lock:
             cached = self._entries.get(key)
@@ -38,10 +39,10 @@ class DocumentCache:
             document, checked = cached
             if now - checked < self.seconds:
                 return document
-            if self.store.document_etag(feed, fmt) == document.etag:
+            if self.store.document_etag(feed, fmt, page) == document.etag:
                 self._put(key, document, now)
                 return document
-        fresh = self.store.get_document(feed, fmt)
+        fresh = self.store.get_document(feed, fmt, page)
         if fresh is None:
             with self._lock:
                 self._entries.pop(key, None)
@@ -49,7 +50,7 @@ class DocumentCache:
             self._put(key, fresh, now)
         return fresh
 
-    def _put(self, key: tuple[str, Format], document: Document, when: float) -> None:
+    def _put(self, key: tuple[str, int, Format], document: Document, when: float) -> None:
         with self._lock:
             self._entries[key] = (document, when)
             self._entries.move_to_end(key)

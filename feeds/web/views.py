@@ -72,7 +72,7 @@ def archive(name: str, number: int, ext: str) -> Response:
     web.config_tick()
     if number < 1 or web.watcher.current.feed(name) is None:
         abort(404)
-    document = web.cache.get(f"{name}/archive/{number}", fmt)
+    document = web.cache.get(name, fmt, page=number)
     if document is None:
         abort(404)  # archive pages exist or not; "not yet" does not apply
     site = web.watcher.current.site

@@ -1,5 +1,5 @@
 """Entries indexed by (published, source_id): the newest entries of a feed over many sources
-are found by reading the newest index entries alone (see Store._cutoff).
+are found by reading the newest index entries alone (see entries.cutoff).
 
 Revision ID: 0004
 Revises: 0003

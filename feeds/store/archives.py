@@ -1,0 +1,114 @@
+"""RFC 5005 archives: every item a feed has shown, numbered, and the archive pages written.
+
+Items are numbered in the order they joined the feed and their snapshot is kept, so that a
+page renders the items as they were. A page is written once, every format in one
+transaction, as documents of its feed with the page's number (see documents.insert_page),
+and never changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from feeds.store import codec
+from feeds.store.documents import gzip_all, insert_page
+from feeds.store.engine import Database, chunks
+from feeds.store.schema import archive_pages, feed_items
+from feeds.types import ArchivePage, Format, Item
+
+
+class ArchivesMixin(Database):
+    """Record feed items and write archive pages."""
+
+    def record_feed_items(self, feed: str, items: Sequence[Item], frozen_upto: int = 0) -> int:
+        """Remember the items of a feed's current document for its archive (RFC 5005).
+
+        Items not seen in this feed before get the next sequence numbers, oldest first; the
+        snapshot of known items is refreshed, except for items already on a written archive
+        page (sequence <= `frozen_upto`). Returns the highest sequence number.
+        """
+        with self._write() as conn:
+            known: dict[str, tuple[int, str]] = {}
+            ids = [i.id for i in items]
+            for chunk in chunks(ids, 500):
+                for r in conn.execute(
+                    sa.select(feed_items.c.item_id, feed_items.c.seq, feed_items.c.data).where(
+                        feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
+                    )
+                ):
+                    known[r.item_id] = (r.seq, r.data)
+            top = conn.execute(
+                sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
+            ).scalar_one_or_none()
+            seq = int(top or 0)
+            for item in sorted(items, key=lambda i: (i.published, i.id)):
+                data = codec.dumps(codec.item_to_json(item))
+                if item.id not in known:
+                    seq += 1
+                    conn.execute(
+                        feed_items.insert().values(feed=feed, item_id=item.id, seq=seq, data=data)
+                    )
+                elif known[item.id][0] > frozen_upto and known[item.id][1] != data:
+                    conn.execute(
+                        feed_items.update()
+                        .where(feed_items.c.feed == feed, feed_items.c.item_id == item.id)
+                        .values(data=data)
+                    )
+            return seq
+
+    def archive_pages(self, feed: str) -> list[ArchivePage]:
+        """Every archive page written (number, first and last sequence), in order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(archive_pages)
+                .where(archive_pages.c.feed == feed)
+                .order_by(archive_pages.c.number)
+            )
+            return [ArchivePage(r.number, r.first_seq, r.last_seq) for r in rows]
+
+    def feed_items_range(self, feed: str, first: int, last: int) -> list[Item]:
+        """The recorded items with sequence numbers first..last, newest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(feed_items.c.data)
+                .where(
+                    feed_items.c.feed == feed,
+                    feed_items.c.seq >= first,
+                    feed_items.c.seq <= last,
+                )
+                .order_by(feed_items.c.seq.desc())
+            )
+            return [codec.item_from_json(codec.loads(r.data)) for r in rows]
+
+    def write_archive_page(
+        self,
+        feed: str,
+        number: int,
+        first: int,
+        last: int,
+        bodies: Mapping[Format, bytes],
+        now: datetime,
+    ) -> None:
+        """Store every format of archive page `number` and its range in one transaction.
+
+        A page another process wrote first is left as it is: pages never change."""
+        if number < 1:
+            raise ValueError(f"archive pages are numbered from 1, not {number}")
+        packed = dict(zip(bodies, gzip_all(list(bodies.values())), strict=True))
+        with self._write() as conn:
+            exists = conn.execute(
+                sa.select(archive_pages.c.number).where(
+                    archive_pages.c.feed == feed, archive_pages.c.number == number
+                )
+            ).first()
+            if exists is not None:
+                return  # another process wrote this page first: it never changes
+            conn.execute(
+                archive_pages.insert().values(
+                    feed=feed, number=number, first_seq=first, last_seq=last
+                )
+            )
+            insert_page(conn, feed, number, bodies, packed, now)

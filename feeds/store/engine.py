@@ -1,0 +1,166 @@
+"""The database itself: the engine, its migrations and its transactions.
+
+`Database` is the base of every concern of the store (see ``feeds/store/__init__.py``): it
+owns one SQLAlchemy engine, tuned per backend so that writers never race:
+
+- SQLite (embedded, the default): write-ahead log, ``synchronous=NORMAL``, a 30 s busy
+  timeout; writers ``BEGIN IMMEDIATE`` and, within this process, queue on a lock first.
+- PostgreSQL (several machines): every write transaction takes one advisory lock, the same
+  one-writer-at-a-time rule across every process.
+
+Reads and writes go through `_read` and `_write`, which wrap any SQLAlchemy error as a
+StoreError. The schema is created and upgraded by the Alembic migrations in ``migrations/``,
+applied when a store opens; Alembic is only imported when there is work to do.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from feeds.errors import StoreError
+
+DEFAULT_URL = "sqlite:///instance/feeds.db"
+HEAD_REVISION = "0005"  # the newest migration; a test keeps this in step with migrations/
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
+
+
+def engine_url(url: str) -> str:
+    """Accept the URLs people write and pick the drivers we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`items` in slices of at most `size`: IN lists stay within every backend's limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url` whose write transactions (execution option ``feeds_write``)
+    exclude one another across processes."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        engine = sa.create_engine(url, pool_pre_ping=True)
+
+        @event.listens_for(engine, "begin")
+        def _serialize_writers(conn: Connection) -> None:
+            # Like SQLite's BEGIN IMMEDIATE: one writer at a time across every process
+            # (clock, web, a `feeds update` by hand), so read-then-write steps cannot race.
+            if conn.get_execution_options().get("feeds_write", False):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+        return engine
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that writers can BEGIN IMMEDIATE
+        # (a deferred transaction that later writes can fail at once with "locked").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("feeds_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One engine, its schema and its transactions; the base of every storage concern."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, migrate: bool = True) -> None:
+        self.url = engine_url(url)
+        # SQLite has one writer at a time. Threads of this process queue on a lock rather than
+        # in SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes
+        # still wait in the busy handler.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock()
+            if sa.make_url(self.url).get_backend_name() == "sqlite"
+            else nullcontext()
+        )
+        try:
+            self.engine = create_engine(self.url)
+            if migrate:
+                self.migrate()
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot open database {sa.make_url(self.url)!r}: {e}") from e
+
+    def schema_revision(self) -> str | None:
+        """The schema revision of the database (None when it has no schema yet)."""
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+        except SQLAlchemyError:
+            return None
+        return None if value is None else str(value[0])
+
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade the schema. Alembic is only loaded when there is work to do:
+        a database already at HEAD_REVISION opens without it (faster start)."""
+        if revision == "head" and self.schema_revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            conn.execution_options(feeds_write=True)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            conn.commit()
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        with self._read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        try:
+            with self._write_lock, self.engine.connect() as conn:
+                conn.execution_options(feeds_write=True)
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as e:
+            raise StoreError(f"database write failed: {e}") from e
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read transaction: one snapshot for everything read in the block."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as e:
+            raise StoreError(f"database read failed: {e}") from e
