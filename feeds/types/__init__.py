@@ -1,0 +1,90 @@
+"""Typed, frozen values passed between the stages of the pipeline.
+
+config -> fetch -> parse -> normalize -> store -> merge -> render -> serve
+
+One module per group (``config``: what the files say; ``content``: entries, articles, items
+and documents; ``sources``: fetches and source states; ``storage``: what the pipeline and the
+store pass each other), every name re-exported here: ``from feeds.types import Item``. These
+modules import the standard library only, so every other module can use them. All datetimes
+are timezone-aware and in UTC.
+"""
+
+from feeds.types.config import (
+    Config,
+    ContentMode,
+    FeedSpec,
+    FetchSettings,
+    Site,
+    Source,
+)
+from feeds.types.content import (
+    Article,
+    Document,
+    Enclosure,
+    Entry,
+    Format,
+    Image,
+    Item,
+    ItemSource,
+    Page,
+    ParsedEntry,
+    ParsedFeed,
+    Rendered,
+)
+from feeds.types.sources import (
+    ErrorKind,
+    FetchResult,
+    FetchStatus,
+    RefreshOutcome,
+    SourceState,
+    SourceStatus,
+    shown_state,
+)
+from feeds.types.storage import (
+    DURATION_BUCKETS,
+    ArchivePage,
+    FetchRecord,
+    HubPing,
+    PendingPing,
+    RefreshWrite,
+    SourceCounters,
+    StoredRefresh,
+    duration_bucket,
+)
+
+__all__ = [
+    "DURATION_BUCKETS",
+    "ArchivePage",
+    "Article",
+    "Config",
+    "ContentMode",
+    "Document",
+    "Enclosure",
+    "Entry",
+    "ErrorKind",
+    "FeedSpec",
+    "FetchRecord",
+    "FetchResult",
+    "FetchSettings",
+    "FetchStatus",
+    "Format",
+    "HubPing",
+    "Image",
+    "Item",
+    "ItemSource",
+    "Page",
+    "ParsedEntry",
+    "ParsedFeed",
+    "PendingPing",
+    "RefreshOutcome",
+    "RefreshWrite",
+    "Rendered",
+    "Site",
+    "Source",
+    "SourceCounters",
+    "SourceState",
+    "SourceStatus",
+    "StoredRefresh",
+    "duration_bucket",
+    "shown_state",
+]
