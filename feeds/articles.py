@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from markdown_it.token import Token
 
 from feeds.config import LANGUAGE_RE, is_http_url, is_slug
 from feeds.errors import ArticleError
-from feeds.text import cut
+from feeds.text import SUMMARY_LENGTH, collapse, cut
 from feeds.times import utc
 from feeds.types import Article, Image, Site
 
@@ -30,7 +29,6 @@ ARTICLE_KEYS = frozenset(
     {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image", "language"}
 )
 IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
-SUMMARY_LENGTH = 300
 
 _IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -41,7 +39,6 @@ _IMAGE_TYPES = {
     ".avif": "image/avif",
     ".svg": "image/svg+xml",
 }
-_SPACE_RE = re.compile(r"\s+")
 
 
 def _markdown() -> MarkdownIt:
@@ -270,7 +267,7 @@ def _text(
     if not isinstance(value, str):
         problem(key, f"must be a string, not {_yaml_type(value)}")
         return None
-    value = _SPACE_RE.sub(" ", value).strip()
+    value = collapse(value)
     if required and not value:
         problem(key, "must not be empty")
         return None
@@ -310,7 +307,7 @@ def _authors(front: Mapping[Any, Any], problem: _Report) -> tuple[str, ...] | No
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         problem("author", "must be a name or a list of names")
         return None
-    return tuple(dict.fromkeys(_SPACE_RE.sub(" ", v).strip() for v in value))
+    return tuple(dict.fromkeys(collapse(v) for v in value))
 
 
 def _tags(front: Mapping[Any, Any], problem: _Report) -> tuple[str, ...] | None:
@@ -349,7 +346,7 @@ def _image(value: object, base: str, problem: _Report) -> Image | None:
             problem(f"image.{key}", f"must be a string, not {_yaml_type(text)}")
             ok = False
         else:
-            texts[key] = _SPACE_RE.sub(" ", text).strip()
+            texts[key] = collapse(text)
     sizes: dict[str, int | None] = {}
     for key in ("width", "height"):
         size = value.get(key)
@@ -428,4 +425,4 @@ def _plain_text(children: list[Token]) -> str:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-    return _SPACE_RE.sub(" ", "".join(parts)).strip()
+    return collapse("".join(parts))

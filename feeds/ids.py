@@ -8,12 +8,15 @@ only.
   bytes of UTF-8, no control characters or lone surrogates, one ``urlsplit`` accepts with a
   valid port when it has a host. Anything else becomes ``sha256:`` and its hash, so one odd
   upstream id can never break storage or merging.
-- An entry is published (``item_id``) under its upstream id when that is globally unique by
-  itself (an http(s) URL with a host, a ``urn:`` or a ``tag:`` URI; readers who also subscribe
-  to the upstream then see one story), else under ``tag:HOST,2026:SOURCE/ID`` (the outlet's
-  host, the source id and the upstream id).
-- Every published id is an absolute IRI, which Atom requires (``iri``): an id that is not one
-  becomes ``urn:uuid:`` when it is a UUID, else ``tag:HOST,2026:item/ID``.
+- An entry's item (``item_id``) keeps its upstream id when that is globally unique by itself
+  (an http(s) URL with a host, a ``urn:`` or a ``tag:`` URI; readers who also subscribe to the
+  upstream then see one story), else gets ``tag:HOST,2026:SOURCE/ID`` (the outlet's host, the
+  source id and the upstream id). A local article's item id is its link. Items are de-duplicated
+  and recorded in archives by this id.
+- Every id is published as an absolute IRI, which Atom requires (``iri``, applied by render):
+  an id that is not one (a UUID, a global id holding white space) becomes ``urn:uuid:`` for a
+  UUID, else ``tag:HOST,2026:item/ID``. So the published id of an item is
+  ``iri(site, item.id)``, the same in every format.
 """
 
 from __future__ import annotations
@@ -105,9 +108,9 @@ def is_global_id(value: str) -> bool:
 
 
 def item_id(site: Site, source_id: str, entry_id: str) -> str:
-    """The id an upstream entry is published under (see the module docstring)."""
+    """The id of an upstream entry's item (see the module docstring)."""
     if is_global_id(entry_id):
-        return iri(site, entry_id)
+        return entry_id
     return tag_uri(site_host(site), source_id, entry_id)
 
 

@@ -13,10 +13,8 @@ from datetime import datetime
 
 from feeds.ids import item_id
 from feeds.sanitize import plain_text
-from feeds.text import cut
+from feeds.text import SUMMARY_LENGTH, cut
 from feeds.types import Article, ContentMode, Entry, FeedSpec, Item, ItemSource, Site
-
-SUMMARY_LENGTH = 300
 
 
 def select_articles(spec: FeedSpec, articles: Iterable[Article]) -> list[Article]:

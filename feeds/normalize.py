@@ -12,7 +12,7 @@ Decisions:
 - Only http(s) links, image and enclosure URLs with a host (and a valid port, if any) are kept;
   anything else, including what ``urlsplit`` rejects (``http://[x/``), becomes "" (link) or is
   dropped (image, enclosure).
-- Every string of an Entry is storable and valid XML text (``feeds.text.xml_text``): the
+- Every string of an Entry is storable text (``feeds.text.storable_text``): the
   title, link, authors, tags, summary, content and the image and enclosure fields.
 - Ids: the upstream guid/id when it is a sane string, else its hash (``feeds.ids.stable_id``);
   the same rule applies to a link used as the id.
@@ -42,7 +42,7 @@ from datetime import datetime
 from feeds.errors import ParseError
 from feeds.ids import hashed_id, stable_id
 from feeds.sanitize import plain_text, sanitize_html
-from feeds.text import cut, xml_text
+from feeds.text import TITLE_FROM_TEXT_LENGTH, UNTITLED, cut, storable_text
 from feeds.times import utc
 from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed
 from feeds.urls import web_url
@@ -55,8 +55,6 @@ __all__ = [
     "normalize_feed",
 ]
 
-UNTITLED = "(untitled)"
-TITLE_FROM_TEXT_LENGTH = 80
 MAX_INT = 2**63 - 1  # BIGINT
 DEFAULT_ENCLOSURE_TYPE = "application/octet-stream"
 
@@ -236,7 +234,7 @@ def normalize_entry(
 
     link = web_url(parsed.link, base)
     authors = _dedupe(plain_text(a) for a in parsed.authors)
-    tags = _dedupe(xml_text(c) for c in parsed.categories)
+    tags = _dedupe(storable_text(c) for c in parsed.categories)
     image = _image(parsed.image, base)
     enclosures = _enclosures(parsed.enclosures, base)
     return Entry(

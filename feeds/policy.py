@@ -1,5 +1,5 @@
-"""Pure decisions about fetching: when next, what a fetch makes of a source's state, whether a
-failure counts, what to keep, when to retry a hub.
+"""Pure decisions about fetching and publishing: when next, what a fetch makes of a source's
+state, whether a failure counts, what to keep, when to retry a hub, how often a feed changes.
 
 ``now`` and randomness are passed in; nothing here does I/O.
 """
@@ -13,7 +13,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from feeds.times import parse_http_date, utc
-from feeds.types import FetchResult, FetchStatus, Source, SourceState, SourceStatus
+from feeds.types import (
+    Config,
+    FeedSpec,
+    FetchResult,
+    FetchStatus,
+    Source,
+    SourceState,
+    SourceStatus,
+)
 
 MAX_DELAY = timedelta(hours=24)  # a failing source is retried at least daily, never abandoned
 MAX_RETRY_AFTER = timedelta(days=7)  # a Retry-After beyond this is treated as this
@@ -28,6 +36,7 @@ HUB_FIRST_RETRY = timedelta(seconds=30)
 HUB_MAX_RETRY = timedelta(hours=1)
 HUB_MAX_ATTEMPTS = 8
 
+MIN_FEED_TTL = timedelta(minutes=5)  # a published feed's ttl, at least
 CLAMP_SECONDS = 10 * 365 * 86400  # larger numbers from upstream headers mean "forever"
 NOT_COUNTED = " (not counted yet: no upstream has answered since)"
 
@@ -44,7 +53,7 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 def _until(http_date: str, now: datetime) -> timedelta | None:
     """Time from ``now`` until an HTTP date (zero if past); None if it is not a date."""
-    when = parse_http_date(http_date)
+    when = parse_http_date(http_date, zoneless_as_utc=True)
     return None if when is None else max(when - now, timedelta(0))
 
 
@@ -199,6 +208,29 @@ def next_status(
     )
 
 
+def after_internal_error(
+    source: Source,
+    status: SourceStatus,
+    failed: FetchResult,
+    now: datetime,
+    rng: random.Random,
+) -> SourceStatus:
+    """A source's state after a bug or a database error while refreshing it (``failed``
+    says what): a failure with backoff, shown on /sources, so that the source is not hammered;
+    what was known of the upstream (its last HTTP status, validators, suspicion of our own
+    network) stays as it was."""
+    failures = status.failures + 1
+    return replace(
+        status,
+        url=source.url,
+        state=SourceState.ERROR,
+        last_fetch=now,
+        last_error=failed.error,
+        failures=failures,
+        next_fetch=next_attempt(source.interval, failed, failures, now, rng),
+    )
+
+
 def due(status: SourceStatus | None, now: datetime) -> bool:
     """Whether a source should be fetched now (backoff, Retry-After and 410 respected)."""
     if status is None:
@@ -215,6 +247,16 @@ def hub_retry_at(attempts: int, now: datetime) -> datetime | None:
         return None
     delay = min(HUB_FIRST_RETRY * 2 ** (attempts - 1), HUB_MAX_RETRY)
     return utc(now + delay)
+
+
+def feed_ttl(config: Config, spec: FeedSpec) -> timedelta:
+    """How often a feed is expected to change: its most frequent input (a source's interval,
+    the articles' when it merges local articles), at least MIN_FEED_TTL."""
+    wanted = set(config.source_ids_for(spec))
+    intervals = [s.interval for s in config.sources if s.id in wanted]
+    if spec.local is not False:
+        intervals.append(config.site.articles_interval)
+    return max(min(intervals, default=MIN_FEED_TTL), MIN_FEED_TTL)
 
 
 def retention_victims(

@@ -6,7 +6,7 @@
   tracking parameters and get rel="noopener noreferrer"; comments go.
 - ``plain_text`` drops every tag (the text of scripts and styles too), unescapes entities and
   collapses white space: for titles, names and summaries.
-- Both return text a published XML document may hold (``feeds.text.xml_text``).
+- Both return storable text (``feeds.text.storable_text``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-from feeds.text import xml_text
+from feeds.text import collapse, storable_text
 from feeds.urls import strip_tracking
 
 __all__ = ["plain_text", "sanitize_html"]
@@ -115,7 +115,6 @@ _BLOCK_TAG = re.compile(
     r"ul|ol|dl|table|section|article|header|footer|pre))\b[^>]*>",
     re.IGNORECASE,
 )
-_WHITESPACE = re.compile(r"\s+")
 
 
 def _resolve(value: str, base: str) -> str | None:
@@ -162,7 +161,7 @@ def sanitize_html(html: str, base: str) -> str:
     if not html or not html.strip():
         return ""
     # nh3 keeps control characters, even ones written as references (&#1;)
-    return xml_text(_nh3(_cleaner(base), html)).strip()
+    return storable_text(_nh3(_cleaner(base), html)).strip()
 
 
 @functools.lru_cache(maxsize=64)
@@ -200,7 +199,7 @@ def _nh3(cleaner: nh3.Cleaner, html: str) -> str:
     try:
         return cleaner.clean(html)
     except UnicodeEncodeError:
-        return cleaner.clean(xml_text(html))
+        return cleaner.clean(storable_text(html))
 
 
 # Tags removed, the text of scripts and styles too (the same as nh3.clean with these options).
@@ -213,4 +212,4 @@ def plain_text(html_or_text: str) -> str:
         return ""
     spaced = _BLOCK_TAG.sub(" ", html_or_text)
     text = htmllib.unescape(_nh3(_TEXT_CLEANER, spaced))
-    return _WHITESPACE.sub(" ", xml_text(text)).strip()
+    return collapse(storable_text(text))

@@ -7,10 +7,13 @@ only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Now = Callable[[], datetime]  # what tells the time: utcnow, or a test's fixed clock
 
 # The periods of the RSS syndication module (sy:updatePeriod), shortest first; a month is
 # taken as 30 days and a year as 365.
@@ -51,11 +54,15 @@ def rfc3339(value: datetime) -> str:
     return utc(value).isoformat().replace("+00:00", "Z")
 
 
-def parse_http_date(text: str) -> datetime | None:
+def parse_http_date(text: str, *, zoneless_as_utc: bool = False) -> datetime | None:
     """An HTTP date (RFC 9110: IMF-fixdate and the obsolete forms) as an aware datetime;
-    None when it is not one. A date without a zone is taken as UTC."""
+    None when it is not one. A date without a zone ("-0000", asctime) is not a valid HTTP
+    date, so None too, unless ``zoneless_as_utc`` (for headers better honoured than ignored,
+    such as Retry-After)."""
     try:
         value = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC) if zoneless_as_utc else None
+    return value

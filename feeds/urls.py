@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from feeds.text import xml_text
+from feeds.text import storable_text
 
 TRACKING_PARAMS = frozenset(
     {
@@ -157,7 +157,7 @@ def web_url(url: str | None, base: str | None) -> str:
     if not url:
         return ""
     try:
-        result = canonical_url(xml_text(url), base)
+        result = canonical_url(storable_text(url), base)
         parts = urlsplit(result)
         if parts.scheme not in WEB_SCHEMES or not parts.netloc:
             return ""

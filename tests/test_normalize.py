@@ -16,7 +16,6 @@ from feeds.ids import MAX_ID_BYTES, item_id
 from feeds.normalize import (
     DEFAULT_ENCLOSURE_TYPE,
     MAX_INT,
-    UNTITLED,
     content_hash,
     entry_id,
     near_duplicate_key,
@@ -24,6 +23,7 @@ from feeds.normalize import (
 )
 from feeds.parse import parse
 from feeds.sanitize import plain_text, sanitize_html
+from feeds.text import UNTITLED
 from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed, Site
 from feeds.urls import canonical_url
 

@@ -26,9 +26,10 @@ SITE = Site(
         ("exactly ten", 11, "exactly ten"),
         ("one two three four five", 12, "one two…"),  # at a space, ellipsis counted
         ("one two, three four", 11, "one two…"),  # trailing punctuation dropped
-        ("supercalifragilistic words", 10, "supercali…"),  # no space in the second half
-        ("a verylongwordthatneverends", 12, "a verylongw…"),  # nor here: the first half
+        ("supercalifragilistic words", 10, "supercali…"),  # no space: mid-word
+        ("a verylongwordthatneverends", 12, "a…"),  # the last space, however early
         ("end of sentence. Next one", 19, "end of sentence…"),
+        ("one two", 1, "…"),
     ],
 )
 def test_cut_at_a_word_within_the_limit(value: str, limit: int, expected: str) -> None:
@@ -36,11 +37,21 @@ def test_cut_at_a_word_within_the_limit(value: str, limit: int, expected: str) -
     assert len(text.cut(value, limit)) <= limit
 
 
-def test_xml_text_removes_what_xml_refuses_and_discourages() -> None:
-    assert text.xml_text("a\x00b\x0bc\tnl\n\x7f\x85\ud800\ufffe\uffffé ش 😀") == "abc\tnl\né ش 😀"
-    assert text.is_xml_text("تمام\n\t😀") and not text.is_xml_text("\x9f")
-    same = "plain text"
-    assert text.xml_text(same) is same  # nothing copied when nothing is removed
+def test_storable_and_publishable_text() -> None:
+    raw = "a\x00b\x0bc\tnl\n\x7f\x85\ud800\ufffe\uffffé ش 😀"
+    assert text.storable_text(raw) == "abc\tnl\n\x7f\x85é ش 😀"  # DEL, C1: stored as they are
+    assert text.xml_text(raw) == "abc\tnl\né ش 😀"  # and never published
+    assert text.xml_text(text.storable_text(raw)) == text.xml_text(raw)
+    same = "plain text\n"
+    assert text.xml_text(same) is same and text.storable_text(same) is same
+
+
+def test_summaries_keep_what_they_always_were() -> None:
+    """300 characters of text at most, then the ellipsis: cut at the last space."""
+    words = " ".join(f"word{n:03d}" for n in range(60))  # 479 characters
+    summary = text.cut(words, text.SUMMARY_LENGTH)
+    assert summary == words[:300].rsplit(" ", 1)[0] + "…"
+    assert len(text.cut(words, text.TITLE_FROM_TEXT_LENGTH)) <= 80
 
 
 def test_utc_whole_seconds_naive_as_utc_and_clamped() -> None:
@@ -59,16 +70,19 @@ def test_date_formats() -> None:
     assert times.rfc822(when) == "Wed, 01 May 2024 10:00:30 GMT"
     assert times.rfc3339(when) == "2024-05-01T10:00:30Z"
     assert times.parse_http_date("Wed, 01 May 2024 10:00:30 GMT") == when.replace(microsecond=0)
-    assert times.parse_http_date("Wed, 01 May 2024 10:00:30 -0000") == when.replace(microsecond=0)
+    zoneless = "Wed, 01 May 2024 10:00:30 -0000"
+    assert times.parse_http_date(zoneless) is None  # not an HTTP date: ignored
+    assert times.parse_http_date(zoneless, zoneless_as_utc=True) == when.replace(microsecond=0)
     assert times.parse_http_date("yesterday") is None
 
 
 def test_ids_published_for_entries_and_any_value() -> None:
     assert ids.item_id(SITE, "wire", "https://wire.example/1") == "https://wire.example/1"
     assert ids.item_id(SITE, "wire", "42") == "tag:outlet.example,2026:wire/42"
-    # a global id that is not a valid IRI (white space) is still published as one
-    assert ids.item_id(SITE, "wire", "urn:x y") == "tag:outlet.example,2026:item/urn%3Ax%20y"
-    assert ids.iri(SITE, "urn:x y") == ids.item_id(SITE, "wire", "urn:x y")
+    # a global id that is not a valid IRI (white space) keeps its item id, published as an IRI
+    assert ids.item_id(SITE, "wire", "urn:x y") == "urn:x y"
+    assert ids.iri(SITE, "urn:x y") == "tag:outlet.example,2026:item/urn%3Ax%20y"
+    assert ids.iri(SITE, "8F14E45F-CEEA-467F-A0E6-4F1B2C3D5E6F").startswith("urn:uuid:8f14e45f")
     assert ids.stable_id("x" * 600).startswith("sha256:")
     assert ids.stable_id("http://h:99999/") == ids.hashed_id("http://h:99999/")
     assert ids.stable_id("guid-1") == "guid-1"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from feeds.errors import StoreError
 from feeds.store import Store
 from feeds.types import (
     Article,
@@ -184,7 +185,7 @@ def test_archive_pages_are_documents_of_their_feed_by_page(store: Store) -> None
     assert [body(fmt) for fmt in Format] == [None, None, None]
     assert [body(fmt, 1) for fmt in page] == list(page.values())
     # page 0 is the current document, never an archive page
-    with pytest.raises(ValueError, match="numbered from 1"):
+    with pytest.raises(StoreError, match="numbered from 1"):
         store.write_archive_page("all", 0, 1, 10, {Format.RSS: b"<rss/>"}, NOW)
     assert store.archive_pages("all") == [(1, 1, 10)]
 

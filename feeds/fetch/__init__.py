@@ -32,7 +32,7 @@ Nothing outside ``transport`` touches httpcore; httpx and httpcore are used thro
 public APIs only.
 """
 
-from feeds.fetch.addresses import checked_addresses, is_public_address, resolve
+from feeds.fetch.addresses import checked_addresses, is_public_address
 from feeds.fetch.client import ACCEPT, Fetcher, HubResult
 from feeds.fetch.gate import HostGate, host_key
 
@@ -44,5 +44,4 @@ __all__ = [
     "checked_addresses",
     "host_key",
     "is_public_address",
-    "resolve",
 ]

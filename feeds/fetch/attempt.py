@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 
 from feeds.errors import FetchError
-from feeds.fetch.addresses import parse_url, target
+from feeds.fetch.addresses import parse_url
 from feeds.fetch.deadline import Deadline
 from feeds.fetch.decode import Decoder
-from feeds.fetch.gate import HostGate, Slot
+from feeds.fetch.gate import HostGate, Slot, host_key
 from feeds.fetch.transport import Transport
 from feeds.types import ErrorKind, FetchResult, FetchSettings, FetchStatus
 
@@ -106,15 +106,12 @@ class Attempt:
         content: bytes | None = None,
     ) -> Exchange:
         self.url = str(url)
-        host, port = target(url)
-        key = f"{host.lower()}:{port}"
+        key = host_key(url)
         gate = self.gate
         if not gate.acquire(key, self.deadline.at):
-            deadline = f"{self.settings.deadline:g}s"
-            raise FetchError(
-                f"deadline of {deadline} exceeded while waiting to send a request to host {key}"
-                f" (at most {gate.per_host} at once, {gate.spacing:g}s apart)",
-                ErrorKind.TIMEOUT,
+            raise self.deadline.error(
+                f"while waiting to send a request to host {key}"
+                f" (at most {gate.per_host} at once, {gate.spacing:g}s apart)"
             )
         slot = Slot(gate, key)
         try:
@@ -205,15 +202,12 @@ class Attempt:
         return bytes(body)
 
     def _check_deadline(self) -> None:
-        if time.monotonic() >= self.deadline.at:
+        if self.deadline.expired():
             raise self.timeout_error()
 
     def timeout_error(self, during: str = "") -> FetchError:
         """The TIMEOUT error of this fetch, by default saying how many bytes were read."""
         return self.deadline.error(during or f"after {self.size} bytes")
-
-    def expired(self) -> bool:
-        return self.deadline.expired()
 
     # ----------------------------------------------------------------- results
 

@@ -58,15 +58,23 @@ class HubResult:
 class Fetcher:
     """Fetches URLs with one shared, thread-safe connection pool. Use as a context manager.
 
-    `per_host` and `host_spacing` bound what the threads sharing this Fetcher send to one
-    host: at most `per_host` requests at once, starting at least `host_spacing` seconds apart.
+    `per_host` and `host_spacing` (by default the settings' own) bound what the threads sharing
+    this Fetcher send to one host: at most `per_host` requests at once, starting at least
+    `host_spacing` seconds apart.
     """
 
     def __init__(
-        self, settings: FetchSettings, *, per_host: int = 2, host_spacing: float = 0.5
+        self,
+        settings: FetchSettings,
+        *,
+        per_host: int | None = None,
+        host_spacing: float | None = None,
     ) -> None:
         self.settings = settings
-        self._gate = HostGate(per_host, host_spacing)
+        self._gate = HostGate(
+            settings.per_host if per_host is None else per_host,
+            settings.host_spacing if host_spacing is None else host_spacing,
+        )
         self._transport = Transport(
             max_connections=max(1, settings.concurrency),
             allow_private=settings.allow_private_addresses,
@@ -149,7 +157,7 @@ def describe(exc: Exception, attempt: Attempt) -> tuple[ErrorKind, str]:
     except (httpx.InvalidURL, ValueError):
         host = netloc = attempt.url
     if isinstance(exc, httpx.TimeoutException) or (
-        attempt.expired() and isinstance(exc, httpx.TransportError | OSError)
+        attempt.deadline.expired() and isinstance(exc, httpx.TransportError | OSError)
     ):
         return ErrorKind.TIMEOUT, str(attempt.timeout_error())
     if isinstance(exc, httpx.ConnectError):

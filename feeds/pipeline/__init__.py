@@ -10,9 +10,8 @@ the publishing of feeds. The scheduler, the CLI and tests all go through ``Pipel
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from feeds import policy
 from feeds.fetch import Fetcher
@@ -27,8 +26,8 @@ from feeds.pipeline.refresh import (
     source_config_hash,
 )
 from feeds.store import Store
-from feeds.times import utcnow
-from feeds.types import Article, Config, FeedSpec, FetchSettings, Format, RefreshOutcome, Source
+from feeds.times import Now, utcnow
+from feeds.types import Article, Config, FeedSpec, Format, RefreshOutcome, Source
 
 __all__ = [
     "ArticleSync",
@@ -39,8 +38,6 @@ __all__ = [
     "source_config_hash",
 ]
 
-Clock = Callable[[], datetime]
-
 
 @dataclass(frozen=True)
 class UpdateReport:
@@ -48,10 +45,6 @@ class UpdateReport:
     articles: ArticleSync
     published: tuple[str, ...]  # "name.format" of every document that changed
     feeds: int = 0
-
-
-def make_fetcher(settings: FetchSettings) -> Fetcher:
-    return Fetcher(settings, per_host=settings.per_host, host_spacing=settings.host_spacing)
 
 
 class Pipeline:
@@ -67,29 +60,37 @@ class Pipeline:
         config: Config,
         store: Store,
         *,
-        clock: Clock = utcnow,
+        clock: Now = utcnow,
         fetcher: Fetcher | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.config = config
         self.store = store
         self._owns_fetcher = fetcher is None
-        self.fetcher = fetcher or make_fetcher(config.site.fetch)
+        fetcher = fetcher or Fetcher(config.site.fetch)
         self._retired: list[Fetcher] = []  # closed on close(): other threads may still use them
         self._clock = clock
         self.publisher = Publisher(config, store, clock)
         network = NetworkWatch()
-        self.refresher = Refresher(store, self.fetcher, clock, rng or random.Random(), network)
+        self.refresher = Refresher(store, fetcher, clock, rng or random.Random(), network)
         self._synced: Config | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
-    def clock(self) -> Clock:
+    def config(self) -> Config:
+        """The config in use (``reconfigure`` changes it)."""
+        return self.publisher.config
+
+    @property
+    def fetcher(self) -> Fetcher:
+        return self.refresher.fetcher
+
+    @property
+    def clock(self) -> Now:
         return self._clock
 
     @clock.setter
-    def clock(self, clock: Clock) -> None:
+    def clock(self, clock: Now) -> None:
         self._clock = self.publisher.clock = self.refresher.clock = clock
 
     def close(self) -> None:
@@ -109,8 +110,7 @@ class Pipeline:
         """Switch to a new (already validated) config."""
         if config.site.fetch != self.config.site.fetch and self._owns_fetcher:
             self._retired.append(self.fetcher)  # other threads may be fetching with it now
-            self.fetcher = self.refresher.fetcher = make_fetcher(config.site.fetch)
-        self.config = config
+            self.refresher.fetcher = Fetcher(config.site.fetch)
         self.publisher.reconfigure(config)
         self.sync_sources()
         self.store.delete_documents(f.name for f in config.feeds)
@@ -151,8 +151,7 @@ class Pipeline:
 
     def sync_articles(self) -> ArticleSync:
         """Bring the stored articles in line with the files (see ``sync_articles``)."""
-        with self.publisher.lock:  # never between a publish's read of articles and its write
-            return sync_articles(self.config.site, self.store)
+        return sync_articles(self.config.site, self.store, self.publisher.lock)
 
     def feeds_using(self, source_ids: Iterable[str]) -> list[FeedSpec]:
         wanted = set(source_ids)
@@ -160,9 +159,6 @@ class Pipeline:
 
     def feeds_with_articles(self) -> list[FeedSpec]:
         return [f for f in self.config.feeds if f.local is not False]
-
-    def feed_ttl(self, spec: FeedSpec) -> timedelta:
-        return self.publisher.feed_ttl(spec)
 
     def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
         return self.publisher.publish(spec, articles)

@@ -9,17 +9,16 @@ publishing never waits for a hub. Failures are retried with the backoff of
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from feeds import policy
 from feeds.fetch import Fetcher
 from feeds.store import Store
+from feeds.times import Now
 
 log = logging.getLogger(__name__)
 
 
-def deliver_hub_pings(store: Store, fetcher: Fetcher, clock: Callable[[], datetime]) -> int:
+def deliver_hub_pings(store: Store, fetcher: Fetcher, clock: Now) -> int:
     """Deliver the pings due now; returns how many were delivered."""
     delivered = 0
     for ping in store.due_hub_pings(clock()):

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
+from feeds import policy
 from feeds.merge import merge
 from feeds.render import Renderer, render_all
 from feeds.store import Store
+from feeds.times import Now
 from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page
 from feeds.urls import public_url
 
 log = logging.getLogger(__name__)
 
-MIN_TTL = timedelta(minutes=5)
 MAX_CANDIDATES = 20_000  # entries a publish looks at, at most, however narrow its filters
 EXTRA_CANDIDATES = 20  # beyond the limit: duplicates across sources merge away
 
 
 class Publisher:
-    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, config: Config, store: Store, clock: Now) -> None:
         self.config = config
         self.store = store
         self.clock = clock
@@ -43,15 +44,6 @@ class Publisher:
             self._renderer = Renderer()
             self._recorded.clear()
 
-    def feed_ttl(self, spec: FeedSpec) -> timedelta:
-        """How often a feed is expected to change: its most frequent input, at least 5 min."""
-        config = self.config
-        wanted = set(config.source_ids_for(spec))
-        intervals = [s.interval for s in config.sources if s.id in wanted]
-        if spec.local is not False:
-            intervals.append(config.site.articles_interval)
-        return max(min(intervals, default=MIN_TTL), MIN_TTL)
-
     def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
         """Render one feed (and any newly full archive page) in every format; store the
         documents whose bytes changed; queue WebSub pings for changed current documents."""
@@ -62,7 +54,7 @@ class Publisher:
                 articles = self.store.articles()
             items = self._items(spec, articles, now)
             full_pages = self._publish_archives(spec, items, now)
-            page = Page(prev_archive=full_pages or None, ttl=self.feed_ttl(spec))
+            page = Page(prev_archive=full_pages or None, ttl=policy.feed_ttl(config, spec))
             rendered = self._renderer.render_all(config.site, spec, items, page)
             changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
             if changed:

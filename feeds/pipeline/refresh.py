@@ -21,8 +21,8 @@ import multiprocessing
 import os
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -31,6 +31,7 @@ from feeds.errors import ParseError
 from feeds.fetch import Fetcher
 from feeds.normalize import normalize_feed
 from feeds.store import Store
+from feeds.times import Now
 from feeds.types import (
     Entry,
     ErrorKind,
@@ -44,8 +45,6 @@ from feeds.types import (
 )
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 # A batch of at least this many sources parses in worker processes; smaller batches and the
 # scheduler's single refreshes parse in-thread.
@@ -93,6 +92,22 @@ class Fetched:
     result: FetchResult
 
 
+def parse_body(
+    result: FetchResult,
+    body: bytes,
+    source_id: str,
+    now: datetime,
+    first_seen: Mapping[str, datetime],
+    pool: Executor | None,
+) -> tuple[list[Entry], timedelta | None]:
+    """The entries (and ttl) of a new body: in a worker process of ``pool`` when given.
+    Raises ParseError (or whatever a parser bug raises)."""
+    args = (body, result.url, result.content_type, source_id, now, first_seen)
+    if pool is not None:
+        return pool.submit(parse_and_normalize, *args).result()
+    return parse_and_normalize(*args)
+
+
 class NetworkWatch:
     """When any upstream last answered at all (any HTTP status): proof our network works."""
 
@@ -106,7 +121,8 @@ class NetworkWatch:
                 self._last = when
 
     def works_since(self, since: datetime | None) -> bool:
-        """Has some upstream answered after ``since`` (a source's first unjudged failure)?"""
+        """Has some upstream answered after ``since``? (A source's ``suspect_since``: when a
+        network-level failure of it was last left uncounted, or last counted.)"""
         with self._lock:
             last = self._last
         return last is not None and since is not None and last > since
@@ -123,7 +139,7 @@ class Refresher:
         self,
         store: Store,
         fetcher: Fetcher,
-        clock: Clock,
+        clock: Now,
         rng: random.Random,
         network: NetworkWatch,
     ) -> None:
@@ -132,7 +148,6 @@ class Refresher:
         self.clock = clock
         self.rng = rng
         self.network = network
-        self.parse_pool: Executor | None = None  # set by a batch for its duration
 
     # ------------------------------------------------------------------ phases
 
@@ -163,22 +178,28 @@ class Refresher:
         *,
         network_works: bool | None = None,
         defer: list[RefreshWrite] | None = None,
+        pool: Executor | None = None,
     ) -> RefreshOutcome:
         """Parse what was fetched, decide the source's next state, and write both. Never
-        raises: an unexpected error is recorded on the source (with backoff), so that it
-        shows on /sources and the source is not hammered.
+        raises: an unexpected error (a bug, a database error) is recorded on the source, with
+        backoff, so that it shows on /sources and the source is not hammered.
 
-        ``network_works`` defaults to whether some upstream answered since the source's last
-        network-level failure. With ``defer``, a refresh that stores no entries is appended
-        there instead of written (the caller writes many at once)."""
+        ``network_works`` defaults to whether some upstream answered since the source's
+        ``suspect_since``. With ``defer``, a refresh that stores no entries is appended there
+        instead of written (the caller writes many at once). With ``pool``, a new body is
+        parsed in one of its worker processes."""
         try:
-            return self._complete(fetched, network_works, defer)
+            return self._complete(fetched, network_works, defer, pool)
         except Exception as e:
             log.exception("refreshing %s failed", fetched.source.id)
             return self._record_internal_error(fetched, f"internal error: {e}")
 
     def _complete(
-        self, fetched: Fetched, network_works: bool | None, defer: list[RefreshWrite] | None
+        self,
+        fetched: Fetched,
+        network_works: bool | None,
+        defer: list[RefreshWrite] | None,
+        pool: Executor | None,
     ) -> RefreshOutcome:
         source, status, result = fetched.source, fetched.status, fetched.result
         now = self.clock()
@@ -191,9 +212,13 @@ class Refresher:
                 # Same bytes as last time (servers without validators): skip parsing.
                 result = replace(result, status=FetchStatus.NOT_MODIFIED)
             else:
+                # Read outside the parse's error handling: a database error is not the body's.
+                first_seen = self.store.first_seen(source.id)
                 try:
-                    entries, feed_ttl = self.parse(source, result, body, now)
+                    entries, feed_ttl = parse_body(result, body, source.id, now, first_seen, pool)
                     body_hash = new_hash
+                except BrokenExecutor:  # a worker process died: ours to report, not the body's
+                    raise
                 except Exception as e:  # ParseError, or a parser bug: either way this body
                     if not isinstance(e, ParseError):
                         log.exception("parsing %s failed", source.id)
@@ -245,16 +270,6 @@ class Refresher:
             duration=result.duration,
         )
 
-    def parse(
-        self, source: Source, result: FetchResult, body: bytes, now: datetime
-    ) -> tuple[list[Entry], timedelta | None]:
-        """The entries of a new body (in a worker process during a large batch)."""
-        first_seen = self.store.first_seen(source.id)
-        args = (body, result.url, result.content_type, source.id, now, first_seen)
-        if self.parse_pool is not None:
-            return self.parse_pool.submit(parse_and_normalize, *args).result()
-        return parse_and_normalize(*args)
-
     def _record_internal_error(self, fetched: Fetched, error: str) -> RefreshOutcome:
         source, status = fetched.source, fetched.status
         now = self.clock()
@@ -265,16 +280,7 @@ class Refresher:
             error_kind=ErrorKind.INTERNAL,
             body=None,
         )
-        failure = policy.next_status(
-            source,
-            status,
-            failed,
-            now,
-            self.rng,
-            body_hash=status.body_hash,
-            feed_ttl=status.feed_ttl,
-            network_works=True,
-        )
+        failure = policy.after_internal_error(source, status, failed, now, self.rng)
         try:
             self.store.save_refresh(failure, failed, None, now)
         except Exception:
@@ -303,6 +309,7 @@ class RefreshBatch:
         self.sources = list(sources)
         self.workers = max(1, min(concurrency, len(self.sources)))
         self.deferred: list[RefreshWrite] = []  # list.append is atomic: safe from the threads
+        self.pool: Executor | None = None  # worker processes parsing, for a large batch
 
     def run(self) -> list[RefreshOutcome]:
         if not self.sources:
@@ -326,14 +333,13 @@ class RefreshBatch:
         if len(self.sources) >= PROCESS_POOL_MIN_SOURCES and cpus > 1:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["feeds.pipeline.refresh", "feeds.parse"])
-            refresher.parse_pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
+            self.pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
         try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="refresh") as pool:
-                return list(pool.map(lambda s: self._one(s, statuses.get(s.id)), self.sources))
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="refresh") as threads:
+                return list(threads.map(lambda s: self._one(s, statuses.get(s.id)), self.sources))
         finally:
-            if refresher.parse_pool is not None:
-                refresher.parse_pool.shutdown()
-                refresher.parse_pool = None
+            if self.pool is not None:
+                self.pool.shutdown()
 
     def _one(self, source: Source, status: SourceStatus | None) -> Fetched | RefreshOutcome:
         try:
@@ -343,7 +349,7 @@ class RefreshBatch:
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")
         if isinstance(fetched, RefreshOutcome) or policy.is_network_level(fetched.result):
             return fetched  # judged once the whole batch is in
-        return self.refresher.complete(fetched, defer=self.deferred)
+        return self.refresher.complete(fetched, defer=self.deferred, pool=self.pool)
 
     def judge(self, fetched: Fetched, answered: bool) -> RefreshOutcome:
         """Phase 2 for a network-level failure: it counts if any upstream answered in this

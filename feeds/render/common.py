@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from feeds.text import cut
+from feeds.text import TITLE_FROM_TEXT_LENGTH, UNTITLED, collapse, cut
 from feeds.times import EPOCH, SY_PERIODS, utc
 from feeds.types import FeedSpec, Format, Image, Item, Page, Site
 
@@ -42,8 +42,6 @@ CURRENT = Page()  # the current (subscription) document: the default page
 STYLESHEET = "/static/feed.xsl"  # served by the web app; makes the XML readable in a browser
 
 DEFAULT_MIME_TYPE = "application/octet-stream"
-
-TITLE_FROM_TEXT_LENGTH = 80  # a title made from the summary, for formats that require one
 
 
 # --------------------------------------------------------------------------- URLs
@@ -145,8 +143,8 @@ def item_title(item: Item) -> str:
     if item.title.strip():
         return item.title
     if item.summary.strip():
-        return cut(" ".join(item.summary.split()), TITLE_FROM_TEXT_LENGTH)
-    return item.link or item.id or "Untitled"
+        return cut(collapse(item.summary), TITLE_FROM_TEXT_LENGTH)
+    return item.link or item.id or UNTITLED
 
 
 def content_html(item: Item) -> str:

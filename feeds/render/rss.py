@@ -69,9 +69,11 @@ RSS_DOCS = "https://www.rssboard.org/rss-specification"
 class _Unwritten(datetime):
     """A date feedgen accepts and does not write.
 
-    feedgen's ``lastBuildDate()`` takes any timezone-aware datetime, and its RSS writer writes
-    the element only when the value is true; this one is false. Without it feedgen would write
-    the time of rendering, formatted through ``locale.setlocale``.
+    feedgen's ``lastBuildDate()`` takes any timezone-aware datetime, and its RSS writer (1.0.0,
+    ``FeedGenerator._create_rss``: ``if self.__rss_lastBuildDate:``) writes the element only
+    when the value is true; this one is false. Without it feedgen would write the time of
+    rendering, formatted through ``locale.setlocale``. Should a later feedgen write it anyway,
+    ``_RssChannelExtension`` raises rather than publish a second date.
     """
 
     def __bool__(self) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from feeds.errors import StoreError
 from feeds.store import codec
 from feeds.store.documents import gzip_all, insert_page
 from feeds.store.engine import Database, chunks
@@ -96,7 +97,7 @@ class ArchivesMixin(Database):
 
         A page another process wrote first is left as it is: pages never change."""
         if number < 1:
-            raise ValueError(f"archive pages are numbered from 1, not {number}")
+            raise StoreError(f"archive pages are numbered from 1, not {number}")
         packed = dict(zip(bodies, gzip_all(list(bodies.values())), strict=True))
         with self._write() as conn:
             exists = conn.execute(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feeds.types import (
-    DURATION_BUCKETS,
+    DURATION_LABELS,
     Article,
     Document,
     Enclosure,
@@ -133,7 +133,7 @@ def item_from_json(data: dict[str, Any]) -> Item:
 # Counter rows: one (source id, name, value) row per counter. The names are this module's
 # business; everywhere else counters are SourceCounters.
 _FETCHES = {status: f"fetches:{status.value}" for status in FetchStatus}
-_BUCKETS = [f"duration:le:{bound}" for bound in (*map(str, DURATION_BUCKETS), "+Inf")]
+_BUCKETS = [f"duration:le:{label}" for label in DURATION_LABELS]
 
 
 def counter_deltas(result: FetchResult, new: int, updated: int) -> list[tuple[str, float]]:
@@ -190,7 +190,8 @@ def status_values(status: SourceStatus) -> dict[str, Any]:
 STATUS_COLUMNS = tuple(status_values(SourceStatus(id="", url="")))
 
 
-def status_from_row(r: Any, entry_count: int = 0) -> SourceStatus:
+def status_from_row(r: Any) -> SourceStatus:
+    """A source's state from its row (the entry count, a scan, is added where shown)."""
     return SourceStatus(
         id=r.id,
         url=r.url,
@@ -205,7 +206,6 @@ def status_from_row(r: Any, entry_count: int = 0) -> SourceStatus:
         failures=r.failures,
         next_fetch=r.next_fetch,
         moved_to=r.moved_to,
-        entry_count=entry_count,
         config_hash=r.config_hash,
         suspect_since=r.suspect_since,
         feed_ttl=timedelta(seconds=r.feed_ttl) if r.feed_ttl else None,

@@ -42,6 +42,7 @@ from feeds.types.sources import (
 )
 from feeds.types.storage import (
     DURATION_BUCKETS,
+    DURATION_LABELS,
     ArchivePage,
     FetchRecord,
     HubPing,
@@ -54,6 +55,7 @@ from feeds.types.storage import (
 
 __all__ = [
     "DURATION_BUCKETS",
+    "DURATION_LABELS",
     "ArchivePage",
     "Article",
     "Config",

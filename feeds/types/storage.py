@@ -53,6 +53,8 @@ class FetchRecord:
 
 # Upper bounds (seconds) of the fetch-duration histogram; a last bucket holds the rest.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# The buckets' names: their bounds, then "+Inf" (Prometheus `le` labels).
+DURATION_LABELS = (*(str(bound) for bound in DURATION_BUCKETS), "+Inf")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Response, current_app
 
-from feeds.types import DURATION_BUCKETS, FetchStatus, SourceCounters, SourceState
+from feeds.types import DURATION_LABELS, FetchStatus, SourceCounters, SourceState
 from feeds.web import state
 
 bp = Blueprint("metrics", __name__)
@@ -66,11 +66,10 @@ def exposition() -> str:
 
     name = "feeds_source_fetch_duration_seconds"
     out.family(name, "histogram", "Time each fetch took, headers and body.")
-    bounds = [*(str(b) for b in DURATION_BUCKETS), "+Inf"]
     for sid in ids:
         mine = counts.get(sid, none)
         running = 0.0
-        for bound, count in zip(bounds, mine.duration_buckets, strict=True):
+        for bound, count in zip(DURATION_LABELS, mine.duration_buckets, strict=True):
             running += count
             out.sample(f"{name}_bucket", (("source", sid), ("le", bound)), running)
         out.sample(f"{name}_sum", (("source", sid),), mine.duration_sum)

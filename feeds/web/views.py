@@ -6,7 +6,7 @@ import functools
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
@@ -16,9 +16,6 @@ from feeds.types import Format, shown_state
 from feeds.urls import public_url
 from feeds.web import state
 from feeds.web.responses import document_response, not_modified
-
-if TYPE_CHECKING:
-    pass
 
 bp = Blueprint("feeds", __name__)
 
