@@ -7,6 +7,7 @@ normalized Entry list for a fixed ``now``. FEEDS_UPDATE_GOLDEN=1 rewrites the ex
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
 import re
@@ -381,3 +382,54 @@ def test_feedparser_is_imported_by_one_module_only() -> None:
         if re.search(r"^\s*(?:import|from)\s+feedparser\b", path.read_text(), re.MULTILINE)
     )
     assert importers == ["parse/feedparser_adapter.py"]
+
+
+ODD_IDS = [
+    "http:////x.example/a",
+    "HTTP://X.example/B",
+    "a,b://c/d",
+    "//cdn.example/x",
+    "../up",
+    "?q=1",
+    "#frag",
+    "urn:x:y",
+    "tag:x.example,2024:1",
+    "http://[::1]/v6",
+    "http://[x/",
+    "mailto:a@b.example",
+    "http://x.example/a b",
+    "https:x.example/no-slashes",
+    "news/3",
+]
+
+
+def _ids_document(kind: str, ids: list[str]) -> bytes:
+    if kind == "rss":
+        items = "".join(
+            f"<item><title>{n}</title><guid>{html.escape(i)}</guid></item>"
+            for n, i in enumerate(ids)
+        )
+        return f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>".encode()
+    entries = "".join(
+        f"<entry><title>{n}</title><id>{html.escape(i)}</id>"
+        "<updated>2024-01-01T00:00:00Z</updated></entry>"
+        for n, i in enumerate(ids)
+    )
+    return (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title><id>urn:f</id>"
+        f"<updated>2024-01-01T00:00:00Z</updated>{entries}</feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+@pytest.mark.parametrize("ids", [[i] for i in ODD_IDS] + [ODD_IDS])
+def test_ids_resolve_as_feedparser_resolves_them_with_the_url(kind: str, ids: list[str]) -> None:
+    """The fast path (feedparser not told the document's URL when no id would resolve
+    differently: feeds.urls.join_id predicts that) gives the ids feedparser itself gives when
+    it is told the URL (an xml:base on the root makes it resolve every id against it)."""
+    url = "https://example.com/feeds/dir/feed.xml"
+    body = _ids_document(kind, ids)
+    root = re.search(rb"<(rss|feed)\b", body)
+    assert root is not None
+    based = body[: root.end()] + f' xml:base="{url}"'.encode() + body[root.end() :]
+    assert [e.id for e in parse(body, url).entries] == [e.id for e in parse(based, url).entries]
