@@ -13,12 +13,13 @@ from pathlib import Path
 import feedparser
 import lxml.html
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
 from lxml import etree
 
 from feeds.store import Store
 from feeds.types import Format
-from feeds.web import state
+from feeds.web import create_app, state
 from feeds.web.responses import not_modified
 from tests.sites import Site
 
@@ -54,6 +55,33 @@ def test_headers_of_a_served_feed(site: Site, client: FlaskClient) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "max-age=" in response.headers["Cache-Control"]
     assert response.headers["Last-Modified"].endswith(" GMT")
+
+
+def test_headers_changed_after_the_view_are_sent(site: Site) -> None:
+    """A stored document's response sends its headers as they are when it is served, so a
+    hook (a future partner check, say) can still make a response private."""
+    assert site.feeds("update") == 0
+    app = create_app(
+        {"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db, "CACHE_SECONDS": 0}
+    )
+
+    @app.after_request
+    def private(response: Response) -> Response:
+        response.headers["Cache-Control"] = "private"
+        response.headers.add("Vary", "Authorization")
+        return response
+
+    try:
+        with app.test_client() as client:
+            first = client.get("/feeds/ours.rss")
+            again = client.get("/feeds/ours.rss", headers={"If-None-Match": first.headers["ETag"]})
+    finally:
+        state(app).store.close()
+    for response in (first, again):
+        assert response.headers["Cache-Control"] == "private"
+        assert response.headers.getlist("Vary") == ["Accept, Accept-Encoding", "Authorization"]
+    assert first.status_code == 200 and int(first.headers["Content-Length"]) == len(first.data)
+    assert again.status_code == 304 and "Content-Type" not in again.headers
 
 
 def test_configured_but_unpublished_feed_is_503_not_404(site: Site, client: FlaskClient) -> None:

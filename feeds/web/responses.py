@@ -106,23 +106,24 @@ def _stored_headers(
 
 
 class StoredResponse(Response):
-    """A stored document's 200 or 304, sent with the headers ``_stored_headers`` built.
+    """A stored document's 200 or 304, with the headers ``_stored_headers`` built.
 
-    Werkzeug copies and checks every header of every response as it serves it; for a feed
-    that is most of the cost of a 304. This response answers WSGI itself (``__call__``, the
-    interface through which every werkzeug response is served) with headers checked once per
-    document version. So its ``headers`` attribute is not what is sent: change headers in
-    ``_stored_headers``.
+    It answers WSGI itself (``__call__``, the interface through which every werkzeug response
+    is served): its headers as they are, with the entity headers dropped from a 304, and the
+    body. Werkzeug's general path (``get_wsgi_headers``, which copies and checks every header
+    again and looks for URLs to fix, then ``get_app_iter``) has nothing to do for these
+    responses and is most of the cost of a 304. Headers changed after the view (by an
+    ``after_request`` hook, say) are sent like any others.
     """
 
     def __init__(self, body: bytes, status: int, headers: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(body, status=status)
-        self._sent = list(headers)
-        if status == 200:
-            self._sent.append(("Content-Length", str(len(body))))
+        super().__init__(body if status != 304 else None, status=status, headers=headers)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        start_response(self.status, list(self._sent))
+        headers = self.headers.to_wsgi_list()
+        if self.status_code == 304:
+            remove_entity_headers(headers)
+        start_response(self.status, headers)
         if self.status_code == 304 or environ.get("REQUEST_METHOD") == "HEAD":
             return []
         return [self.get_data()]
