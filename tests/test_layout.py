@@ -141,6 +141,17 @@ def private_uses(tree: ast.Module) -> Iterator[str]:
             if private and not is_self and attr not in ours:
                 yield f"line {node.lineno}: .{attr}"
         elif (
+            isinstance(node, ast.Call)
+            and (getattr(node.func, "attr", None) or getattr(node.func, "id", None)) == "setattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and node.args[1].value.startswith("_")
+            and not node.args[1].value.endswith("__")
+            and node.args[1].value not in ours
+        ):
+            yield f"line {node.lineno}: setattr(..., {node.args[1].value!r})"
+        elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
             and re.fullmatch(r"_[A-Za-z]\w*__\w+", node.value)  # a name-mangled attribute
@@ -153,6 +164,16 @@ def test_nothing_private_of_another_module_is_touched() -> None:
     assert found == []
 
 
+def test_no_test_touches_a_private_name() -> None:
+    """Tests reach the code through public functions (a test that needs a private one is
+    asking for a public seam); the test helpers' own private names are theirs."""
+    found = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{path.name}: {use}" for use in private_uses(tree)]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "snippet",
     [
@@ -162,6 +183,7 @@ def test_nothing_private_of_another_module_is_touched() -> None:
         "import httpx._transports.default",
         "setattr(fg, '_FeedGenerator__rss_lastBuildDate', None)",
         "client._transport.handle_request(request)",
+        "monkeypatch.setattr(store_module, '_newest_times', spy)",
         "class A:\n    def f(self):\n        return self.pool._connections",
     ],
 )
