@@ -26,6 +26,7 @@ MAX_CLASS_LINES = 300
 HOMES = {
     "alembic": ("store/",),
     "apscheduler": ("scheduler.py",),
+    "dateparser": ("parse/",),
     "feedgen": ("render/",),
     "feedparser": ("parse/feedparser_adapter.py",),
     "flask": ("web/",),

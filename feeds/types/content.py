@@ -52,6 +52,9 @@ class ParsedFeed:
     link: str | None  # the upstream's home page
     entries: tuple[ParsedEntry, ...]
     ttl: timedelta | None = None  # <ttl> or sy:updatePeriod, when the feed states one
+    # What could not be read and was left out rather than guessed (a date in an unknown
+    # form, say), for editors: one short sentence each.
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- normalized

@@ -101,6 +101,8 @@ class SourceStatus:
     # all has answered since (our own network is probably down).
     suspect_since: datetime | None = None
     feed_ttl: timedelta | None = None  # what the feed itself asks: <ttl>, sy:updatePeriod
+    # What the last parsed body had that could not be read (see ParsedFeed.warnings).
+    warning: str | None = None
 
 
 def shown_state(source: Source, status: SourceStatus | None) -> SourceState:
