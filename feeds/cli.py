@@ -13,7 +13,14 @@ from types import FrameType
 
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.store import DEFAULT_URL, Store
-from feeds.types import Config, FetchStatus, SourceState, shown_state
+from feeds.types import (
+    Config,
+    FetchStatus,
+    RefreshOutcome,
+    SourceState,
+    SourceStatus,
+    shown_state,
+)
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -38,7 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help="validate the config and the local articles")
-    sub.add_parser("update", help="fetch every source, sync articles, rebuild every feed, now")
+    update_parser = sub.add_parser(
+        "update",
+        help="fetch the sources that are due, sync articles, rebuild every feed, now",
+        description="Fetch every enabled source that is due (its interval, Retry-After and "
+        "backoff respected; a gone source (410) waits for its entry in sources.toml to "
+        "change), sync the local articles, rebuild every feed, deliver hub pings.",
+    )
+    update_parser.add_argument(
+        "--force", action="store_true", help="fetch every enabled source, due or not, gone too"
+    )
+    refresh_parser = sub.add_parser(
+        "refresh",
+        help="fetch one source now (retry now), then publish what changed",
+        description="Fetch one source now, whatever its schedule, backoff or 410 say, then "
+        "publish the feeds it changed. A running clock follows the source's new schedule.",
+    )
+    refresh_parser.add_argument("source_id", metavar="SOURCE_ID", help="the source's id")
     sub.add_parser("sources", help="one line per source: id, state, last status, error")
     for name, text in (("serve", "serve the published feeds"), ("run", "web + scheduler")):
         p = sub.add_parser(name, help=text)
@@ -62,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return check(config_dir)
         if args.command == "update":
-            return update(config_dir, args.database)
+            return update(config_dir, args.database, force=args.force)
+        if args.command == "refresh":
+            return refresh(config_dir, args.database, args.source_id)
         if args.command == "sources":
             return sources(config_dir, args.database)
         if args.command == "serve":
@@ -104,21 +129,39 @@ def check(config_dir: Path) -> int:
     return 1 if problems else EXIT_OK
 
 
-def update(config_dir: Path, database: str) -> int:
+def _outcome_line(o: RefreshOutcome, width: int) -> str:
+    if o.status is FetchStatus.ERROR:
+        detail = o.error or "failed"
+    elif o.status is FetchStatus.NOT_MODIFIED:
+        detail = "not modified"
+    else:
+        detail = f"{o.new} new, {o.updated} updated"
+    return f"{o.source_id:<{width}}  {o.status.value:<12}  {detail}  ({o.duration:.2f}s)"
+
+
+def _waiting_line(status: SourceStatus, width: int) -> str:
+    if status.state is SourceState.GONE:
+        detail = "gone (HTTP 410): fetched again when its entry in sources.toml changes"
+    else:
+        when = f"{status.next_fetch:%Y-%m-%dT%H:%MZ}" if status.next_fetch else "soon"
+        detail = f"next attempt {when}" + (
+            f" (last: {status.last_error})" if status.last_error else ""
+        )
+    return f"{status.id:<{width}}  {'not due':<12}  {detail}"
+
+
+def update(config_dir: Path, database: str, *, force: bool = False) -> int:
     from feeds.pipeline import Pipeline
 
     config = _load(config_dir)
     with Store(database) as store, Pipeline(config, store) as pipeline:
-        report = pipeline.update()
-    width = max((len(o.source_id) for o in report.outcomes), default=0)
+        report = pipeline.update(force=force)
+    ids = [o.source_id for o in report.outcomes] + [s.id for s in report.waiting]
+    width = max((len(i) for i in ids), default=0)
     for o in report.outcomes:
-        if o.status is FetchStatus.ERROR:
-            detail = o.error or "failed"
-        elif o.status is FetchStatus.NOT_MODIFIED:
-            detail = "not modified"
-        else:
-            detail = f"{o.new} new, {o.updated} updated"
-        print(f"{o.source_id:<{width}}  {o.status.value:<12}  {detail}  ({o.duration:.2f}s)")
+        print(_outcome_line(o, width))
+    for status in report.waiting:
+        print(_waiting_line(status, width))
     a = report.articles
     print(
         f"articles: {a.count} ({a.added} added, {a.updated} updated, {a.removed} removed"
@@ -127,9 +170,37 @@ def update(config_dir: Path, database: str) -> int:
     for problem in a.problems:
         print(f"  {problem}")
     failed = sum(o.status is FetchStatus.ERROR for o in report.outcomes)
+    waiting = f", {len(report.waiting)} not due (--force fetches them)" if report.waiting else ""
     print(
-        f"sources: {len(report.outcomes)} fetched, {failed} failed; "
+        f"sources: {len(report.outcomes)} fetched, {failed} failed{waiting}; "
         f"feeds: {report.feeds}, {len(report.published)} documents changed"
+    )
+    return EXIT_OK
+
+
+def refresh(config_dir: Path, database: str, source_id: str) -> int:
+    from feeds.pipeline import Pipeline
+
+    config = _load(config_dir)
+    source = config.source(source_id)
+    if source is None or not source.enabled:
+        known = ", ".join(s.id for s in config.sources if s.enabled) or "none"
+        why = "is disabled (enabled = false)" if source else "is not in sources.toml"
+        print(f"error: source {source_id!r} {why}; enabled sources: {known}", file=sys.stderr)
+        return EXIT_CONFIG
+    with Store(database) as store, Pipeline(config, store) as pipeline:
+        outcome = pipeline.refresh(source, force=True)
+        published = (
+            pipeline.publish_all(pipeline.feeds_using([source.id])) if outcome.changed else []
+        )
+        if published and config.site.hub:
+            pipeline.deliver_hub_pings()
+        status = store.source_status(source.id)
+    print(_outcome_line(outcome, len(source.id)))
+    if status is not None and status.next_fetch is not None:
+        print(f"next attempt {status.next_fetch:%Y-%m-%dT%H:%MZ}")
+    print(
+        f"{len(published)} documents changed" + (f": {', '.join(published)}" if published else "")
     )
     return EXIT_OK
 
@@ -149,6 +220,8 @@ def sources(config_dir: Path, database: str) -> int:
             parts.append(f"next {status.next_fetch:%Y-%m-%dT%H:%MZ}")
         if status and status.last_error:
             parts.append(status.last_error)
+        if status and status.warning:
+            parts.append(f"warning: {status.warning}")
         if status and status.moved_to:
             parts.append(f"moved to {status.moved_to} (set url = {status.moved_to!r})")
         print("  ".join(parts))

@@ -151,11 +151,12 @@ def next_status(
     body_hash: str | None,
     feed_ttl: timedelta | None,
     network_works: bool,
+    warning: str | None = None,
 ) -> SourceStatus:
     """A source's state after a fetch (``result`` includes parsing: a body that is not a
-    feed is an error here). ``body_hash`` and ``feed_ttl`` describe the body just read (the
-    previous ones when none was parsed); ``network_works`` says whether some upstream has
-    answered since this source's last network-level failure.
+    feed is an error here). ``body_hash``, ``feed_ttl`` and ``warning`` describe the body just
+    read (the previous ones when none was parsed); ``network_works`` says whether some
+    upstream has answered since this source's last network-level failure.
 
     - Success: validators and hash kept, failures reset, next fetch after the interval (never
       sooner than the feed's own ttl, capped at a day).
@@ -188,6 +189,7 @@ def next_status(
             failures=0,
             suspect_since=None,
             feed_ttl=ttl,
+            warning=warning,
             next_fetch=next_attempt(source.interval, result, 0, now, rng, min_interval=ttl),
         )
     if not failure_counts(result, network_works):
@@ -231,12 +233,21 @@ def after_internal_error(
     )
 
 
-def due(status: SourceStatus | None, now: datetime) -> bool:
-    """Whether a source should be fetched now (backoff, Retry-After and 410 respected)."""
+def due(status: SourceStatus | None, now: datetime, fetch_hash: str = "") -> bool:
+    """Whether a source should be fetched now: its next attempt has come (the interval,
+    Retry-After, backoff), it is not gone (410), or it failed under other [fetch] settings
+    than today's (``fetch_hash``; their backoff says nothing about these)."""
     if status is None:
         return True
     if status.state is SourceState.GONE:
         return False
+    if (
+        status.state is SourceState.ERROR
+        and fetch_hash
+        and status.fetch_hash
+        and status.fetch_hash != fetch_hash
+    ):
+        return True
     return status.next_fetch is None or status.next_fetch <= now
 
 

@@ -4,6 +4,12 @@ One job per enabled source, always set for the time the pipeline decided (`next_
 interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
 articles; a job watching the config files; a job delivering WebSub pings. Feeds are rebuilt
 when something they use changed.
+
+Other processes write to the same database (`feeds refresh` by an editor, `feeds update` from
+cron, a second machine): every FOLLOW_SECONDS the clock compares each source's job with what is
+stored and follows the store when they differ by more than FOLLOW_TOLERANCE (a source
+refreshed elsewhere waits for its new next attempt; one whose backoff a [fetch] change ended,
+or that came back from 410, is fetched now).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from feeds import policy
 from feeds.pipeline import Pipeline, source_config_hash
 from feeds.reload import ConfigWatcher
 from feeds.types import Config, Source, SourceState
@@ -29,6 +37,8 @@ from feeds.types import Config, Source, SourceState
 log = logging.getLogger(__name__)
 
 CONFIG_POLL_SECONDS = 5
+FOLLOW_SECONDS = 10
+FOLLOW_TOLERANCE = timedelta(seconds=60)  # more than the start-up spread of new sources
 HUB_POLL_SECONDS = 10
 PRUNE_SECONDS = 6 * 3600
 SOURCE_JOB_PREFIX = "source:"
@@ -39,6 +49,8 @@ class Clock:
         self.pipeline = pipeline
         self.watcher = watcher
         self._pending: Config | None = None  # a new config not applied yet (retried)
+        self._running: set[str] = set()  # sources whose job runs now
+        self._running_lock = threading.Lock()
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
         executors = {"default": ThreadPoolExecutor(max_workers=workers)}
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -61,6 +73,7 @@ class Clock:
         for job, seconds, name in (
             (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
             (self.config_job, CONFIG_POLL_SECONDS, "config"),
+            (self.follow_job, FOLLOW_SECONDS, "follow"),
             (self.hub_job, HUB_POLL_SECONDS, "hub"),
             (self.prune_job, PRUNE_SECONDS, "prune"),
         ):
@@ -116,6 +129,8 @@ class Clock:
         source: Source | None = self.pipeline.config.source(source_id)
         if source is None or not source.enabled:
             return
+        with self._running_lock:
+            self._running.add(source_id)
         try:
             if self.pipeline.due(source):
                 outcome = self.pipeline.refresh(source)
@@ -124,7 +139,11 @@ class Clock:
         except Exception:
             log.exception("source job %s failed", source_id)
         finally:
-            self._reschedule(source)
+            try:
+                self._reschedule(source)
+            finally:
+                with self._running_lock:
+                    self._running.discard(source_id)
 
     def _reschedule(self, source: Source) -> None:
         now = datetime.now(UTC)
@@ -149,6 +168,31 @@ class Clock:
         if when is None or when <= now:
             when = now + (source.interval if when is None else timedelta(seconds=1))
         self._schedule(source, when)
+
+    def follow_job(self) -> None:
+        """Follow the next attempts other processes stored (see the module docstring)."""
+        now = datetime.now(UTC)
+        statuses = self.pipeline.store.source_states()
+        fetch_hash = self.pipeline.fetch_hash
+        with self._running_lock:
+            running = set(self._running)
+        for source in self.pipeline.config.sources:
+            status = statuses.get(source.id)
+            if not source.enabled or status is None or source.id in running:
+                continue
+            scheduled = self.job_time(source.id)
+            if status.state is SourceState.GONE:
+                if scheduled is not None:
+                    log.info("source %s is gone (410), as another process found", source.id)
+                    with contextlib.suppress(JobLookupError):
+                        self.scheduler.remove_job(SOURCE_JOB_PREFIX + source.id)
+                continue
+            wanted = now if policy.due(status, now, fetch_hash) else status.next_fetch
+            if wanted is None:
+                continue
+            if scheduled is None or abs(scheduled - wanted) > FOLLOW_TOLERANCE:
+                log.info("source %s: next attempt %s, as stored", source.id, wanted.isoformat())
+                self._schedule(source, max(wanted, now))
 
     # ------------------------------------------------------------------ other jobs
 

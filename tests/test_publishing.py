@@ -91,7 +91,7 @@ def test_archive_pages_are_written_when_full_and_never_change(outlet: Outlet) ->
     assert titles == [f"Entry {n}" for n in range(19, 9, -1)]  # first ten to appear, newest first
 
     outlet.upstream.set("/w.xml", rss(*items(0, 37)))
-    outlet.pipeline.update()
+    outlet.pipeline.update(force=True)
     assert outlet.store.has_document("all", Format.ATOM, page=2)
     assert outlet.links("all")["prev-archive"] == f"{base}/archive/2.atom"
     assert outlet.links("all", page=2)["prev-archive"] == f"{base}/archive/1.atom"
@@ -182,7 +182,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     )
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
     outlet.upstream.set("/w.xml", rss(*items(0, 37)))
-    outlet.pipeline.update()
+    outlet.pipeline.update(force=True)
     assert outlet.store.archive_pages("all") == [(1, 1, 10), (2, 11, 22)]
     assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
 
@@ -190,11 +190,11 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     feeds_toml = outlet.config_dir / "feeds.toml"
     feeds_toml.write_text(FEED.replace('name = "all"', 'name = "other"'), encoding="utf-8")
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
-    outlet.pipeline.update()
+    outlet.pipeline.update(force=True)
     feeds_toml.write_text(FEED, encoding="utf-8")
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
     outlet.upstream.set("/w.xml", rss(*items(0, 50)))
-    outlet.pipeline.update()
+    outlet.pipeline.update(force=True)
     assert outlet.store.archive_pages("all")[:2] == [(1, 1, 10), (2, 11, 22)]
     assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
     assert all(outlet.store.has_document("all", f, page=3) for f in Format)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from feeds.errors import StoreError
-from feeds.store import Store
+from feeds.store import HEAD_REVISION, Store
 from feeds.types import (
     Article,
     Entry,
@@ -69,7 +69,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0005"
+    assert version == HEAD_REVISION == "0006"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",
@@ -100,7 +100,18 @@ def test_upgrade_from_first_schema_keeps_data(db_url: str) -> None:
     status = new.source_status("wire")
     assert status is not None
     assert (status.failures, status.suspect_since, status.feed_ttl) == (2, None, None)
+    assert status.warning is None
     new.close()
+
+
+def test_a_source_keeps_the_warning_of_its_last_parsed_body(store: Store) -> None:
+    warned = status(warning="1 entry has a date that cannot be read ('Foo 32'); ...")
+    store.save_refresh(warned, ok_result(), [entry(1)], NOW)
+    stored = store.source_status("wire")
+    assert stored is not None and stored.warning == warned.warning
+    store.save_refresh(status(), ok_result(), None, NOW + timedelta(minutes=1))
+    stored = store.source_status("wire")
+    assert stored is not None and stored.warning is None
 
 
 def test_upgrade_gives_archive_documents_their_page(db_url: str) -> None:
@@ -135,7 +146,7 @@ def test_upgrade_gives_archive_documents_their_page(db_url: str) -> None:
             )
     old.close()
     new = Store(db_url)
-    assert new.schema_revision() == "0005"
+    assert new.schema_revision() == HEAD_REVISION
     by_page = {
         ("all", 0, Format.RSS): b"<rss>current</rss>",
         ("all", 0, Format.ATOM): b"<feed>current</feed>",

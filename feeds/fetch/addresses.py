@@ -39,6 +39,12 @@ _NON_PUBLIC = (
     ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
 )
 
+# How an editor allows what the address policy refuses: named in the refusal.
+ALLOW_PRIVATE_HINT = (
+    "to fetch it, set allow_private_addresses = true in site.toml's [fetch] table, "
+    "or FEEDS_ALLOW_PRIVATE_ADDRESSES=1"
+)
+
 
 # --------------------------------------------------------------------------- URLs
 
@@ -168,7 +174,8 @@ def checked_addresses(
         for address in addresses:
             if not is_public_address(address):  # looked up at call time, so tests can replace it
                 raise FetchError(
-                    f"refused {host}: it resolves to non-public address {address}",
+                    f"refused {host}: it resolves to non-public address {address} "
+                    f"({ALLOW_PRIVATE_HINT})",
                     ErrorKind.REFUSED,
                 )
     return addresses

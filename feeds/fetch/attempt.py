@@ -32,6 +32,8 @@ PERMANENT_STATUSES = frozenset({301, 308})
 
 Headers = list[tuple[str, str]]
 
+MAX_BYTES_HINT = "site.toml's [fetch] max_bytes allows more"
+
 
 def reason(response: httpx.Response) -> str:
     """The standard reason phrase of the response's status, else the one the server sent."""
@@ -88,7 +90,8 @@ class Attempt:
                 )
             seen.add(hop)
         raise FetchError(
-            f"more than {self.settings.max_redirects} redirects (last to {url})",
+            f"more than {self.settings.max_redirects} redirects (last to {url}; "
+            "site.toml's [fetch] max_redirects allows more)",
             ErrorKind.REDIRECTS,
         )
 
@@ -188,7 +191,8 @@ class Attempt:
         declared = response.headers.get("content-length", "")
         if decoder.identity and declared.isdigit() and int(declared) > cap:
             raise FetchError(
-                f"body of {declared} bytes exceeds the {cap}-byte cap", ErrorKind.TOO_LARGE
+                f"body of {declared} bytes exceeds the {cap}-byte cap ({MAX_BYTES_HINT})",
+                ErrorKind.TOO_LARGE,
             )
         body = bytearray()
         for raw in response.iter_raw():
@@ -196,7 +200,9 @@ class Attempt:
             for piece in decoder.decode(raw):
                 self.size += len(piece)
                 if self.size > cap:
-                    raise FetchError(f"body exceeds the {cap}-byte cap", ErrorKind.TOO_LARGE)
+                    raise FetchError(
+                        f"body exceeds the {cap}-byte cap ({MAX_BYTES_HINT})", ErrorKind.TOO_LARGE
+                    )
                 body += piece
             self._check_deadline()
         return bytes(body)

@@ -22,12 +22,13 @@ from feeds.pipeline.refresh import (
     Fetched,
     NetworkWatch,
     Refresher,
+    fetch_settings_hash,
     parse_and_normalize,
     source_config_hash,
 )
 from feeds.store import Store
 from feeds.times import Now, utcnow
-from feeds.types import Article, Config, FeedSpec, Format, RefreshOutcome, Source
+from feeds.types import Article, Config, FeedSpec, Format, RefreshOutcome, Source, SourceStatus
 
 __all__ = [
     "ArticleSync",
@@ -45,6 +46,7 @@ class UpdateReport:
     articles: ArticleSync
     published: tuple[str, ...]  # "name.format" of every document that changed
     feeds: int = 0
+    waiting: tuple[SourceStatus, ...] = ()  # enabled sources not due: not fetched
 
 
 class Pipeline:
@@ -137,15 +139,40 @@ class Pipeline:
         self._ready()
         return self.refresher.refresh(source, force=force)
 
-    def refresh_all(self, sources: Iterable[Source] | None = None) -> list[RefreshOutcome]:
-        """Refresh sources concurrently (bounded by the fetch concurrency setting)."""
+    def refresh_all(
+        self, sources: Iterable[Source] | None = None, *, force: bool = False
+    ) -> list[RefreshOutcome]:
+        """Refresh these sources (every enabled one by default) now, concurrently (bounded by
+        the fetch concurrency setting), due or not; gone ones (410) only when ``force``."""
         self._ready()
         todo = list(self.config.sources if sources is None else sources)
-        return self.refresher.refresh_all(todo, self.config.site.fetch.concurrency)
+        return self.refresher.refresh_all(todo, self.config.site.fetch.concurrency, force=force)
+
+    def due_sources(self) -> tuple[list[Source], list[SourceStatus]]:
+        """The enabled sources due now, and the states of those that are not (waiting for
+        their next attempt: the interval, Retry-After, backoff, or gone)."""
+        self._ready()
+        now = self.clock()
+        states = self.store.source_states()
+        due, waiting = [], []
+        for source in self.config.sources:
+            if not source.enabled:
+                continue
+            state = states.get(source.id)
+            if policy.due(state, now, self.fetch_hash):
+                due.append(source)
+            elif state is not None:
+                waiting.append(state)
+        return due, waiting
+
+    @property
+    def fetch_hash(self) -> str:
+        """A hash of the [fetch] settings in use (see ``policy.due``)."""
+        return fetch_settings_hash(self.config.site.fetch)
 
     def due(self, source: Source) -> bool:
-        """Whether the scheduler should fetch this source now (backoff and 410 respected)."""
-        return policy.due(self.store.source_status(source.id), self.clock())
+        """Whether the scheduler should fetch this source now (see ``policy.due``)."""
+        return policy.due(self.store.source_status(source.id), self.clock(), self.fetch_hash)
 
     # ------------------------------------------------------------------ articles and feeds
 
@@ -171,12 +198,20 @@ class Pipeline:
 
     # ------------------------------------------------------------------ everything
 
-    def update(self) -> UpdateReport:
-        """Everything, now: every enabled source, the local articles, every feed."""
-        outcomes = self.refresh_all()
+    def update(self, *, force: bool = False) -> UpdateReport:
+        """Everything that is due: the enabled sources due now (every one, gone ones
+        included, with ``force``), the local articles, every feed."""
+        waiting: list[SourceStatus] = []
+        if force:
+            outcomes = self.refresh_all(force=True)
+        else:
+            due, waiting = self.due_sources()
+            outcomes = self.refresh_all(due)
         synced = self.sync_articles()
         published = self.publish_all()
         if self.config.site.hub:
             self.deliver_hub_pings()
         self.store.prune(self.clock())
-        return UpdateReport(tuple(outcomes), synced, tuple(published), len(self.config.feeds))
+        return UpdateReport(
+            tuple(outcomes), synced, tuple(published), len(self.config.feeds), tuple(waiting)
+        )

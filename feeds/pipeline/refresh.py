@@ -36,6 +36,7 @@ from feeds.types import (
     Entry,
     ErrorKind,
     FetchResult,
+    FetchSettings,
     FetchStatus,
     RefreshOutcome,
     RefreshWrite,
@@ -68,6 +69,20 @@ def source_config_hash(source: Source) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ParsedBody:
+    """What a new body gave: its entries, the feed's own ttl, and what could not be read."""
+
+    entries: list[Entry]
+    ttl: timedelta | None
+    warning: str | None
+
+
+def fetch_settings_hash(settings: FetchSettings) -> str:
+    """Changes whenever an editor changes anything in site.toml's [fetch] table."""
+    return hashlib.sha256(repr(settings).encode()).hexdigest()
+
+
 def parse_and_normalize(
     body: bytes,
     url: str,
@@ -75,12 +90,13 @@ def parse_and_normalize(
     source_id: str,
     now: datetime,
     first_seen: Mapping[str, datetime],
-) -> tuple[list[Entry], timedelta | None]:
+) -> ParsedBody:
     """Pure and picklable, so that it can run in a worker process. Raises ParseError."""
     from feeds.parse import parse  # feedparser loads only when there is a body to parse
 
     parsed = parse(body, url, content_type)
-    return normalize_feed(parsed, source_id, url, now, first_seen), parsed.ttl
+    entries = normalize_feed(parsed, source_id, url, now, first_seen)
+    return ParsedBody(entries, parsed.ttl, " ".join(parsed.warnings) or None)
 
 
 @dataclass(frozen=True)
@@ -99,9 +115,9 @@ def parse_body(
     now: datetime,
     first_seen: Mapping[str, datetime],
     pool: Executor | None,
-) -> tuple[list[Entry], timedelta | None]:
-    """The entries (and ttl) of a new body: in a worker process of ``pool`` when given.
-    Raises ParseError (or whatever a parser bug raises)."""
+) -> ParsedBody:
+    """What a new body gives: in a worker process of ``pool`` when given. Raises ParseError
+    (or whatever a parser bug raises)."""
     args = (body, result.url, result.content_type, source_id, now, first_seen)
     if pool is not None:
         return pool.submit(parse_and_normalize, *args).result()
@@ -204,7 +220,7 @@ class Refresher:
         source, status, result = fetched.source, fetched.status, fetched.result
         now = self.clock()
         entries: list[Entry] | None = None
-        body_hash, feed_ttl = status.body_hash, status.feed_ttl
+        body_hash, feed_ttl, warning = status.body_hash, status.feed_ttl, status.warning
         body = result.body
         if result.status is FetchStatus.OK and body is not None:
             new_hash = hashlib.sha256(body).hexdigest()
@@ -215,7 +231,8 @@ class Refresher:
                 # Read outside the parse's error handling: a database error is not the body's.
                 first_seen = self.store.first_seen(source.id)
                 try:
-                    entries, feed_ttl = parse_body(result, body, source.id, now, first_seen, pool)
+                    parsed = parse_body(result, body, source.id, now, first_seen, pool)
+                    entries, feed_ttl, warning = parsed.entries, parsed.ttl, parsed.warning
                     body_hash = new_hash
                 except BrokenExecutor:  # a worker process died: ours to report, not the body's
                     raise
@@ -237,10 +254,15 @@ class Refresher:
             body_hash=body_hash,
             feed_ttl=feed_ttl,
             network_works=network_works,
+            warning=warning,
         )
         write = RefreshWrite(
             # Stored only if the config in the database is still the one that was fetched.
-            replace(next_status, config_hash=source_config_hash(source)),
+            replace(
+                next_status,
+                config_hash=source_config_hash(source),
+                fetch_hash=fetch_settings_hash(self.fetcher.settings),
+            ),
             result,
             entries,
             now,
@@ -296,17 +318,29 @@ class Refresher:
             return fetched
         return self.complete(fetched)
 
-    def refresh_all(self, sources: Sequence[Source], concurrency: int) -> list[RefreshOutcome]:
-        """Refresh enabled sources at once, at most ``concurrency`` at a time."""
-        return RefreshBatch(self, [s for s in sources if s.enabled], concurrency).run()
+    def refresh_all(
+        self, sources: Sequence[Source], concurrency: int, *, force: bool = False
+    ) -> list[RefreshOutcome]:
+        """Refresh enabled sources at once, at most ``concurrency`` at a time (``force``:
+        gone ones too)."""
+        enabled = [s for s in sources if s.enabled]
+        return RefreshBatch(self, enabled, concurrency, force=force).run()
 
 
 class RefreshBatch:
     """One batch of refreshes, phase by phase (see the module docstring)."""
 
-    def __init__(self, refresher: Refresher, sources: Sequence[Source], concurrency: int):
+    def __init__(
+        self,
+        refresher: Refresher,
+        sources: Sequence[Source],
+        concurrency: int,
+        *,
+        force: bool = False,
+    ) -> None:
         self.refresher = refresher
         self.sources = list(sources)
+        self.force = force
         self.workers = max(1, min(concurrency, len(self.sources)))
         self.deferred: list[RefreshWrite] = []  # list.append is atomic: safe from the threads
         self.pool: Executor | None = None  # worker processes parsing, for a large batch
@@ -343,7 +377,7 @@ class RefreshBatch:
 
     def _one(self, source: Source, status: SourceStatus | None) -> Fetched | RefreshOutcome:
         try:
-            fetched = self.refresher.fetch(source, status=status)
+            fetched = self.refresher.fetch(source, status=status, force=self.force)
         except Exception as e:  # a bug or a database error must not stop the other sources
             log.exception("refreshing %s failed", source.id)
             return RefreshOutcome(source.id, FetchStatus.ERROR, error=f"internal error: {e}")

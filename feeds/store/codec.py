@@ -184,6 +184,8 @@ def status_values(status: SourceStatus) -> dict[str, Any]:
         "moved_to": status.moved_to,
         "suspect_since": status.suspect_since,
         "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
+        "warning": status.warning,
+        "fetch_hash": status.fetch_hash or None,
     }
 
 
@@ -209,6 +211,8 @@ def status_from_row(r: Any) -> SourceStatus:
         config_hash=r.config_hash,
         suspect_since=r.suspect_since,
         feed_ttl=timedelta(seconds=r.feed_ttl) if r.feed_ttl else None,
+        warning=r.warning,
+        fetch_hash=r.fetch_hash or "",
     )
 
 

@@ -66,6 +66,10 @@ sources = Table(
     Column("suspect_since", UTCDateTime),
     # The feed's own <ttl> / sy:updatePeriod, in seconds, from its last parsed body (0002).
     Column("feed_ttl", Integer),
+    # What the last parsed body had that could not be read, for editors (0006).
+    Column("warning", Text),
+    # A hash of the [fetch] settings the last fetch ran with (0006).
+    Column("fetch_hash", String(64)),
 )
 
 entries = Table(

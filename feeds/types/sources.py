@@ -103,6 +103,9 @@ class SourceStatus:
     feed_ttl: timedelta | None = None  # what the feed itself asks: <ttl>, sy:updatePeriod
     # What the last parsed body had that could not be read (see ParsedFeed.warnings).
     warning: str | None = None
+    # The [fetch] settings of the last fetch (a hash): a failure under other settings than
+    # today's says nothing about today's, so its backoff does not hold.
+    fetch_hash: str = ""
 
 
 def shown_state(source: Source, status: SourceStatus | None) -> SourceState:

@@ -145,6 +145,7 @@ def _sources_data() -> list[dict[str, Any]]:
                 "last_success": _iso(status.last_success if status else None),
                 "last_http_status": status.last_http_status if status else None,
                 "last_error": status.last_error if status else None,
+                "warning": status.warning if status else None,
                 "failures": status.failures if status else 0,
                 "next_fetch": _iso(status.next_fetch if status else None),
                 "moved_to": public_url(status.moved_to) if status and status.moved_to else None,
