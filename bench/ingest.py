@@ -9,10 +9,18 @@ What it does (see bench/README.md):
    conditional GETs with 304 (ETag and Last-Modified). It listens on 127.0.0.1 only.
 2. Baseline: a separate process running the plain sequential loop
    `feedparser.parse(httpx.get(url).content)` over every URL (default feedparser settings).
-3. Ours: writes a config directory (site.toml, sources.toml with N sources, feeds.toml with
+3. reader: lemon24/reader's `update_feeds` over the same URLs into an empty database of its
+   own, in a separate process, with `workers` equal to our fetch concurrency (reader names no
+   recommended value; its default is 1). Needs the `bench` extra (`pip install -e '.[bench]'`);
+   skipped with a note when reader is not installed (or with `--skip-reader`).
+4. Ours: writes a config directory (site.toml, sources.toml with N sources, feeds.toml with
    one feed over "*") and runs `feeds --config DIR --database sqlite:///TMP/feeds.db update`
-   cold (empty database), then again with nothing changed (every source answers 304).
-4. Optionally the cold update again with several `[fetch] concurrency` values.
+   cold (empty database), then `update --force` with nothing changed (every source answers
+   304; `update` alone would fetch nothing, since nothing is due).
+5. Optionally the cold update again with several `[fetch] concurrency` values.
+
+With `--rounds N`, the baseline, reader and the cold update run N times, alternately, and the
+ratios are the medians of each round's.
 
 Every measured command runs as `flock /tmp/feeds-bench.lock /usr/bin/time -v CMD`, so it never
 overlaps another benchmark run that takes the same lock. Wall time is measured around the
@@ -223,6 +231,29 @@ def baseline(urls_file: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - start, "entries": entries}), flush=True)
 
 
+def reader_update(urls_file: str, db: str, workers: int) -> None:
+    """lemon24/reader's update_feeds over every URL into an empty database; prints
+    {"seconds": ..., "entries": ...} as JSON (the time of update_feeds alone)."""
+    from reader import make_reader
+
+    urls = Path(urls_file).read_text().split()
+    with make_reader(db) as reader:
+        for url in urls:
+            reader.add_feed(url)
+        start = time.perf_counter()
+        reader.update_feeds(workers=workers)
+        seconds = time.perf_counter() - start
+        entries = reader.get_entry_counts().total
+    print(json.dumps({"seconds": seconds, "entries": entries}), flush=True)
+
+
+def reader_available() -> bool:
+    found = subprocess.run(
+        [sys.executable, "-c", "import reader"], capture_output=True, check=False
+    )
+    return found.returncode == 0
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -412,6 +443,7 @@ def main() -> None:
     parser.add_argument("--per-host", type=int, default=16)
     parser.add_argument("--host-spacing", type=float, default=0.0)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-reader", action="store_true")
     parser.add_argument(
         "--rounds",
         type=int,
@@ -462,6 +494,34 @@ def main() -> None:
         if not args.skip_baseline:
             results["baseline"] = run_baseline()
 
+        with_reader = not args.skip_reader and reader_available()
+        if not args.skip_reader and not with_reader:
+            print("reader: not installed (pip install -e '.[bench]'); skipped", flush=True)
+
+        def run_reader() -> dict[str, object]:
+            db = tmp / "reader.sqlite"
+            db.unlink(missing_ok=True)
+            workers = int(args.concurrency)
+            run = measured(
+                [sys.executable, __file__, "reader", str(urls_file), str(db), str(workers)]
+            )
+            loop = json.loads(str(run["stdout"]).strip().splitlines()[-1])
+            run["update_seconds"] = loop["seconds"]
+            run["entries"] = loop["entries"]
+            run.pop("stdout", None)
+            print(
+                f"reader (workers={workers}): {loop['seconds']:.1f} s update_feeds "
+                f"({run['seconds']:.1f} s process), {loop['entries']} entries, "
+                f"{args.sources / loop['seconds']:.1f} sources/s, "
+                f"peak tree {run['tree_peak_mb']:.0f} MB",
+                flush=True,
+            )
+            db.unlink(missing_ok=True)
+            return run
+
+        if with_reader:
+            results["reader"] = run_reader()
+
         def cold_and_warm(concurrency: int, warm: bool) -> dict[str, object]:
             config = tmp / f"config-c{concurrency}"
             db = tmp / f"feeds-c{concurrency}.db"
@@ -478,7 +538,7 @@ def main() -> None:
                 flush=True,
             )
             if warm:
-                second = measured([*update_cmd(config, db), "update"])
+                second = measured([*update_cmd(config, db), "update", "--force"])
                 second["summary"] = summarize(str(second["stdout"]))
                 out["second"] = second
                 print(
@@ -496,26 +556,35 @@ def main() -> None:
 
         main_c = int(args.concurrency)
         results["ours"] = cold_and_warm(main_c, warm=True)
-        rounds = []
-        if "baseline" in results:
-            base = float(results["baseline"]["loop_seconds"])  # type: ignore[index]
-            rounds.append({"baseline": base, "cold": float(results["ours"]["cold"]["seconds"])})  # type: ignore[index]
-        for _ in range(1, args.rounds if "baseline" in results else 1):
-            base = float(run_baseline()["loop_seconds"])  # type: ignore[arg-type]
-            cold = float(cold_and_warm(main_c, warm=False)["cold"]["seconds"])  # type: ignore[index]
-            rounds.append({"baseline": base, "cold": cold})
+        rounds: list[dict[str, float]] = []
+        if "baseline" in results or "reader" in results:
+            first = {"cold": float(results["ours"]["cold"]["seconds"])}  # type: ignore[index]
+            if "baseline" in results:
+                first["baseline"] = float(results["baseline"]["loop_seconds"])  # type: ignore[index]
+            if "reader" in results:
+                first["reader"] = float(results["reader"]["update_seconds"])  # type: ignore[index]
+            rounds.append(first)
+            for _ in range(1, args.rounds):
+                one: dict[str, float] = {}
+                if "baseline" in results:
+                    one["baseline"] = float(run_baseline()["loop_seconds"])  # type: ignore[arg-type]
+                if "reader" in results:
+                    one["reader"] = float(run_reader()["update_seconds"])  # type: ignore[arg-type]
+                one["cold"] = float(cold_and_warm(main_c, warm=False)["cold"]["seconds"])  # type: ignore[index]
+                rounds.append(one)
         results["rounds"] = rounds
         sweep = [int(c) for c in args.sweep.split(",") if c.strip()]
         results["sweep"] = {str(c): cold_and_warm(c, warm=False)["cold"] for c in sweep}
 
-        if rounds:
-            ratios = [r["baseline"] / r["cold"] for r in rounds]
-            results["ratios"] = ratios
-            each = ", ".join(f"{r:.2f}x" for r in ratios)
-            print(
-                f"ratio baseline/cold: median {statistics.median(ratios):.2f}x (rounds: {each})",
-                flush=True,
-            )
+        for other in ("baseline", "reader"):
+            if rounds and other in rounds[0]:
+                ratios = [r[other] / r["cold"] for r in rounds]
+                results[f"ratios_{other}"] = ratios
+                each = ", ".join(f"{r:.2f}x" for r in ratios)
+                print(
+                    f"ratio {other}/cold: median {statistics.median(ratios):.2f}x (rounds: {each})",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait()
@@ -530,5 +599,7 @@ if __name__ == "__main__":
         serve(int(sys.argv[2]), int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "baseline":
         baseline(sys.argv[2])
+    elif len(sys.argv) > 1 and sys.argv[1] == "reader":
+        reader_update(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         main()
