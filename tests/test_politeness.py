@@ -4,6 +4,9 @@ change to the [fetch] settings ends the backoff they caused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +17,7 @@ from feeds.cli import main
 from feeds.config import load_config
 from feeds.pipeline import Pipeline
 from feeds.reload import ConfigWatcher
-from feeds.scheduler import FOLLOW_TOLERANCE, Clock
+from feeds.scheduler import FOLLOW_SECONDS, FOLLOW_TOLERANCE, Clock
 from feeds.store import Store
 from feeds.types import Format, SourceState
 from tests.sites import ALL_SOURCES_FEED, FIXTURES, source_toml, write_site
@@ -178,3 +181,39 @@ def test_changing_fetch_settings_ends_the_backoff_they_caused(
     capsys.readouterr()
     assert desk.feeds("update") == 0  # `feeds update` from cron sees it too
     assert desk.state("wire")[0] is SourceState.OK
+
+
+def test_a_running_clock_follows_what_a_second_process_learned(
+    desk: Desk, upstream: Upstream
+) -> None:
+    """The clock runs; an editor's `feeds refresh` in another process meets a 429 with
+    Retry-After: 3600. The clock moves its job to that time (no fetch before it)."""
+    assert desk.feeds("update") == 0
+    watcher = ConfigWatcher(desk.config)
+    store = Store(desk.db)
+    pipeline = Pipeline(watcher.current, store)
+    clock = Clock(pipeline, watcher, blocking=False)
+    clock.start()
+    try:
+        first = clock.job_time("wire")
+        assert first is not None and first - datetime.now(UTC) > timedelta(minutes=13)
+        upstream.set("/wire.xml", b"slow down", status=429, headers={"Retry-After": "3600"})
+        command = ["--config", str(desk.config), "--database", desk.db, "refresh", "wire"]
+        refresh = subprocess.run(
+            [sys.executable, "-m", "feeds.cli", *command],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert refresh.returncode == 0, refresh.stderr
+        stored = desk.state("wire")[1]
+        assert stored is not None and stored - datetime.now(UTC) > timedelta(minutes=59)
+        deadline = time.monotonic() + FOLLOW_SECONDS * 3
+        while clock.job_time("wire") != stored and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert clock.job_time("wire") == stored
+        assert len(upstream.requests_to("/wire.xml")) == 2  # update and refresh: not the clock
+    finally:
+        clock.shutdown()
+        pipeline.close()
+        store.close()
