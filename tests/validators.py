@@ -669,7 +669,7 @@ def validate_atom(data: bytes) -> list[str]:
         problems.append(f"{where}: missing <link rel='self'>")
     for tag in ("icon", "logo"):
         value = root.findtext(a + tag)
-        if value is not None and (problem := iri_problem(value)):
+        if value is not None and (problem := url_problem(value) or iri_problem(value)):
             problems.append(f"{where}: <{tag}> {problem}")
     generator = root.find(a + "generator")
     if generator is not None and generator.get("uri") and iri_problem(generator.get("uri")):

@@ -34,7 +34,6 @@ from feeds.urls import uri
 
 __all__ = ["clean_item", "clean_site", "clean_spec"]
 
-# The strings each value publishes (Site and FeedSpec hold others that never reach a document).
 # The strings each value publishes (Site and FeedSpec hold others that never reach a document),
 # and which of them are URLs.
 _SITE_TEXTS = ("title", "description", "language", "copyright")

@@ -118,6 +118,8 @@ def render_rss(
         fe.title(item_title(item))
         if item.link:
             fe.link(href=item.link)
+        # A permalink only when the id is the link as published: an IRI link is published
+        # percent-encoded while its id stays as it was, so that guid is not a permalink.
         fe.guid(item.id, permalink=bool(item.link) and item.id == item.link)
         fe.description(description_html(item))  # always, before content:encoded
         for tag in item.tags:
