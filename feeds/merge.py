@@ -1,6 +1,14 @@
 """Pure selection and merging: (articles, entries, FeedSpec, now) -> ordered items.
 
-Deterministic for the same inputs: items are ordered newest first, ties broken by id.
+Deterministic for the same inputs: items are ordered newest first, ties broken by id. Linear
+in the number of candidates (plus the sorts): a few dictionary look-ups per candidate.
+
+Identity: an entry is its own item (its id tells it apart), except that one story published
+by several sources under the same link is one item crediting each of them, and a local
+article absorbs upstream copies of its own link. Whether a link names one story is judged per
+source: a link that several candidate entries of one source share (a podcast whose episodes
+all link to the show's page, a station whose stories all link to its front page) names none,
+and is never used to merge.
 """
 
 from __future__ import annotations
@@ -110,19 +118,23 @@ def merge(
     """The items of one published feed.
 
     `articles` are all candidate local articles (selected here by `spec.local`); `entries`
-    are candidate entries of the feed's sources. The same story (same link) from several
-    sources appears once, crediting every source; a local article wins over upstream copies
-    of its link.
+    are candidate entries of the feed's sources. Entries are told apart by their ids. The
+    same story (same link) from several sources appears once, crediting every source; a
+    local article wins over upstream copies of its link. A link identifies a story only
+    where its source uses it once: a link that two or more candidate entries of one source
+    share (a podcast's home page, a digest's daily page) merges none of them with anything,
+    so each stays an item of its own.
     """
     keep = Filter(spec)
     items: list[Item] = []
     by_link: dict[str, int] = {}
     seen_ids: set[str] = set()
+    shared = _shared_links(entries)
 
-    def add(item: Item) -> bool:
+    def add(item: Item, by_its_link: bool = True) -> bool:
         if item.id in seen_ids:
             return False
-        if item.link and item.link in by_link:
+        if by_its_link and item.link in by_link:
             index = by_link[item.link]
             first = items[index]
             credited = first.sources + tuple(s for s in item.sources if s not in first.sources)
@@ -130,7 +142,7 @@ def merge(
                 items[index] = replace(first, sources=credited)
             return False
         seen_ids.add(item.id)
-        if item.link:
+        if by_its_link and item.link:
             by_link[item.link] = len(items)
         items.append(item)
         return True
@@ -148,7 +160,8 @@ def merge(
         if source is None:
             continue
         item = entry_item(entry, source, site, summary=not lazy)
-        if keep.accepts(item, now) and add(item) and lazy:
+        by_its_link = (entry.source_id, entry.link) not in shared
+        if keep.accepts(item, now) and add(item, by_its_link) and lazy:
             summaries[item.id] = entry.summary or entry.content
 
     items.sort(key=lambda i: (-i.published.timestamp(), i.id))
@@ -160,6 +173,21 @@ def merge(
     if spec.content is ContentMode.SUMMARY:
         items = [replace(i, content="") for i in items]
     return items
+
+
+def _shared_links(entries: Iterable[Entry]) -> frozenset[tuple[str, str]]:
+    """``(source id, link)`` of every link that two or more of ``entries`` of one source
+    share: such a link does not identify one story (see ``merge``)."""
+    seen: set[tuple[str, str]] = set()
+    shared: set[tuple[str, str]] = set()
+    for entry in entries:
+        if entry.link:
+            key = (entry.source_id, entry.link)
+            if key in seen:
+                shared.add(key)
+            else:
+                seen.add(key)
+    return frozenset(shared)
 
 
 def _article_order(article: Article) -> tuple[float, str]:

@@ -1,6 +1,6 @@
 """One home for URL rules: joining, canonical forms, tracking parameters, publishable URLs.
 
-Standard library only; used by parse, normalize, the sanitiser and the web app.
+Standard library only; used by parse, normalize, the sanitiser, render and the web app.
 
 - ``canonical_url`` lower-cases scheme and host, drops the default port, makes an empty path
   "/", strips tracking parameters, an empty fragment and a fragment made only of tracking
@@ -8,10 +8,15 @@ Standard library only; used by parse, normalize, the sanitiser and the web app.
   point.
 - ``web_url`` keeps only http(s) URLs with a host (and a valid port, if any); anything else,
   including what ``urlsplit`` rejects (``http://[x/``), becomes "".
+- ``uri`` is how a URL is published: a valid RFC 3986 URI, every character a URI may not hold
+  (non-ASCII, white space, ``^``, ``[`` outside an IPv6 host, ...) percent-encoded as UTF-8,
+  nothing else changed. Render applies it to every URL it writes, so stored URLs stay as they
+  came and the same URL is published the same way in every format.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -168,3 +173,70 @@ def web_url(url: str | None, base: str | None) -> str:
     except ValueError:
         return ""
     return result
+
+
+# --------------------------------------------------------------------------- published URIs
+
+# What RFC 3986 allows in a URI as it is: unreserved, sub-delims and the gen-delims but "#",
+# "[" and "]", which ``uri`` places itself; "%" only as the start of a %XX escape.
+_URI_CHAR = r"A-Za-z0-9\-._~!$&'()*+,;=:@/?"
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PLAIN_URI = re.compile(rf"(?:[{_URI_CHAR}]|{_PCT})*(?:#(?:[{_URI_CHAR}]|{_PCT})*)?")
+# What an IRI (RFC 3987) also allows: ucschar (U+00A0 and up, bar surrogates, private use and
+# the noncharacters at the end of each plane).
+_UCSCHAR = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 15)
+)
+_NOT_URI = re.compile(rf"%(?![0-9A-Fa-f]{{2}})|[^{_URI_CHAR}%]")
+_NOT_IRI = re.compile(rf"%(?![0-9A-Fa-f]{{2}})|[^{_URI_CHAR}%{_UCSCHAR}]")
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*)")
+_IP_LITERAL = re.compile(r"([^\[\]@]*@)?\[([^\[\]]*)\](.*)")
+_IP_FUTURE = re.compile(r"v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+")
+
+
+def uri(url: str, *, iri: bool = False) -> str:
+    """``url`` as a valid RFC 3986 URI: every character a URI may not hold percent-encoded
+    (its UTF-8 bytes, ``%XX`` in capitals), so non-ASCII characters (an IRI's), white space,
+    ``"<>\\^`{|}``, a "%" that starts no ``%XX``, a second "#" and "[" or "]" anywhere but
+    around an IPv6 (or IPvFuture) host. Everything else is kept as it is: existing ``%XX``
+    escapes, the case of scheme and host, the order of the parts.
+
+    ``iri=True``: a valid RFC 3987 IRI instead, keeping the non-ASCII characters IRIs allow
+    (for published ids, which must stay what they were). Idempotent; "" for "".
+    """
+    if _PLAIN_URI.fullmatch(url):  # the common case, decided by one match
+        return url
+    bad = _NOT_IRI if iri else _NOT_URI
+    head, rest = "", url
+    found = _AUTHORITY.match(url)
+    if found:
+        head = (found.group(1) or "") + "//" + _authority(found.group(2), bad)
+        rest = url[found.end() :]
+    before, mark, fragment = rest.partition("#")
+    return head + _escape(before, bad) + mark + _escape(fragment, bad)
+
+
+def _authority(authority: str, bad: re.Pattern[str]) -> str:
+    literal = _IP_LITERAL.fullmatch(authority)
+    if literal is not None and _is_ip_literal(literal.group(2)):
+        userinfo, host, port = literal.group(1) or "", literal.group(2), literal.group(3)
+        return f"{_escape(userinfo, bad)}[{host}]{_escape(port, bad)}"
+    return _escape(authority, bad)
+
+
+def _is_ip_literal(host: str) -> bool:
+    if _IP_FUTURE.fullmatch(host):
+        return True
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _escape(text: str, bad: re.Pattern[str]) -> str:
+    return bad.sub(_percent, text) if text else text
+
+
+def _percent(found: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in found.group().encode("utf-8", "surrogatepass"))

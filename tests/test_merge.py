@@ -139,3 +139,90 @@ def test_item_ids_are_iris() -> None:
     assert item_id(SITE, "wire", "urn:uuid:1234") == "urn:uuid:1234"
     assert item_id(SITE, "wire", "12345") == "tag:outlet.example,2026:wire/12345"
     assert item_id(SITE, "wire", "a b/c") == "tag:outlet.example,2026:wire/a%20b%2Fc"
+
+
+# --------------------------------------------------------------------------- identity (issue 9)
+
+SHOW = "https://pod.example/show"  # the page every episode of the podcast links to
+PODCAST = {**SOURCES, "pod": ItemSource("pod", "The Podcast", "https://pod.example/feed.xml")}
+
+
+def episodes(count: int, first_hours_ago: float = 1.0) -> list[Entry]:
+    """A podcast's episodes, newest first: distinct guids, one shared link."""
+    return [
+        ent("pod", f"episode-{n}", first_hours_ago + count - n, link=SHOW, title=f"Episode {n}")
+        for n in range(count, 0, -1)
+    ]
+
+
+def test_podcast_episodes_sharing_one_link_are_distinct_items() -> None:
+    feed = spec(local=False, limit=9)
+    items = merge(feed, SITE, [], episodes(130), PODCAST, NOW)
+    assert [i.title for i in items] == [f"Episode {n}" for n in range(130, 121, -1)]
+    assert all(i.sources == (PODCAST["pod"],) for i in items)
+    # A new episode arrives: it is on top, the oldest of the nine goes.
+    new = ent("pod", "episode-131", 0.5, link=SHOW, title="Episode 131")
+    items = merge(feed, SITE, [], [new, *episodes(130)], PODCAST, NOW)
+    assert [i.title for i in items] == [f"Episode {n}" for n in range(131, 122, -1)]
+
+
+def test_a_station_whose_stories_share_one_link_keeps_every_story() -> None:
+    stories = [ent("un", f"story-{n}", n, link="https://un.example/") for n in range(15)]
+    items = merge(spec(local=False), SITE, [], stories, PODCAST, NOW)
+    assert [i.title for i in items] == [f"Entry story-{n}" for n in range(15)]
+
+
+def test_a_link_shared_inside_one_source_merges_nothing_with_it() -> None:
+    # The wire's story links to the show's page too: it is not one of the episodes.
+    entries = [*episodes(2), ent("wire", "w1", 5, link=SHOW, title="Wire story")]
+    items = merge(spec(local=False), SITE, [], entries, PODCAST, NOW)
+    assert [(i.title, [s.id for s in i.sources]) for i in items] == [
+        ("Episode 2", ["pod"]),
+        ("Episode 1", ["pod"]),
+        ("Wire story", ["wire"]),
+    ]
+
+
+def test_other_sources_still_merge_on_a_link_one_source_shares() -> None:
+    entries = [
+        *episodes(2),
+        ent("wire", "w1", 5, link=SHOW, title="One story"),
+        ent("un", "u1", 4, link=SHOW, title="One story, again"),
+    ]
+    items = merge(spec(local=False), SITE, [], entries, PODCAST, NOW)
+    assert [(i.title, [s.id for s in i.sources]) for i in items] == [
+        ("Episode 2", ["pod"]),
+        ("Episode 1", ["pod"]),
+        ("One story", ["wire", "un"]),
+    ]
+
+
+def test_a_local_article_absorbs_only_copies_of_its_own_story() -> None:
+    a = art("show", 3)
+    copy = ent("wire", "copy", 2, link=a.link)
+    digest = [ent("pod", f"d{n}", n, link=a.link, title=f"Digest {n}") for n in (1, 4)]
+    items = merge(spec(), SITE, [a], [copy, *digest], PODCAST, NOW)
+    assert [(i.title, [s.id for s in i.sources]) for i in items] == [
+        ("Digest 1", ["pod"]),
+        ("Article show", []),
+        ("Digest 4", ["pod"]),
+    ]
+
+
+def test_shared_links_keep_merge_deterministic() -> None:
+    entries = [
+        *episodes(20),
+        *[ent("wire", f"w{n}", n % 4, link=f"https://story.example/{n}") for n in range(20)],
+        *[ent("un", f"u{n}", n % 3, link=f"https://story.example/{n}") for n in range(10, 30)],
+        *[ent("un", f"x{n}", 1, link=SHOW) for n in range(3)],
+        *[ent("wire", f"s{n}", n, link="https://story.example/digest") for n in range(3)],
+        ent("un", "digest", 2, link="https://story.example/digest"),
+    ]
+    articles = [art(str(n), n) for n in range(5)]
+    expected = merge(spec(limit=100), SITE, articles, entries, PODCAST, NOW)
+    assert len(expected) == 5 + 20 + 20 + 10 + 3 + 3 + 1  # stories 10-19 merged, nothing else
+    rng = random.Random(9)
+    for _ in range(5):
+        rng.shuffle(entries)
+        rng.shuffle(articles)
+        assert merge(spec(limit=100), SITE, articles, entries, PODCAST, NOW) == expected

@@ -405,11 +405,15 @@ def test_rss_summary_only_item_has_no_content_encoded() -> None:
     assert partner.findtext("description") == PARTNER.summary
 
 
-def test_rss_item_without_summary_keeps_html_out_of_description() -> None:
+def test_rss_item_without_summary_has_its_title_as_description() -> None:
+    """Every item has a <description> before its content:encoded (issue 9): without a dek,
+    the title (escaped like a dek), never the content's HTML."""
     item = dataclasses.replace(WIRE, summary="")
     [rss] = rss_items(render(SITE, SPEC, [item], Format.RSS))
-    assert rss.find("description") is None
+    assert rss.findtext("description") == html.escape(WIRE.title, quote=False)
     assert rss.findtext("content:encoded", namespaces=NS) == WIRE.content
+    children = [child.tag for child in rss]
+    assert children.index("description") < children.index(f"{{{CONTENT}}}encoded")
 
 
 # --------------------------------------------------------------------------- Atom 1.0

@@ -6,18 +6,27 @@
 - Archived feeds: RFC 5005 (fh:archive, current / prev-archive / next-archive links).
 - JSON Feed 1.1: https://www.jsonfeed.org/version/1.1/
 
+Every URL must be a valid absolute URI (RFC 3986: non-ASCII characters, white space,
+``"<>\\^`{|}``, a stray "%" and "[" / "]" outside an IPv6 host percent-encoded); Atom's ids
+and hrefs, which RFC 4287 types as IRIs, must be valid IRIs (RFC 3987). What the W3C feed
+validator reports as warnings on documents of this kind are failures here: an RSS item without
+a ``description`` or with ``content:encoded`` before it, an Atom entry with neither ``summary``
+nor ``content`` ("Missing textual content"), several Atom entries with the same ``updated``.
+
 Each ``validate_*`` function takes the document's bytes and returns a list of problems, one
 human-readable line each (``"where: what"``); an empty list means the document is valid.
-``same_ids`` checks that the three formats of one feed carry the same item ids in the same order.
+``same_ids`` checks that the three formats of one feed carry the same item ids in the same order,
+``same_urls`` that they publish each item's link and enclosures under the same URLs.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -84,9 +93,100 @@ _UNSAFE_ELEMENTS = {"script", "embed", "object", "applet", "frame", "frameset", 
 _URL_ATTRIBUTES = {"href", "src", "poster", "cite", "action", "background", "longdesc"}
 
 
+# RFC 3986 (URI) and RFC 3987 (IRI), Appendix A of each: the absolute forms.
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT_ENCODED = r"%[0-9A-Fa-f]{2}"
+# ucschar and iprivate (RFC 3987 section 2.2)
+_UCSCHAR = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    f"{chr(plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 15)
+)
+_IPRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+
+
+def _absolute_grammar(unicode: str, private: str) -> re.Pattern[str]:
+    unreserved = f"[{_UNRESERVED}{unicode}]"
+    pchar = f"(?:[{_UNRESERVED}{unicode}{_SUB_DELIMS}:@]|{_PCT_ENCODED})"
+    segment_nz = f"{pchar}+"
+    userinfo = f"(?:[{_UNRESERVED}{unicode}{_SUB_DELIMS}:]|{_PCT_ENCODED})*"
+    reg_name = f"(?:{unreserved}|[{_SUB_DELIMS}]|{_PCT_ENCODED})*"
+    host = rf"(?P<literal>\[[^\[\]/?#@]*\])|{reg_name}"
+    authority = f"(?:{userinfo}@)?(?:{host})(?::[0-9]*)?"
+    hier_part = (
+        f"//{authority}(?:/{pchar}*)*"  # authority and path-abempty
+        f"|/(?:{segment_nz}(?:/{pchar}*)*)?"  # path-absolute
+        f"|{segment_nz}(?:/{pchar}*)*"  # path-rootless
+        "|"  # path-empty
+    )
+    query = f"(?:{pchar}|[/?{private}])*"
+    fragment = f"(?:{pchar}|[/?])*"
+    return re.compile(
+        rf"[A-Za-z][A-Za-z0-9+.\-]*:(?:{hier_part})(?:\?{query})?(?:#{fragment})?",
+        re.DOTALL,
+    )
+
+
+_URI = _absolute_grammar("", "")
+_IRI = _absolute_grammar(_UCSCHAR, _IPRIVATE)
+_IP_FUTURE = re.compile(r"v[0-9A-Fa-f]+\.[" + _UNRESERVED + _SUB_DELIMS + r":]+")
+# What no URI may hold as it is, for the messages.
+_NOT_URI_CHAR = re.compile(f"[^{_UNRESERVED}{_SUB_DELIMS}:/?#\\[\\]@%]|%(?![0-9A-Fa-f]{{2}})")
+
+
+def uri_problem(value: str | None, *, iri: bool = False) -> str | None:
+    """Why ``value`` is not an absolute URI (RFC 3986; ``iri``: an IRI, RFC 3987), or None.
+
+    A URI holds ASCII only: an IRI's other characters, white space, ``"<>\\^`{|}``, a "%"
+    that starts no %XX, and "[" or "]" anywhere but around an IPv6 host must be
+    percent-encoded; an IRI may hold the non-ASCII letters (ucschar) as they are.
+    """
+    text = value or ""
+    kind = "IRI" if iri else "URI"
+    found = (_IRI if iri else _URI).fullmatch(text)
+    if found is None:
+        bad = _NOT_URI_CHAR.search(text)
+        if bad is not None and not (iri and _IRI_CHAR.fullmatch(bad.group())):
+            return f"is not a valid {kind} ({bad.group()!r} must be percent-encoded): {value!r}"
+        outside_host = _HOST_LITERAL.sub(r"\1", text, count=1)
+        for char in "[]":
+            if char in outside_host:
+                return f"is not a valid {kind} ({char!r} outside an IPv6 host): {value!r}"
+        if text.count("#") > 1:
+            return f"is not a valid {kind} (a second '#'): {value!r}"
+        return f"is not a valid absolute {kind}: {value!r}"
+    literal = found.group("literal")
+    if literal is not None and not _is_ip_literal(literal[1:-1]):
+        return f"is not a valid {kind} (not an IPv6 address in brackets): {value!r}"
+    return None
+
+
+_IRI_CHAR = re.compile(f"[{_UCSCHAR}{_IPRIVATE}]")
+_HOST_LITERAL = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?)\[[^\[\]/?#@]*\]")
+
+
+def _is_ip_literal(host: str) -> bool:
+    if _IP_FUTURE.fullmatch(host):
+        return True
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def is_absolute_http(url: str | None) -> bool:
-    parts = urlsplit((url or "").strip())
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:  # "[" not around an IP address
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc) and " " not in (url or "")
+
+
+def url_problem(value: str | None) -> str | None:
+    """Why ``value`` is not an absolute http(s) URL that is a valid URI, or None."""
+    if not is_absolute_http(value):
+        return f"is not an absolute URL: {value!r}"
+    return uri_problem(value)
 
 
 def is_absolute_iri(value: str | None) -> bool:
@@ -95,6 +195,13 @@ def is_absolute_iri(value: str | None) -> bool:
     if not _SCHEME.match(value) or re.search(r"\s", value):
         return False
     return len(value) > value.index(":") + 1
+
+
+def iri_problem(value: str | None) -> str | None:
+    """Why ``value`` is not an absolute IRI (RFC 3987), or None."""
+    if not is_absolute_iri(value):
+        return f"is not an absolute IRI: {value!r}"
+    return uri_problem(value, iri=True)
 
 
 def is_language_tag(value: str | None) -> bool:
@@ -247,8 +354,8 @@ def _history_problems(parent: Any, link_tag: str, where: str) -> list[str]:
         if len(hrefs) > 1:
             problems.append(f"{where}: {len(hrefs)} rel={rel!r} links, at most one allowed")
         for href in hrefs:
-            if not is_absolute_http(href):
-                problems.append(f"{where}: rel={rel!r} link is not an absolute URL: {href!r}")
+            if problem := url_problem(href):
+                problems.append(f"{where}: rel={rel!r} link {problem}")
     if len(archives) > 1:
         problems.append(f"{where}: {len(archives)} <fh:archive> elements")
     for archive in archives:
@@ -304,8 +411,8 @@ def validate_rss(data: bytes) -> list[str]:
             problems.append(f"{where}: empty <title>")
         elif problem := text_problem(title):
             problems.append(f"{where}: <title> {problem}")
-    if link is not None and not is_absolute_http(link):
-        problems.append(f"{where}: <link> is not an absolute URL: {link!r}")
+    if link is not None and (problem := url_problem(link)):
+        problems.append(f"{where}: <link> {problem}")
     if (
         channel.find("description") is not None
         and not (channel.findtext("description") or "").strip()
@@ -320,8 +427,8 @@ def validate_rss(data: bytes) -> list[str]:
             problems.append(f"{where}: <{tag}> {problem}")
     for tag in ("docs",):
         value = channel.findtext(tag)
-        if value is not None and not is_absolute_http(value):
-            problems.append(f"{where}: <{tag}> is not an absolute URL: {value!r}")
+        if value is not None and (problem := url_problem(value)):
+            problems.append(f"{where}: <{tag}> {problem}")
     for tag in ("managingEditor", "webMaster"):
         value = channel.findtext(tag)
         if value is not None and not _EMAIL_AUTHOR.match(value.strip()):
@@ -354,8 +461,8 @@ def _rss_image_problems(channel: Any, title: str | None, link: str | None) -> li
     for tag in ("url", "title", "link"):
         _single(image, tag, "channel/image", problems, required=True)
     url = image.findtext("url")
-    if url is not None and not is_absolute_http(url):
-        problems.append(f"channel/image: <url> is not an absolute URL: {url!r}")
+    if url is not None and (problem := url_problem(url)):
+        problems.append(f"channel/image: <url> {problem}")
     if image.find("title") is not None and image.findtext("title") != title:
         problems.append("channel/image: <title> differs from the channel's title")
     if image.find("link") is not None and image.findtext("link") != link:
@@ -407,10 +514,8 @@ def _rss_atom_link_problems(channel: Any, where: str) -> list[str]:
         href = link.get("href")
         if href is None:
             problems.append(f"{where}: <atom:link> without href")
-        elif not is_absolute_http(href):
-            problems.append(
-                f"{where}: <atom:link rel={link.get('rel')!r}> href is not absolute: {href!r}"
-            )
+        elif problem := url_problem(href):
+            problems.append(f"{where}: <atom:link rel={link.get('rel')!r}> href {problem}")
         if link.get("type") is not None and not _MIME_TYPE.match(link.get("type")):
             problems.append(f"{where}: <atom:link> type {link.get('type')!r} is not a MIME type")
     hubs = [link for link in links if link.get("rel") == "hub"]
@@ -429,14 +534,22 @@ def _rss_item_problems(item: Any, where: str, guids: list[str]) -> list[str]:
     description = item.findtext("description")
     if not (title or "").strip() and not (description or "").strip():
         problems.append(f"{where}: neither a title nor a description")
+    # The W3C validator's warnings, failures here: an item without a <description>, and
+    # content:encoded before it (readers that take the first text would show the HTML).
+    children = [child.tag for child in item if isinstance(child.tag, str)]
+    encoded = f"{{{CONTENT}}}encoded"
+    if "description" not in children:
+        problems.append(f"{where}: no <description>")
+    elif encoded in children and children.index(encoded) < children.index("description"):
+        problems.append(f"{where}: <content:encoded> before <description>")
     if title is not None and (problem := text_problem(title)):
         problems.append(f"{where}: <title> {problem}")
     link = item.findtext("link")
-    if link is not None and not is_absolute_http(link):
-        problems.append(f"{where}: <link> is not an absolute URL: {link!r}")
+    if link is not None and (problem := url_problem(link)):
+        problems.append(f"{where}: <link> {problem}")
     comments = item.findtext("comments")
-    if comments is not None and not is_absolute_http(comments):
-        problems.append(f"{where}: <comments> is not an absolute URL: {comments!r}")
+    if comments is not None and (problem := url_problem(comments)):
+        problems.append(f"{where}: <comments> {problem}")
     guid = item.find("guid")
     if guid is not None:
         value = guid.text or ""
@@ -445,10 +558,10 @@ def _rss_item_problems(item: Any, where: str, guids: list[str]) -> list[str]:
             problems.append(f"{where}: guid isPermaLink is {permalink!r}, not 'true' or 'false'")
         if not value.strip():
             problems.append(f"{where}: empty <guid>")
-        elif permalink == "true" and not is_absolute_http(value):
+        elif permalink == "true" and (problem := url_problem(value)):
             problems.append(
                 f"{where}: guid {value!r} is a permalink (isPermaLink true or absent) "
-                "but not an absolute URL"
+                f"but {problem.removeprefix('is ')}"
             )
         guids.append(value)
     pub_date = item.findtext("pubDate")
@@ -465,18 +578,16 @@ def _rss_item_problems(item: Any, where: str, guids: list[str]) -> list[str]:
         problems.append(f"{where}: {len(enclosures)} enclosures, RSS allows one")
     for enclosure in enclosures:
         url, length, type_ = enclosure.get("url"), enclosure.get("length"), enclosure.get("type")
-        if not is_absolute_http(url):
-            problems.append(f"{where}: enclosure url is missing or not absolute: {url!r}")
+        if problem := url_problem(url):
+            problems.append(f"{where}: enclosure url {problem}")
         if length is None or not length.isdigit():
             problems.append(f"{where}: enclosure length is missing or not an integer: {length!r}")
         if not type_ or not _MIME_TYPE.match(type_):
             problems.append(f"{where}: enclosure type is missing or not a MIME type: {type_!r}")
     source = item.find("source")
     if source is not None:
-        if not is_absolute_http(source.get("url")):
-            problems.append(
-                f"{where}: <source> url is missing or not absolute: {source.get('url')!r}"
-            )
+        if problem := url_problem(source.get("url")):
+            problems.append(f"{where}: <source> url {problem}")
         if not (source.text or "").strip():
             problems.append(f"{where}: empty <source>")
     for encoded in item.findall(f"{{{CONTENT}}}encoded"):
@@ -499,8 +610,8 @@ def _media_problems(item: Any, where: str) -> list[str]:
         url = content.get("url")
         if url is None and content.find(f"{{{MEDIA}}}player") is None:
             problems.append(f"{where}: <media:content> without url or media:player")
-        elif url is not None and not is_absolute_http(url):
-            problems.append(f"{where}: <media:content> url is not absolute: {url!r}")
+        elif url is not None and (problem := url_problem(url)):
+            problems.append(f"{where}: <media:content> url {problem}")
         medium = content.get("medium")
         if medium is not None and medium not in _MEDIUMS:
             problems.append(
@@ -523,10 +634,10 @@ def _media_problems(item: Any, where: str) -> list[str]:
         for tag in ("title", "description"):
             _single(parent, f"{{{MEDIA}}}{tag}", f"{where}/media:content", problems, required=False)
     for el in item.iter(f"{{{MEDIA}}}thumbnail"):
-        if not is_absolute_http(el.get("url")):
-            problems.append(f"{where}: <media:thumbnail> url missing or not absolute")
+        if problem := url_problem(el.get("url")):
+            problems.append(f"{where}: <media:thumbnail> url {problem}")
     for el in item.iter(f"{{{MEDIA}}}credit"):
-        if el.get("scheme") is not None and not is_absolute_iri(el.get("scheme")):
+        if el.get("scheme") is not None and iri_problem(el.get("scheme")):
             problems.append(f"{where}: <media:credit> scheme {el.get('scheme')!r} is not a URI")
         if not (el.text or "").strip():
             problems.append(f"{where}: empty <media:credit>")
@@ -558,14 +669,15 @@ def validate_atom(data: bytes) -> list[str]:
         problems.append(f"{where}: missing <link rel='self'>")
     for tag in ("icon", "logo"):
         value = root.findtext(a + tag)
-        if value is not None and not is_absolute_http(value):
-            problems.append(f"{where}: <{tag}> is not an absolute URL: {value!r}")
+        if value is not None and (problem := url_problem(value) or iri_problem(value)):
+            problems.append(f"{where}: <{tag}> {problem}")
     generator = root.find(a + "generator")
-    if generator is not None and generator.get("uri") and not is_absolute_iri(generator.get("uri")):
-        problems.append(f"{where}: <generator> uri is not absolute")
+    if generator is not None and generator.get("uri") and iri_problem(generator.get("uri")):
+        problems.append(f"{where}: <generator> uri {iri_problem(generator.get('uri'))}")
     feed_has_author = bool(root.findall(a + "author"))
 
     ids: list[str] = []
+    updates: Counter[str] = Counter()
     for index, entry in enumerate(root.findall(a + "entry"), 1):
         here = f"entry[{index}]"
         for tag in ("id", "title", "updated"):
@@ -580,6 +692,12 @@ def validate_atom(data: bytes) -> list[str]:
         if not (feed_has_author or entry.findall(a + "author") or source_has_author):
             problems.append(f"{here}: no author (and the feed has none)")
         content = entry.find(a + "content")
+        if content is None and entry.find(a + "summary") is None:
+            # The W3C validator's "Missing textual content" warning: a failure here.
+            problems.append(f"{here}: neither <summary> nor <content> (no textual content)")
+        updated = entry.findtext(a + "updated")
+        if updated is not None:
+            updates[_instant(updated)] += 1
         alternates = [
             link
             for link in entry.findall(a + "link")
@@ -596,8 +714,22 @@ def validate_atom(data: bytes) -> list[str]:
     for value, count in Counter(ids).items():
         if count > 1:
             problems.append(f"feed: entry id {value!r} used by {count} entries")
+    # The W3C validator warns of entries with the same atom:updated: a failure here.
+    for value, count in updates.items():
+        if count > 1:
+            problems.append(f"feed: {count} entries have the same <updated> {value}")
     problems += _xml_lang_problems(root)
     return problems
+
+
+def _instant(value: str) -> str:
+    """An RFC 3339 date as the instant it names (in UTC), or the text when it is none."""
+    try:
+        return (
+            datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(UTC).isoformat()
+        )
+    except ValueError:
+        return value
 
 
 def _atom_common(el: Any, where: str, feed_level: bool) -> list[str]:
@@ -605,11 +737,10 @@ def _atom_common(el: Any, where: str, feed_level: bool) -> list[str]:
     a = f"{{{ATOM}}}"
     problems: list[str] = []
     for id_el in el.findall(a + "id"):
-        if (
-            not is_absolute_iri((id_el.text or "").strip())
-            or (id_el.text or "") != (id_el.text or "").strip()
-        ):
+        if (id_el.text or "") != (id_el.text or "").strip():
             problems.append(f"{where}: <id> is not an absolute IRI: {id_el.text!r}")
+        elif problem := iri_problem(id_el.text):
+            problems.append(f"{where}: <id> {problem}")
     for tag in ("updated", "published"):
         for date in el.findall(a + tag):
             if problem := rfc3339_problem(date.text):
@@ -623,8 +754,8 @@ def _atom_common(el: Any, where: str, feed_level: bool) -> list[str]:
             if len(names) != 1 or not (names[0].text or "").strip():
                 problems.append(f"{where}: <{tag}> needs exactly one non-empty <name>")
             uri = person.findtext(a + "uri")
-            if uri is not None and not is_absolute_iri(uri):
-                problems.append(f"{where}: <{tag}> uri is not absolute: {uri!r}")
+            if uri is not None and (problem := iri_problem(uri)):
+                problems.append(f"{where}: <{tag}> uri {problem}")
             email = person.findtext(a + "email")
             if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
                 problems.append(f"{where}: <{tag}> email is not an e-mail address: {email!r}")
@@ -636,8 +767,8 @@ def _atom_common(el: Any, where: str, feed_level: bool) -> list[str]:
         href, rel = link.get("href"), link.get("rel", "alternate")
         if href is None:
             problems.append(f"{where}: <link> without href")
-        elif not is_absolute_http(href) and not is_absolute_iri(href):
-            problems.append(f"{where}: <link rel={rel!r}> href is not absolute: {href!r}")
+        elif problem := iri_problem(href):
+            problems.append(f"{where}: <link rel={rel!r}> href {problem}")
         if link.get("type") is not None and not _MIME_TYPE.match(link.get("type")):
             problems.append(f"{where}: <link> type {link.get('type')!r} is not a MIME type")
         if link.get("hreflang") is not None and not is_language_tag(link.get("hreflang")):
@@ -685,8 +816,8 @@ def _atom_content_problems(entry: Any, content: Any, where: str) -> list[str]:
     type_ = content.get("type", "text")
     src = content.get("src")
     if src is not None:
-        if not is_absolute_iri(src):
-            problems.append(f"{where}: <content> src is not absolute: {src!r}")
+        if problem := iri_problem(src):
+            problems.append(f"{where}: <content> src {problem}")
         if entry.find(f"{{{ATOM}}}summary") is None:
             problems.append(f"{where}: <content src> without a <summary>")
         if len(content) or (content.text or "").strip():
@@ -773,6 +904,7 @@ def validate_json_feed(data: bytes) -> list[str]:
         else:
             ids.append(item_id)
         problems += _json_keys(item, _JSON_ITEM, where)
+        problems += _json_source_urls(item, where)
         html_value, text_value = item.get("content_html"), item.get("content_text")
         if html_value is None and text_value is None:
             problems.append(f"{where}: needs content_html or content_text")
@@ -826,6 +958,18 @@ def validate_json_feed(data: bytes) -> list[str]:
     return problems
 
 
+def _json_source_urls(item: dict[str, Any], where: str) -> list[str]:
+    """The URLs of this service's ``_source`` / ``_sources`` extensions: URLs like the rest."""
+    problems = []
+    sources = item.get("_sources")
+    credited = [item.get("_source"), *(sources if isinstance(sources, list) else [])]
+    for i, source in enumerate(credited):
+        if isinstance(source, dict) and "url" in source:
+            here = f"{where}._source" if i == 0 else f"{where}._sources[{i}]"
+            problems += _json_url(source, "url", here)
+    return problems
+
+
 def _json_keys(obj: dict[str, Any], known: set[str], where: str) -> list[str]:
     problems = []
     for key in obj:
@@ -840,8 +984,10 @@ def _json_url(obj: dict[str, Any], key: str, where: str, required: bool = False)
     if key not in obj:
         return [f"{where}: {key} is required"] if required else []
     value = obj[key]
-    if not isinstance(value, str) or not is_absolute_http(value):
+    if not isinstance(value, str):
         return [f"{where}: {key} is not an absolute URL: {value!r}"]
+    if problem := url_problem(value):
+        return [f"{where}: {key} {problem}"]
     return []
 
 
@@ -888,6 +1034,39 @@ def item_ids(rss: bytes, atom: bytes, json_feed: bytes) -> tuple[list[str], list
     return rss_ids, atom_ids, json_ids
 
 
+def item_urls(
+    rss: bytes, atom: bytes, json_feed: bytes
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Each item's link and enclosure URLs (RSS has room for the first enclosure only), in
+    each format."""
+    rss_urls = [
+        (i.findtext("link") or "", *(e.get("url") or "" for e in i.findall("enclosure")))
+        for i in etree.fromstring(rss).findall("channel/item")
+    ]
+    atom_urls = []
+    for entry in etree.fromstring(atom).findall(f"{{{ATOM}}}entry"):
+        links = entry.findall(f"{{{ATOM}}}link")
+        alternate = [k.get("href") or "" for k in links if k.get("rel", "alternate") == "alternate"]
+        enclosures = [k.get("href") or "" for k in links if k.get("rel") == "enclosure"]
+        atom_urls.append((alternate[0] if alternate else "", *enclosures))
+    json_urls = [
+        (i.get("url", ""), *(a.get("url", "") for a in i.get("attachments", [])))
+        for i in json.loads(json_feed)["items"]
+    ]
+    return rss_urls, atom_urls, json_urls
+
+
+def same_urls(rss: bytes, atom: bytes, json_feed: bytes) -> list[str]:
+    """Problems when an item's link or enclosure URLs differ between the formats: the same URL
+    must be published the same way everywhere."""
+    rss_urls, atom_urls, json_urls = item_urls(rss, atom, json_feed)
+    problems = []
+    for index, (r, a, j) in enumerate(zip(rss_urls, atom_urls, json_urls, strict=False), 1):
+        if a[: len(r)] != r or j[: len(r)] != r or a != j:
+            problems.append(f"item[{index}]: URLs differ: RSS {r}, Atom {a}, JSON {j}")
+    return problems
+
+
 def same_ids(rss: bytes, atom: bytes, json_feed: bytes) -> list[str]:
     """Problems when the three formats do not carry the same item ids in the same order."""
     rss_ids, atom_ids, json_ids = item_ids(rss, atom, json_feed)
@@ -906,4 +1085,5 @@ def validate(documents: Iterable[tuple[str, bytes]]) -> list[str]:
     problems = [f"{fmt}: {p}" for fmt, body in bodies.items() for p in validators[fmt](body)]
     if not problems and {"rss", "atom", "json"} <= bodies.keys():
         problems += same_ids(bodies["rss"], bodies["atom"], bodies["json"])
+        problems += same_urls(bodies["rss"], bodies["atom"], bodies["json"])
     return problems

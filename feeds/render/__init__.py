@@ -12,7 +12,8 @@ a ttl. RSS and Atom documents carry an ``xml-stylesheet`` processing instruction
 
 Modules, each with one job:
 
-- ``clean``: the input guard, every published string made XML-safe and item ids absolute IRIs;
+- ``clean``: the input guard, every published string made XML-safe, every URL a valid URI and
+  item ids absolute IRIs;
 - ``common``: what every format says the same way (titles, item HTML, links, images, URLs);
 - ``tree``: our feedgen extensions' base and the lxml elements they add;
 - ``marks``: sentinel comments that find the items in a serialized XML document;

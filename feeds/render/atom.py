@@ -5,6 +5,10 @@ which turns enclosures into duplicate alternate links: entry links are rebuilt h
 written here too (ISO 8601, ``feeds.times.rfc3339``), as are ``xml:lang`` on entries,
 ``atom:source`` for aggregated entries and ``fh:archive`` on archive pages.
 
+Every entry has textual content, a ``content`` or a ``summary``: an entry with neither text
+nor content gets its title as a text summary (with a link) or as text content (without one,
+as Atom requires content or an alternate link).
+
 feedgen builds Atom elements without a namespace (the root carries a literal xmlns attribute),
 so the elements added here are un-namespaced too.
 """
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from feedgen.feed import FeedGenerator
 
@@ -74,7 +78,9 @@ def render_atom(
         else:
             fg.link(href=href, rel=rel, type="application/atom+xml")
     # Always a feed author: Atom requires one for every entry, and entries may have none.
-    publisher = site.title or urlsplit(channel_link(site)).hostname or feed_title(site, spec)
+    # The host as configured: the published link may have its (non-ASCII) host percent-encoded.
+    host = urlsplit(channel_link(site)).hostname
+    publisher = site.title or (host and unquote(host)) or feed_title(site, spec)
     fg.author({"name": publisher, "uri": site.link} if site.link else {"name": publisher})
     if site.copyright:
         fg.rights(site.copyright)
@@ -104,6 +110,10 @@ def render_atom(
             fe.content(item.summary or title, type="text")
         if item.summary:
             fe.summary(item.summary, type="text")
+        elif content == "" and item.link:
+            # Every entry has textual content (the W3C validator warns otherwise): an entry
+            # that says nothing but its title has that title as its summary.
+            fe.summary(title, type="text")
         if item.link:
             fe.link(href=item.link)  # rebuilt by _AtomEntryExtension
         for tag in item.tags:

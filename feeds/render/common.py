@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 from feeds.text import TITLE_FROM_TEXT_LENGTH, UNTITLED, collapse, cut
 from feeds.times import EPOCH, SY_PERIODS, utc
@@ -22,6 +23,7 @@ __all__ = [
     "STYLESHEET",
     "channel_link",
     "content_html",
+    "description_html",
     "document_url",
     "feed_description",
     "feed_title",
@@ -31,7 +33,6 @@ __all__ = [
     "item_title",
     "logo",
     "newest",
-    "summary_html",
     "syndication",
     "ttl_minutes",
 ]
@@ -154,20 +155,27 @@ def content_html(item: Item) -> str:
         return ""
     image = item.image
     credits = _credits(item)
-    if (
-        image is None
-        or not image.url
-        or image.url in item.content
-        or html.escape(image.url) in item.content
-    ):
+    if image is None or not image.url or _mentions(item.content, image.url):
         return item.content + credits
     return _figure(image) + item.content + credits
 
 
-def summary_html(item: Item) -> str:
-    """The plain-text dek as RSS <description> text: readers take that element as HTML, so
-    text that merely looks like markup (`&lt;img onerror=…&gt;` once decoded) is escaped."""
-    return html.escape(item.summary, quote=False)
+def _mentions(content: str, url: str) -> bool:
+    """Whether ``content`` holds ``url`` (a published URI), as it is or as it was stored: the
+    HTML keeps URLs as they came, and ``url`` may have been percent-encoded since."""
+    if url in content or html.escape(url) in content:
+        return True
+    stored = unquote(url)
+    return stored != url and (stored in content or html.escape(stored) in content)
+
+
+def description_html(item: Item) -> str:
+    """The RSS <description>: the plain-text dek, else the title (``item_title``), so that
+    every item has one, before its ``content:encoded`` (the W3C validator warns otherwise). An
+    item without a dek has no text but its title: a summary-only feed of a title-only source,
+    or an upstream entry that said nothing more. Readers take the element as HTML, so text
+    that merely looks like markup (`&lt;img onerror=…&gt;` once decoded) is escaped."""
+    return html.escape(item.summary or item_title(item), quote=False)
 
 
 def _figure(image: Image) -> str:

@@ -59,6 +59,7 @@ class Rendering:
         if page.number < 0:
             raise FeedsError(f"cannot render feed {spec.name!r}: page number {page.number} < 0")
         self.site, self.spec = clean_site(site), clean_spec(spec)
+        self._minting_site = clean_site(site, urls=False)  # see clean_item
         self.items = list(items)
         self.page = page
         self._cleaned: dict[Item, Item] = {}
@@ -97,5 +98,5 @@ class Rendering:
     def _clean(self, item: Item) -> Item:
         cleaned = self._cleaned.get(item)
         if cleaned is None:
-            cleaned = self._cleaned[item] = clean_item(self.site, item)
+            cleaned = self._cleaned[item] = clean_item(self._minting_site, item)
         return cleaned

@@ -10,9 +10,11 @@ elements while the document is being built and write:
 - the history and hub links after the self link (``atom:link``), ttl and ``sy:*`` (feedgen's
   syndication extension gets the case of the values wrong), and ``fh:archive`` on archive pages;
 - ``content:encoded`` (feedgen moves content into ``<description>`` when an item has no
-  summary), ``dc:creator`` (never ``<author>``, which wants an e-mail address), ``dc:language``,
-  the enclosure, ``media:content`` with its caption and credit (feedgen's media extension wraps
-  images in ``media:group`` and knows neither), and the source.
+  summary; every item is given a ``<description>``, its dek or else its title, so
+  ``content:encoded`` always follows one), ``dc:creator`` (never ``<author>``, which wants an
+  e-mail address), ``dc:language``, the enclosure, ``media:content`` with its caption and
+  credit (feedgen's media extension wraps images in ``media:group`` and knows neither), and
+  the source.
 
 The channel ``<link>`` is whatever ``link()`` was called with last: the self link is registered
 first and the site's page last.
@@ -33,13 +35,13 @@ from feeds.render.common import (
     GENERATOR,
     channel_link,
     content_html,
+    description_html,
     document_url,
     feed_description,
     feed_title,
     history_links,
     item_title,
     logo,
-    summary_html,
     syndication,
     ttl_minutes,
 )
@@ -116,9 +118,10 @@ def render_rss(
         fe.title(item_title(item))
         if item.link:
             fe.link(href=item.link)
+        # A permalink only when the id is the link as published: an IRI link is published
+        # percent-encoded while its id stays as it was, so that guid is not a permalink.
         fe.guid(item.id, permalink=bool(item.link) and item.id == item.link)
-        if item.summary:
-            fe.description(summary_html(item))
+        fe.description(description_html(item))  # always, before content:encoded
         for tag in item.tags:
             if tag:
                 fe.category(term=tag)
