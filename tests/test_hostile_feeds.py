@@ -531,9 +531,18 @@ def test_json_feed_dates_out_of_range_are_missing(value: str) -> None:
     assert _normalized(body)[0].published == NOW
 
 
-def test_xml_dates_out_of_range_are_missing() -> None:
-    huge = time.struct_time((10**20, 1, 1, 0, 0, 0, 0, 1, 0))
-    assert feedparser_adapter.struct_to_datetime(huge) is None
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "10000-01-01T00:00:00Z"]
+)
+def test_xml_dates_out_of_range_are_missing(value: str) -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+        f"<entry><id>tag:x,2024:1</id><title>E</title><published>{value}</published>"
+        f"<updated>{value}</updated></entry></feed>"
+    ).encode()
+    (entry,) = parse(body, URL).entries
+    assert entry.published is None and entry.updated is None
+    assert _normalized(body)[0].published == NOW
 
 
 def test_urls_that_cannot_be_split_do_not_stop_parsing() -> None:
