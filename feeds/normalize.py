@@ -167,10 +167,13 @@ def _identity_title(parsed: ParsedEntry) -> str:
     return plain_text(parsed.title) or plain_text(parsed.summary) or plain_text(parsed.content)
 
 
-def document_ids(entries: Sequence[ParsedEntry]) -> list[str | None]:
+def document_ids(
+    entries: Sequence[ParsedEntry], links: Sequence[str] | None = None
+) -> list[str | None]:
     """The id of each entry within its document (see the module docstring); None for an
-    exact repeat of an earlier entry."""
-    links = [web_url(p.link, p.base) for p in entries]
+    exact repeat of an earlier entry. ``links``: the entries' canonical links, when known."""
+    if links is None:
+        links = [web_url(p.link, p.base) for p in entries]
     ids = [_own_id(p, link) for p, link in zip(entries, links, strict=True)]
     titles: dict[int, str] = {}
 
@@ -289,11 +292,15 @@ def normalize_entry(
     now: datetime,
     first_seen: Mapping[str, datetime] | None = None,
     eid: str | None = None,
+    link: str | None = None,
 ) -> Entry:
-    """One ParsedEntry as an Entry (see normalize_feed); ``eid`` is its ``entry_id`` when
-    already known."""
+    """One ParsedEntry as an Entry (see normalize_feed); ``eid`` is its id and ``link`` its
+    canonical link, when already known."""
     now = utc(now)
-    eid = eid or entry_id(parsed)
+    base = parsed.base or feed_url
+    if link is None:
+        link = web_url(parsed.link, base)
+    eid = eid or _own_id(parsed, link if parsed.base else None)
     seen = utc(first_seen[eid]) if first_seen and eid in first_seen else now
 
     published = parsed.published or parsed.updated
@@ -303,7 +310,6 @@ def normalize_entry(
         updated = seen
     updated = max(published, updated)
 
-    base = parsed.base or feed_url
     summary = sanitize_html(parsed.summary, base)
     content = sanitize_html(parsed.content, base)
     title = plain_text(parsed.title)
@@ -311,7 +317,6 @@ def normalize_entry(
         text = plain_text(summary) or plain_text(content)
         title = cut(text, TITLE_FROM_TEXT_LENGTH) if text else UNTITLED
 
-    link = web_url(parsed.link, base)
     authors = _dedupe(plain_text(a) for a in parsed.authors)
     tags = _dedupe(storable_text(c) for c in parsed.categories)
     image = _image(parsed.image, base)
@@ -359,16 +364,16 @@ def normalize_feed(
     now = utc(now)
     built: list[tuple[ParsedEntry, Entry]] = []
     try:
-        ids = document_ids(feed.entries)
+        links = [web_url(p.link, p.base or feed_url) for p in feed.entries]
+        ids = document_ids(feed.entries, links)
     except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
         raise ParseError(f"cannot identify entries ({type(e).__name__}: {str(e)[:200]})") from e
-    for number, (parsed, eid) in enumerate(zip(feed.entries, ids, strict=True), 1):
+    for number, (parsed, eid, link) in enumerate(zip(feed.entries, ids, links, strict=True), 1):
         if eid is None:
             continue
         try:
-            built.append(
-                (parsed, normalize_entry(parsed, source_id, feed_url, now, first_seen, eid))
-            )
+            entry = normalize_entry(parsed, source_id, feed_url, now, first_seen, eid, link)
+            built.append((parsed, entry))
         except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
             detail = str(e)[:200]
             raise ParseError(

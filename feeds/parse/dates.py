@@ -14,7 +14,8 @@ Decisions:
   pattern first: ``email.utils`` alone is lenient (it ignores a trailing ``PM`` and a
   ``+03:00`` zone).
 - Anything else goes to dateparser (a few milliseconds a call, so results are cached per
-  process) with the locales ``LOCALES`` (Arabic, with the Levantine month names, Turkish,
+  process, and each thread's parser tries the locale that read the previous date first) with
+  the locales ``LOCALES`` (Arabic, with the Levantine month names, Turkish,
   Persian, French, Spanish, Portuguese, Italian, German and English): day, month and year are
   all required ("Dec 2023", "2024", "yesterday", "2 hours ago" and Unix timestamps are not
   dates here); 12-hour times and zone names are read.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -203,17 +205,8 @@ def _lenient(text: str) -> datetime | None:
     order = _date_order(text.translate(_DIGITS))
     if order == "":
         return None
-    settings: dict[str, Any] = {
-        "STRICT_PARSING": True,  # day, month and year required
-        "PARSERS": ["absolute-time"],
-        "RETURN_AS_TIMEZONE_AWARE": True,
-        "TIMEZONE": "UTC",
-        "TO_TIMEZONE": "UTC",
-    }
-    if order is not None:
-        settings["DATE_ORDER"] = order
     try:
-        value = _dateparser().parse(text, locales=list(LOCALES), settings=settings)
+        value = _parser(order).get_date_data(text).date_obj
     except Exception:  # dateparser's own bugs on odd input: not a date we can read
         return None
     return value if isinstance(value, datetime) else None
@@ -238,12 +231,31 @@ def _date_order(text: str) -> str | None:
     return ""
 
 
-@functools.cache
-def _dateparser() -> Any:
-    """dateparser, imported on first need (it takes a while to load)."""
-    import dateparser  # type: ignore[import-untyped]
+_PARSERS = threading.local()  # dateparser's parsers keep state: one set per thread
 
-    return dateparser
+
+def _parser(order: str | None) -> Any:
+    """A dateparser ``DateDataParser`` for dates in that order (None: the locale's). It tries
+    the locale that last read a date first: a feed's dates are nearly always in one."""
+    parsers: dict[str | None, Any] | None = getattr(_PARSERS, "by_order", None)
+    if parsers is None:
+        parsers = _PARSERS.by_order = {}
+    if order not in parsers:
+        from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+
+        settings: dict[str, Any] = {
+            "STRICT_PARSING": True,  # day, month and year required
+            "PARSERS": ["absolute-time"],
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "TIMEZONE": "UTC",
+            "TO_TIMEZONE": "UTC",
+        }
+        if order is not None:
+            settings["DATE_ORDER"] = order
+        parsers[order] = DateDataParser(
+            locales=list(LOCALES), settings=settings, try_previous_locales=True
+        )
+    return parsers[order]
 
 
 # --------------------------------------------------------------------------- warnings
