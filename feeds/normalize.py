@@ -47,7 +47,8 @@ Decisions:
 - Every string of an Entry is storable text (``feeds.text.storable_text``): the
   title, link, authors, tags, summary, content and the image and enclosure fields.
 - Ids: the upstream guid/id when it is a sane string, else its hash (``feeds.ids.stable_id``);
-  the same rule applies to a link used as the id.
+  the same rule applies to a link used as the id (the canonical link, resolved against the
+  entry's base, else the feed's URL).
 - MIME types (enclosure, image) are ``type/subtype`` tokens (``image/...`` for an image);
   parameters are dropped; anything else becomes "" (image) or "application/octet-stream"
   (enclosure; a missing type stays "", which render publishes as application/octet-stream).
