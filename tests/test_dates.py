@@ -101,10 +101,13 @@ def test_one_unreadable_date_is_said_in_the_singular() -> None:
         ("١٥ يناير ٢٠٢٣", _utc(2023, 1, 15)),  # Arabic-Indic digits
         ("14 Şubat 2023 Salı 10:30", _utc(2023, 2, 14, 10, 30)),
         ("۱۵ خرداد ۱۴۰۲ ساعت ۱۰:۳۰", _utc(2023, 6, 5, 10, 30)),
-        ("22 بهمن 1357", _utc(1979, 2, 11)),
         ("10.01.2020", None),  # day and month could be confused
         ("10/01/20", None),  # so could the year
         ("1402-03-15", None),  # a Solar Hijri year without Persian text: refused
+        ("الخميس 15 يناير 1444", None),  # Arabic (يناير is not Persian): refused too
+        ("22 بهمن 1357", _utc(1979, 2, 11)),
+        ("22 بهمن 1357 - 10:30", _utc(1979, 2, 11, 10, 30)),
+        ("۱ دي ۱۴۰۲", _utc(2023, 12, 22)),  # Dey typed with an Arabic yeh
         ("۱۴۰۲/۱۲/۳۰", None),  # 1402 is not a leap year: no 30 Esfand
         ("December 2023", None),
         ("2024", None),

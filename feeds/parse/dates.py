@@ -102,8 +102,9 @@ _JALALI_MONTHS = {
     )
     for name in names
 }
-# Persian digits, or letters Arabic does not use (پ چ ژ گ ک ی).
+# Persian digits, or letters Arabic does not use (پ چ ژ گ, and Persian ک and ی).
 _PERSIAN = re.compile("[۰-۹پچژگکی]")
+# Month names may be typed with Arabic kaf and yeh: read them as the Persian letters.
 _ARABIC_LETTERS = str.maketrans("يك", "یک")
 _JALALI_DATE = re.compile(
     r"(?<![0-9])([0-9]{1,2})\s+(" + "|".join(_JALALI_MONTHS) + r")\s+([0-9]{4})(?![0-9])"
@@ -133,7 +134,7 @@ def jalali_to_gregorian(year: int, month: int, day: int) -> date | None:
 def _solar_hijri(value: datetime, text: str) -> datetime | None:
     """A date read with a year in ``SOLAR_HIJRI_YEARS``, converted from the Persian calendar
     when ``text`` is Persian; None otherwise."""
-    if not _PERSIAN.search(text.translate(_ARABIC_LETTERS)):
+    if not _PERSIAN.search(text):
         return None
     day = jalali_to_gregorian(value.year, value.month, value.day)
     if day is None:
