@@ -100,6 +100,9 @@ def test_one_unreadable_date_is_said_in_the_singular() -> None:
         ("24 marzo 2018 10:00 GMT", _utc(2018, 3, 24, 10)),
         ("١٥ يناير ٢٠٢٣", _utc(2023, 1, 15)),  # Arabic-Indic digits
         ("14 Şubat 2023 Salı 10:30", _utc(2023, 2, 14, 10, 30)),
+        ("2024년 1월 5일 10:00", _utc(2024, 1, 5, 10)),  # forms feedparser used to read
+        ("Πέμ, 12 Ιαν 2023 10:00", _utc(2023, 1, 12, 10)),
+        ("12 января 2023 10:00", _utc(2023, 1, 12, 10)),
         ("۱۵ خرداد ۱۴۰۲ ساعت ۱۰:۳۰", _utc(2023, 6, 5, 10, 30)),
         ("10.01.2020", None),  # day and month could be confused
         ("10/01/20", None),  # so could the year

@@ -15,8 +15,9 @@ Decisions:
   ``+03:00`` zone).
 - Anything else goes to dateparser (a few milliseconds a call, so results are cached per
   process, and each thread's parser tries the locale that read the previous date first) with
-  the locales ``LOCALES`` (Arabic, with the Levantine month names, Turkish,
-  Persian, French, Spanish, Portuguese, Italian, German and English): day, month and year are
+  the locales ``LOCALES`` (Arabic, with the Levantine month names, Turkish, Persian, French,
+  Spanish, Portuguese, Italian, German and English; then Russian, Dutch, Polish, Greek,
+  Hungarian, Hebrew, Korean, Japanese, Chinese and Indonesian): day, month and year are
   all required ("Dec 2023", "2024", "yesterday", "2 hours ago" and Unix timestamps are not
   dates here); 12-hour times and zone names are read.
 - Numeric dates: year first (``2020/1/10``) is year, month, day. Day and month in either order
@@ -45,7 +46,13 @@ from feeds.times import utc
 
 __all__ = ["LOCALES", "jalali_to_gregorian", "read_date", "unreadable_warning"]
 
-LOCALES = ("en", "ar-LB", "tr", "fa", "fr", "es", "pt", "it", "de")
+# The languages of the region and of the outlet's sources first (Arabic as written in the
+# Levant, whose month names include the Gregorian ones), then others whose dates feedparser
+# used to read (Korean, Greek, Hungarian) and a few more widely used ones.
+LOCALES = (
+    *("en", "ar-LB", "tr", "fa", "fr", "es", "pt", "it", "de"),
+    *("ru", "nl", "pl", "el", "hu", "he", "ko", "ja", "zh", "id"),
+)
 MAX_DATE_LENGTH = 100  # longer strings are not dates (and would cost dateparser dearly)
 _CACHE_SIZE = 2048
 
