@@ -5,8 +5,40 @@ sanitiser in ``feeds.sanitize``, id rules in ``feeds.ids``.
 
 Decisions:
 
-- Repeated ids within one feed: the first occurrence wins, later ones are dropped (feeds list
-  newest first, and a store keyed by id could not hold both anyway).
+- Identity within one document (``normalize_feed``); feeds list distinct stories under shared
+  links (podcasts, digests) and broken generators repeat guids, and no distinct story may be
+  lost for it:
+
+  - an entry keeps its guid/id (``entry_id``) whatever its link: entries with distinct ids
+    stay distinct even when they share a link;
+  - an entry without an id whose canonical link is shared by another entry of the document
+    gets ``hashed_id(link, title)`` instead of its link (the title is the plain-text title,
+    else the text of the summary or content): stable across fetches of the same document.
+    Its id changes when its link starts or stops being shared (an entry that was alone with
+    its link is then stored once more under the new id);
+  - an id (a guid, or one of the above) carried by entries that tell different stories
+    (different canonical link or title) identifies none of them: each gets
+    ``hashed_id(id, link, title)``, stable across fetches. A guid seen alone in one fetch
+    and repeated for another story in the next is that case from then on: the story stored
+    under the bare guid stays stored as it was (normalize cannot tell which of the stories it
+    was) and appears once more under its hashed id;
+  - exact repeats (same id, same canonical link and title) are one entry: the first
+    occurrence is kept.
+- Dates (``normalize_feed``). An entry's date is its published date, else its updated date.
+  Entries without one ("undated", including dates parse could not read), or with one in the
+  future of ``now``, are dated by the fetch, in document order (feeds list newest first),
+  each taking the first second at or before its proposed time that no other entry of the
+  document holds, so that no two entries share a time by accident:
+
+  - on a source's first fetch (``first_seen`` empty) an undated entry is proposed just below
+    the oldest dated entry of the document, so that it never outranks the source's dated
+    entries in merged feeds (``now`` when none is dated). An entry first seen on that fetch
+    (its first_seen is the source's earliest: the store stamps one time on everything a fetch
+    inserts) is dated by the same rule on later fetches, so the same document gives the same
+    times;
+  - later, an undated entry is proposed at its first_seen, a new one at ``now``;
+  - an entry dated in the future is proposed at its first_seen, else ``now``, until its date
+    has come.
 - An empty title becomes the first words (at most 80 characters, cut at a word, with "…") of
   the plain-text summary, else of the content; with neither it is "(untitled)".
 - Only http(s) links, image and enclosure URLs with a host (and a valid port, if any) are kept;
@@ -15,7 +47,8 @@ Decisions:
 - Every string of an Entry is storable text (``feeds.text.storable_text``): the
   title, link, authors, tags, summary, content and the image and enclosure fields.
 - Ids: the upstream guid/id when it is a sane string, else its hash (``feeds.ids.stable_id``);
-  the same rule applies to a link used as the id.
+  the same rule applies to a link used as the id (the canonical link, resolved against the
+  entry's base, else the feed's URL).
 - MIME types (enclosure, image) are ``type/subtype`` tokens (``image/...`` for an image);
   parameters are dropped; anything else becomes "" (image) or "application/octet-stream"
   (enclosure; a missing type stays "", which render publishes as application/octet-stream).
@@ -31,13 +64,15 @@ Decisions:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.errors import ParseError
 from feeds.ids import hashed_id, stable_id
@@ -49,6 +84,7 @@ from feeds.urls import web_url
 
 __all__ = [
     "content_hash",
+    "document_ids",
     "entry_id",
     "near_duplicate_key",
     "normalize_entry",
@@ -110,14 +146,61 @@ def entry_id(parsed: ParsedEntry) -> str:
     """The upstream's guid/id, else its canonical link, else a hash of what it says.
 
     Stable across fetches of an unchanged entry. An id or link that is not a sane id (see
-    ``feeds.ids``) is replaced by "sha256:" and its hash.
+    ``feeds.ids``) is replaced by "sha256:" and its hash. This is an entry's id on its own;
+    within a document, ``normalize_feed`` keeps distinct stories apart (module docstring).
     """
+    return _own_id(parsed, None)
+
+
+def _own_id(parsed: ParsedEntry, link: str | None) -> str:
+    """``entry_id``, with the entry's canonical link when already known."""
     if parsed.id and parsed.id.strip():
         return stable_id(parsed.id.strip())
-    link = web_url(parsed.link, parsed.base)
+    if link is None:
+        link = web_url(parsed.link, parsed.base)
     if link:
         return stable_id(link, split_checked=True)
     return hashed_id(parsed.title, parsed.summary, parsed.content)
+
+
+def _identity_title(parsed: ParsedEntry) -> str:
+    """What tells apart entries sharing a link or an id: the title, else the text."""
+    return plain_text(parsed.title) or plain_text(parsed.summary) or plain_text(parsed.content)
+
+
+def document_ids(
+    entries: Sequence[ParsedEntry], links: Sequence[str] | None = None
+) -> list[str | None]:
+    """The id of each entry within its document (see the module docstring); None for an
+    exact repeat of an earlier entry. ``links``: the entries' canonical links, when known."""
+    if links is None:
+        links = [web_url(p.link, p.base) for p in entries]
+    ids = [_own_id(p, link) for p, link in zip(entries, links, strict=True)]
+    titles: dict[int, str] = {}
+
+    def title(i: int) -> str:
+        if i not in titles:
+            titles[i] = _identity_title(entries[i])
+        return titles[i]
+
+    shared = Counter(link for link in links if link)
+    for i, parsed in enumerate(entries):
+        own = bool(parsed.id and parsed.id.strip())
+        if not own and links[i] and shared[links[i]] > 1:
+            ids[i] = hashed_id(links[i], title(i))
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, eid in enumerate(ids):
+        groups[eid].append(i)
+    for eid, members in groups.items():
+        if len(members) > 1 and len({(links[i], title(i)) for i in members}) > 1:
+            for i in members:
+                ids[i] = hashed_id(eid, links[i], title(i))
+    kept: set[str] = set()
+    out: list[str | None] = []
+    for eid in ids:
+        out.append(None if eid in kept else eid)
+        kept.add(eid)
+    return out
 
 
 def content_hash(
@@ -210,11 +293,15 @@ def normalize_entry(
     now: datetime,
     first_seen: Mapping[str, datetime] | None = None,
     eid: str | None = None,
+    link: str | None = None,
 ) -> Entry:
-    """One ParsedEntry as an Entry (see normalize_feed); ``eid`` is its ``entry_id`` when
-    already known."""
+    """One ParsedEntry as an Entry (see normalize_feed); ``eid`` is its id and ``link`` its
+    canonical link, when already known."""
     now = utc(now)
-    eid = eid or entry_id(parsed)
+    base = parsed.base or feed_url
+    if link is None:
+        link = web_url(parsed.link, base)
+    eid = eid or _own_id(parsed, link if parsed.base else None)
     seen = utc(first_seen[eid]) if first_seen and eid in first_seen else now
 
     published = parsed.published or parsed.updated
@@ -224,7 +311,6 @@ def normalize_entry(
         updated = seen
     updated = max(published, updated)
 
-    base = parsed.base or feed_url
     summary = sanitize_html(parsed.summary, base)
     content = sanitize_html(parsed.content, base)
     title = plain_text(parsed.title)
@@ -232,7 +318,6 @@ def normalize_entry(
         text = plain_text(summary) or plain_text(content)
         title = cut(text, TITLE_FROM_TEXT_LENGTH) if text else UNTITLED
 
-    link = web_url(parsed.link, base)
     authors = _dedupe(plain_text(a) for a in parsed.authors)
     tags = _dedupe(storable_text(c) for c in parsed.categories)
     image = _image(parsed.image, base)
@@ -272,23 +357,69 @@ def normalize_feed(
 ) -> list[Entry]:
     """The feed's entries, normalized, in document order.
 
-    ``first_seen`` maps entry ids to when the store first saw them: an entry without a date, or
-    dated in the future of ``now``, gets that time (else ``now``), so its date stays stable
-    across fetches. Repeated ids: the first occurrence is kept, later ones are dropped.
+    ``first_seen`` maps the ids of the source's stored entries to when the store first saw
+    them (empty on the source's first fetch). Ids follow ``document_ids``: distinct stories
+    stay distinct, exact repeats are dropped. Entries without a usable date are dated by the
+    fetch, with distinct times in document order (see the module docstring).
     """
-    entries: list[Entry] = []
-    ids: set[str] = set()
-    for number, parsed in enumerate(feed.entries, 1):
+    now = utc(now)
+    built: list[tuple[ParsedEntry, Entry]] = []
+    try:
+        links = [web_url(p.link, p.base or feed_url) for p in feed.entries]
+        ids = document_ids(feed.entries, links)
+    except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
+        raise ParseError(f"cannot identify entries ({type(e).__name__}: {str(e)[:200]})") from e
+    for number, (parsed, eid, link) in enumerate(zip(feed.entries, ids, links, strict=True), 1):
+        if eid is None:
+            continue
         try:
-            eid = entry_id(parsed)
-            if eid in ids:
-                continue
-            ids.add(eid)
-            entries.append(normalize_entry(parsed, source_id, feed_url, now, first_seen, eid))
+            entry = normalize_entry(parsed, source_id, feed_url, now, first_seen, eid, link)
+            built.append((parsed, entry))
         except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
             detail = str(e)[:200]
             raise ParseError(
                 f"cannot normalize entry {number} of {len(feed.entries)} "
                 f"({type(e).__name__}: {detail})"
             ) from e
-    return entries
+    return _date_by_fetch(built, now, first_seen or {})
+
+
+_SECOND = timedelta(seconds=1)
+
+
+def _date_by_fetch(
+    built: list[tuple[ParsedEntry, Entry]], now: datetime, first_seen: Mapping[str, datetime]
+) -> list[Entry]:
+    """The entries, those without a usable date given distinct times (module docstring)."""
+    own: list[datetime | None] = []
+    for parsed, _ in built:
+        stated = parsed.published or parsed.updated
+        own.append(utc(stated) if stated is not None else None)
+    if all(stated is not None and stated <= now for stated in own):
+        return [entry for _, entry in built]  # the usual case: every date is usable
+    used: set[datetime] = set()
+    for (_, entry), stated in zip(built, own, strict=True):
+        if stated is not None and stated <= now:
+            used.update((entry.published, entry.updated))
+    dated = [stated for stated in own if stated is not None and stated <= now]
+    below_dated = min(dated) - _SECOND if dated else None
+    # The time of the source's first fetch, as far as the store remembers (None: this is it).
+    earliest = utc(min(first_seen.values())) if first_seen else None
+    out: list[Entry] = []
+    for (parsed, entry), stated in zip(built, own, strict=True):
+        if stated is not None and stated <= now:
+            out.append(entry)
+            continue
+        seen = utc(first_seen[entry.id]) if entry.id in first_seen else None
+        first_fetch = earliest is None or seen == earliest
+        if stated is None and first_fetch and below_dated is not None:
+            when = below_dated
+        else:
+            when = seen or now
+        while when in used:
+            when -= _SECOND
+        used.add(when)
+        updated = utc(parsed.updated) if parsed.updated is not None else when
+        updated = max(when, updated if updated <= now else when)
+        out.append(dataclasses.replace(entry, published=when, updated=updated))
+    return out

@@ -4,8 +4,20 @@
   objects, forms, event handlers or inline styles; relative URLs in href/src/srcset/poster/cite
   resolve against the base; javascript:, vbscript: and data: URLs are removed; links lose their
   tracking parameters and get rel="noopener noreferrer"; comments go.
-- ``plain_text`` drops every tag (the text of scripts and styles too), unescapes entities and
-  collapses white space: for titles, names and summaries.
+- What is removed keeps its text: an element outside the allowlist (``<font>``, ``<form>``,
+  a custom element, ``<button>``) is replaced by its content. The exceptions, removed with
+  everything inside them, are ``CLEAN_CONTENT_TAGS``: script and style (code), and iframe,
+  object, embed, noembed, frameset and template, whose content is fallback markup for
+  browsers that cannot show them, or inert markup, never text written for readers.
+- MathML and SVG (which nh3 drops whole, text included) are read first, with the standard
+  library's HTML parser: a ``<math>`` becomes the text of its TeX annotation
+  (``<annotation encoding="application/x-tex">``) when it has one, else its ``alttext``, else
+  its text ("When you request n+1 bytes", not "When you request  bytes"); an ``<svg>``
+  becomes its text (titles, descriptions, labels). Scripts and styles inside them, and
+  annotations in other encodings, are not text.
+- ``plain_text`` drops every tag (and the content of ``CLEAN_CONTENT_TAGS``), unescapes
+  entities and collapses white space: for titles, names and summaries. MathML and SVG are
+  read as above.
 - Both return storable text (``feeds.text.storable_text``).
 """
 
@@ -14,6 +26,7 @@ from __future__ import annotations
 import functools
 import html as htmllib
 import re
+from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -21,7 +34,7 @@ import nh3
 from feeds.text import collapse, storable_text
 from feeds.urls import strip_tracking
 
-__all__ = ["plain_text", "sanitize_html"]
+__all__ = ["CLEAN_CONTENT_TAGS", "plain_text", "sanitize_html"]
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -86,9 +99,9 @@ _TAGS = frozenset(
         "video",
     }
 )
-# Removed together with everything inside them.
-_CLEAN_CONTENT_TAGS = frozenset(
-    {"script", "style", "iframe", "object", "embed", "form", "template", "frameset", "noembed"}
+# Removed together with everything inside them (see the module docstring).
+CLEAN_CONTENT_TAGS = frozenset(
+    {"script", "style", "iframe", "object", "embed", "template", "frameset", "noembed"}
 )
 _ATTRIBUTES: dict[str, set[str]] = {
     "*": {"lang", "dir", "title"},
@@ -160,6 +173,8 @@ def sanitize_html(html: str, base: str) -> str:
     """Safe HTML with absolute http(s)/mailto URLs (see the module docstring)."""
     if not html or not html.strip():
         return ""
+    if _FOREIGN.search(html):
+        html = foreign_as_text(html)
     # nh3 keeps control characters, even ones written as references (&#1;)
     return storable_text(_nh3(_cleaner(base), html)).strip()
 
@@ -185,7 +200,7 @@ def _cleaner(base: str) -> nh3.Cleaner:
 
     return nh3.Cleaner(
         tags=set(_TAGS),
-        clean_content_tags=set(_CLEAN_CONTENT_TAGS),
+        clean_content_tags=set(CLEAN_CONTENT_TAGS),
         attributes={tag: set(attrs) for tag, attrs in _ATTRIBUTES.items()},
         attribute_filter=attribute_filter,
         url_schemes=set(_SAFE_SCHEMES),
@@ -202,14 +217,118 @@ def _nh3(cleaner: nh3.Cleaner, html: str) -> str:
         return cleaner.clean(storable_text(html))
 
 
-# Tags removed, the text of scripts and styles too (the same as nh3.clean with these options).
-_TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags={"script", "style"})
+# Tags removed, with the content of CLEAN_CONTENT_TAGS (scripts, styles, fallback markup).
+_TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(CLEAN_CONTENT_TAGS))
 
 
 def plain_text(html_or_text: str) -> str:
     """Text without tags, entities unescaped, whitespace collapsed (for titles and names)."""
     if not html_or_text:
         return ""
+    if _FOREIGN.search(html_or_text):
+        html_or_text = foreign_as_text(html_or_text)
     spaced = _BLOCK_TAG.sub(" ", html_or_text)
     text = htmllib.unescape(_nh3(_TEXT_CLEANER, spaced))
     return collapse(storable_text(text))
+
+
+# --------------------------------------------------------------------------- MathML and SVG
+
+_FOREIGN = re.compile(r"<(?:[\w.-]+:)?(?:math|svg)\b", re.IGNORECASE)
+_FOREIGN_ROOTS = frozenset({"math", "svg"})
+_TEX_ENCODINGS = frozenset({"application/x-tex", "text/x-tex"})
+_NOT_TEXT = frozenset({"annotation", "annotation-xml", "script", "style"})
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit(":", 1)[-1]
+
+
+class _ForeignText(HTMLParser):
+    """Finds the outermost ``<math>`` and ``<svg>`` elements of a fragment: where each starts
+    and ends in the text, and the text that replaces it."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html = html
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", html)]
+        self.spans: list[tuple[int, int, str]] = []
+        self.stack: list[tuple[str, str]] = []  # (tag, "text" | "tex" | "skip") inside a root
+        self.start = 0
+        self.root = ""
+        self.alttext = ""
+        self.parts: list[str] = []
+        self.tex: list[str] = []
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        local = _local(tag)
+        if not self.stack:
+            if local in _FOREIGN_ROOTS:
+                self.start, self.root = self._offset(), local
+                self.alttext = next((v or "" for k, v in attrs if k == "alttext"), "")
+                self.parts, self.tex = [], []
+                self.stack.append((tag, "text"))
+            return
+        mode = self.stack[-1][1]
+        if mode == "text" and local in _NOT_TEXT:
+            encoding = next((v or "" for k, v in attrs if k == "encoding"), "")
+            is_tex = local == "annotation" and encoding.strip().lower() in _TEX_ENCODINGS
+            mode = "tex" if is_tex else "skip"
+        self.stack.append((tag, mode))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(t == tag for t, _ in self.stack):
+            return  # a stray end tag: ignored, as browsers do
+        while self.stack:
+            opened, _ = self.stack.pop()
+            if opened == tag:
+                break
+        if not self.stack:
+            end = self.html.find(">", self._offset())
+            self._close(len(self.html) if end < 0 else end + 1)
+
+    def handle_data(self, data: str) -> None:
+        if self.stack:
+            mode = self.stack[-1][1]
+            if mode == "tex":
+                self.tex.append(data)
+            elif mode == "text":
+                self.parts.append(data)
+
+    def _close(self, end: int) -> None:
+        self.stack.clear()
+        tex = " ".join("".join(self.tex).split())
+        separator = " " if self.root == "svg" else ""  # MathML tokens spell one formula
+        text = tex or " ".join(self.alttext.split())
+        if not text:
+            text = " ".join(separator.join(self.parts).split())
+        self.spans.append((self.start, end, htmllib.escape(text, quote=False)))
+
+    def finish(self) -> list[tuple[int, int, str]]:
+        self.close()
+        if self.stack:  # never closed: it runs to the end of the fragment
+            self._close(len(self.html))
+        return self.spans
+
+
+def foreign_as_text(html: str) -> str:
+    """``html`` with each outermost ``<math>`` and ``<svg>`` replaced by its text (see the
+    module docstring); everything else is left exactly as it was."""
+    try:
+        parser = _ForeignText(html)
+        parser.feed(html)
+        spans = parser.finish()
+    except Exception:  # HTMLParser is lenient; never let this pass turn into a crash
+        return html
+    out: list[str] = []
+    position = 0
+    for start, end, text in spans:
+        out.append(html[position:start])
+        out.append(text)
+        position = end
+    out.append(html[position:])
+    return "".join(out)

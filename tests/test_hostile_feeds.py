@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from feeds.errors import ParseError
+from feeds.ids import hashed_id
 from feeds.normalize import normalize_feed
 from feeds.parse import feedparser_adapter, jsonfeed, media, parse
 from feeds.types import ParsedFeed
@@ -299,28 +300,34 @@ def test_entries_without_ids_stay_stable_and_dates_fall_back_to_first_seen() -> 
         "https://e.example/b",
         "https://e.example/c",
     ]
-    assert all(e.published == e.updated == NOW for e in first)
+    # nothing dated: the fetch time, distinct in document order
+    times = [NOW, NOW - timedelta(seconds=1), NOW - timedelta(seconds=2)]
+    assert [(e.published, e.updated) for e in first] == [(t, t) for t in times]
     later = NOW + timedelta(hours=5)
     seen = {e.id: e.published for e in first}
     second = _normalized(body, later, first_seen=seen)
     assert [e.id for e in second] == [e.id for e in first]
-    assert [e.published for e in second] == [NOW, NOW, NOW]  # not `later`
+    assert [e.published for e in second] == times  # not `later`
 
 
-def test_repeated_guids_keep_the_first() -> None:
+def test_repeated_guids_for_different_stories_stay_distinct() -> None:
     body = (
         b'<rss version="2.0"><channel><title>T</title>'
         b'<item><guid isPermaLink="false">g1</guid><title>First</title></item>'
         b'<item><guid isPermaLink="false">g2</guid><title>Other</title></item>'
         b'<item><guid isPermaLink="false">g1</guid><title>Again</title></item>'
+        b'<item><guid isPermaLink="false">g2</guid><title>Other</title></item>'
         b"<item><guid>https://e.example/p</guid><title>Permalink</title></item>"
         b"<item><guid>https://e.example/p</guid><title>Permalink again</title></item>"
         b"</channel></rss>"
     )
+    permalink = "https://e.example/p"  # a permalink guid is also the entry's link
     assert [(e.id, e.title) for e in _normalized(body)] == [
-        ("g1", "First"),
-        ("g2", "Other"),
-        ("https://e.example/p", "Permalink"),
+        (hashed_id("g1", "", "First"), "First"),
+        ("g2", "Other"),  # its exact repeat is one entry
+        (hashed_id("g1", "", "Again"), "Again"),
+        (hashed_id(permalink, permalink, "Permalink"), "Permalink"),
+        (hashed_id(permalink, permalink, "Permalink again"), "Permalink again"),
     ]
 
 
@@ -531,9 +538,18 @@ def test_json_feed_dates_out_of_range_are_missing(value: str) -> None:
     assert _normalized(body)[0].published == NOW
 
 
-def test_xml_dates_out_of_range_are_missing() -> None:
-    huge = time.struct_time((10**20, 1, 1, 0, 0, 0, 0, 1, 0))
-    assert feedparser_adapter.struct_to_datetime(huge) is None
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "10000-01-01T00:00:00Z"]
+)
+def test_xml_dates_out_of_range_are_missing(value: str) -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+        f"<entry><id>tag:x,2024:1</id><title>E</title><published>{value}</published>"
+        f"<updated>{value}</updated></entry></feed>"
+    ).encode()
+    (entry,) = parse(body, URL).entries
+    assert entry.published is None and entry.updated is None
+    assert _normalized(body)[0].published == NOW
 
 
 def test_urls_that_cannot_be_split_do_not_stop_parsing() -> None:

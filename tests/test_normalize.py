@@ -12,7 +12,7 @@ import pytest
 
 from feeds import normalize as normalize_module
 from feeds.errors import ParseError
-from feeds.ids import MAX_ID_BYTES, item_id
+from feeds.ids import MAX_ID_BYTES, hashed_id, item_id
 from feeds.normalize import (
     DEFAULT_ENCLOSURE_TYPE,
     MAX_INT,
@@ -310,7 +310,7 @@ def test_entries_without_ids_are_stable_across_parses() -> None:
     assert first[1].id.startswith("sha256:")
 
 
-def test_repeated_ids_keep_the_first() -> None:
+def test_repeated_ids_for_different_stories_stay_distinct() -> None:
     feed = ParsedFeed(
         "F",
         None,
@@ -318,10 +318,16 @@ def test_repeated_ids_keep_the_first() -> None:
             _entry(id="dup", title="First"),
             _entry(id="other", title="Other"),
             _entry(id="dup", title="Second"),
+            _entry(id="other", title="Other", summary="a later copy"),
         ),
     )
     entries = normalize_feed(feed, "src", FEED_URL, NOW)
-    assert [(e.id, e.title) for e in entries] == [("dup", "First"), ("other", "Other")]
+    assert [(e.id, e.title) for e in entries] == [
+        (hashed_id("dup", "", "First"), "First"),
+        ("other", "Other"),  # same id, link and title: one entry, the first
+        (hashed_id("dup", "", "Second"), "Second"),
+    ]
+    assert entries[1].summary == ""
 
 
 # --------------------------------------------------------------------------- dates

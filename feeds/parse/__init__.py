@@ -12,7 +12,12 @@ One module per job; each keeps the decisions it implements in its docstring:
 - ``feedparser_adapter``: the only module importing feedparser; RSS and Atom to ParsedFeed.
 - ``media``: Media RSS read with the standard library, and the choice of an entry's image.
 - ``jsonfeed``: JSON Feed 1.0 and 1.1.
+- ``dates``: the only module importing dateparser; every date of every format, read from the
+  text the document states, or left out (never guessed).
 - ``discovery``: why a body is not a feed (binary formats, an HTML page and its feed link).
+
+What was left out rather than guessed (dates that cannot be read) is said in
+``ParsedFeed.warnings``, one short sentence each, for editors.
 
 ``parse`` raises ParseError and nothing else: an unexpected exception anywhere (a parser bug, a
 document nested too deeply for the stack) becomes "not a feed: ..." with the original chained

@@ -29,7 +29,13 @@ Decisions:
 - The feed's TTL comes from ``<ttl>`` (minutes), else from ``sy:updatePeriod`` divided by
   ``sy:updateFrequency`` (the frequency is "times per period"); at most ``MAX_TTL``, and None
   when it comes out as zero.
-- Dates feedparser parsed but ``datetime`` cannot hold are left out.
+- Dates are read from the text the document states (``feeds.parse.dates``), not from
+  feedparser's parsed dates (``*_parsed``): its date parser mangles odd and non-English forms
+  silently. An entry whose dates are all unreadable is left undated and counted in the feed's
+  one warning about them (``ParsedFeed.warnings``).
+- A document is a feed when feedparser names its version, or reads at least one entry from a
+  document that is not an HTML page: RSS 0.90 and a bare ``<rdf>`` (no version) included.
+  Empty bodies, HTML pages and anything else without entries are "not a feed".
 """
 
 from __future__ import annotations
@@ -37,14 +43,14 @@ from __future__ import annotations
 import html
 import io
 import re
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from feeds.errors import ParseError
+from feeds.parse.dates import read_date, unreadable_warning
 from feeds.parse.discovery import detail, html_page
 from feeds.parse.encoding import (
     charset,
@@ -59,7 +65,7 @@ from feeds.times import SY_PERIODS
 from feeds.types import Enclosure, ParsedEntry, ParsedFeed
 from feeds.urls import join, join_id
 
-__all__ = ["MAX_TTL", "parse_xml", "struct_to_datetime"]
+__all__ = ["MAX_TTL", "parse_xml"]
 
 MAX_TTL = timedelta(days=7)
 _SY_PERIODS = dict(SY_PERIODS)
@@ -93,7 +99,11 @@ def parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     raw_entries = _get(d, "entries") or []
     bozo = _get(d, "bozo_exception")
     serious = bozo is not None and not isinstance(bozo, _BENIGN_BOZO)
-    if not version or (serious and not raw_entries):
+    if raw_entries:  # a version, or entries read from something that is not an HTML page
+        refused = not version and html_page(body, url) is not None
+    else:  # an empty feed is a feed only when it is a well-formed one
+        refused = not version or serious
+    if refused:
         page = html_page(body, url)
         if page:
             raise ParseError(f"not a feed: {page}")
@@ -101,28 +111,20 @@ def parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         raise ParseError(f"not a feed: no RSS, Atom or JSON Feed document found{reason}")
 
     media = media_by_item(data, len(raw_entries))
+    undated: list[str] = []
     entries = tuple(
-        _entry(e, url, version.startswith("atom"), media[i] if media else None)
+        _entry(e, url, version.startswith("atom"), media[i] if media else None, undated)
         for i, e in enumerate(raw_entries)
     )
     feed = _get(d, "feed") or {}
+    warning = unreadable_warning(undated)
     return ParsedFeed(
         title=_get(feed, "title") or "",
         link=join(url, _get(feed, "link")) if _get(feed, "link") else None,
         entries=entries,
         ttl=_ttl(feed),
+        warnings=(warning,) if warning else (),
     )
-
-
-def struct_to_datetime(value: Any) -> datetime | None:
-    """A date feedparser parsed (a ``time.struct_time`` in UTC) as a datetime; None when it is
-    not one or ``datetime`` cannot hold it."""
-    if not isinstance(value, time.struct_time):
-        return None
-    try:
-        return datetime(*value[:6], tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 # --------------------------------------------------------------------------- running feedparser
@@ -212,7 +214,11 @@ def _author_name(raw: str) -> str:
     return (match.group("name") if match else raw).strip()
 
 
-def _entry(e: Any, url: str, atom: bool, media: list[Media] | None) -> ParsedEntry:
+def _entry(
+    e: Any, url: str, atom: bool, media: list[Media] | None, undated: list[str]
+) -> ParsedEntry:
+    """One feedparser entry; the date text of an entry left undated because none of its dates
+    can be read is appended to ``undated``."""
     title_detail = _get(e, "title_detail")
     entry_base = _get(title_detail, "base") or url
 
@@ -265,12 +271,22 @@ def _entry(e: Any, url: str, atom: bool, media: list[Media] | None) -> ParsedEnt
     if media is None:  # the stdlib pass could not run: use what feedparser kept
         media = _flattened_media(e)
     link = _get(e, "link")
+    raw_published = _get(e, "published")
+    raw_updated = _get(e, "updated")
+    published = read_date(raw_published) if isinstance(raw_published, str) else None
+    updated = read_date(raw_updated) if isinstance(raw_updated, str) else None
+    if published is None and updated is None:
+        raw = next(
+            (r for r in (raw_published, raw_updated) if isinstance(r, str) and r.strip()), None
+        )
+        if raw is not None:
+            undated.append(raw)
     return ParsedEntry(
         id=(_get(e, "id") or "").strip() or None,
         title=_as_html(_get(e, "title") or "", title_detail),
         link=join(entry_base, link.strip()) if link else None,
-        published=struct_to_datetime(_get(e, "published_parsed")),
-        updated=struct_to_datetime(_get(e, "updated_parsed")),
+        published=published,
+        updated=updated,
         authors=tuple(authors),
         categories=tuple(categories),
         summary=summary,

@@ -4,7 +4,16 @@ Like the XML path, what comes out is the document as stated, as HTML: ``title`` 
 (plain text in JSON Feed) are HTML-escaped, ``content_text`` becomes paragraphs when there is no
 ``content_html``. Entry links, attachments and images are resolved against the feed's URL, which
 is also every entry's ``base``. An item's authors default to the feed's (1.0 ``author`` and 1.1
-``authors`` both read). Dates outside what ``datetime`` holds in UTC are left out.
+``authors`` both read).
+
+- Titles have their HTML entities decoded once before being escaped: WordPress writes
+  ``Add Task &amp; Sub Tasks`` and ``&#8216;Jokes&#8217;`` in this plain-text field, meaning
+  ``Add Task & Sub Tasks`` and ``‘Jokes’``. A title that really means a literal ``&amp;`` is
+  rarer than that, and markup in a title stays text.
+- Dates are RFC 3339 in the specification; they are read like every other feed's
+  (``feeds.parse.dates``), so that a date in another form is read too, or left out with the
+  feed's warning about unreadable dates. Dates outside what ``datetime`` holds in UTC are left
+  out.
 """
 
 from __future__ import annotations
@@ -13,10 +22,10 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from feeds.errors import ParseError
+from feeds.parse.dates import read_date, unreadable_warning
 from feeds.parse.discovery import detail
 from feeds.types import Enclosure, Image, ParsedEntry, ParsedFeed
 from feeds.urls import join
@@ -43,30 +52,21 @@ def parse_json(body: bytes, url: str) -> ParsedFeed:
     if not isinstance(items, list):
         raise ParseError("not a feed: JSON Feed without an items list")
     feed_authors = _authors(doc)
+    undated: list[str] = []
+    entries = tuple(
+        _entry(item, url, feed_authors, undated) for item in items if isinstance(item, dict)
+    )
+    warning = unreadable_warning(undated)
     return ParsedFeed(
         title=_str(doc.get("title")),
         link=_str(doc.get("home_page_url")) or None,
-        entries=tuple(_entry(item, url, feed_authors) for item in items if isinstance(item, dict)),
+        entries=entries,
+        warnings=(warning,) if warning else (),
     )
 
 
 def _str(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def _date(value: Any) -> datetime | None:
-    text = _str(value)
-    if not text:
-        return None
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+05:00" is before year 1 in UTC
-        return None
 
 
 def _authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -83,7 +83,11 @@ def _authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]) -> ParsedEntry:
+def _entry(
+    item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...], undated: list[str]
+) -> ParsedEntry:
+    """One item; the date text of an item left undated because none of its dates can be read
+    is appended to ``undated``."""
     raw_id = item.get("id")
     entry_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) else ""
     content = _str(item.get("content_html"))
@@ -112,12 +116,16 @@ def _entry(item: Mapping[str, Any], url: str, feed_authors: tuple[str, ...]) -> 
         )
     link = _str(item.get("url")) or _str(item.get("external_url"))
     tags = item.get("tags")
+    raw_published, raw_modified = _str(item.get("date_published")), _str(item.get("date_modified"))
+    published, updated = read_date(raw_published), read_date(raw_modified)
+    if published is None and updated is None and (raw_published or raw_modified):
+        undated.append(raw_published or raw_modified)
     return ParsedEntry(
         id=entry_id or None,
-        title=html.escape(_str(item.get("title")), quote=False),
+        title=html.escape(html.unescape(_str(item.get("title"))), quote=False),
         link=join(url, link) if link else None,
-        published=_date(item.get("date_published")),
-        updated=_date(item.get("date_modified")),
+        published=published,
+        updated=updated,
         authors=_authors(item) or feed_authors,
         categories=tuple(_str(t) for t in _iter_list(tags) if _str(t)),
         summary=html.escape(summary, quote=False),  # JSON Feed summaries are plain text
