@@ -17,7 +17,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.ids import item_id
 from feeds.sanitize import plain_text
@@ -172,7 +172,23 @@ def merge(
         ]
     if spec.content is ContentMode.SUMMARY:
         items = [replace(i, content="") for i in items]
-    return items
+    return distinct_updated(items)
+
+
+def distinct_updated(items: Sequence[Item]) -> list[Item]:
+    """``items`` (newest first) with no two sharing an ``updated`` time: an item whose time an
+    earlier one already shows is moved a second later, as often as needed. Feed readers and
+    validators take equal modification times in one document for a generator's mistake; a
+    second is invisible to readers, and the result depends on the items alone."""
+    seen: set[datetime] = set()
+    out: list[Item] = []
+    for item in items:
+        updated = item.updated
+        while updated in seen:
+            updated += timedelta(seconds=1)
+        seen.add(updated)
+        out.append(item if updated == item.updated else replace(item, updated=updated))
+    return out
 
 
 def _shared_links(entries: Iterable[Entry]) -> frozenset[tuple[str, str]]:

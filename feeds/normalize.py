@@ -76,7 +76,7 @@ from datetime import datetime, timedelta
 
 from feeds.errors import ParseError
 from feeds.ids import hashed_id, stable_id
-from feeds.sanitize import plain_text, sanitize_html
+from feeds.sanitize import plain_text, plain_title, sanitize_html
 from feeds.text import TITLE_FROM_TEXT_LENGTH, UNTITLED, cut, storable_text
 from feeds.times import utc
 from feeds.types import Enclosure, Entry, Image, ParsedEntry, ParsedFeed
@@ -313,7 +313,7 @@ def normalize_entry(
 
     summary = sanitize_html(parsed.summary, base)
     content = sanitize_html(parsed.content, base)
-    title = plain_text(parsed.title)
+    title = plain_title(parsed.title)
     if not title:
         text = plain_text(summary) or plain_text(content)
         title = cut(text, TITLE_FROM_TEXT_LENGTH) if text else UNTITLED

@@ -34,7 +34,7 @@ import nh3
 from feeds.text import collapse, storable_text
 from feeds.urls import strip_tracking
 
-__all__ = ["CLEAN_CONTENT_TAGS", "plain_text", "sanitize_html"]
+__all__ = ["CLEAN_CONTENT_TAGS", "plain_text", "plain_title", "sanitize_html"]
 
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -219,6 +219,23 @@ def _nh3(cleaner: nh3.Cleaner, html: str) -> str:
 
 # Tags removed, with the content of CLEAN_CONTENT_TAGS (scripts, styles, fallback markup).
 _TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(CLEAN_CONTENT_TAGS))
+
+
+# HTML elements, as they may stand in a title that was escaped twice upstream.
+_ELEMENT_TAG = re.compile(
+    r"</?(?:a|abbr|acronym|address|article|aside|b|big|blockquote|br|center|cite|code|del|"
+    r"dfn|div|em|figure|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|pre|q|s|samp|section|small|"
+    r"span|strike|strong|sub|sup|table|td|th|tr|tt|u|ul|var)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+
+
+def plain_title(html_or_text: str) -> str:
+    """A title as plain text (``plain_text``), and then, if HTML elements are still in it (the
+    upstream escaped its markup twice, as WordPress's JSON Feed titles do), read as HTML once
+    more: a published title never holds markup, escaped or not."""
+    title = plain_text(html_or_text)
+    return plain_text(title) if _ELEMENT_TAG.search(title) else title
 
 
 def plain_text(html_or_text: str) -> str:

