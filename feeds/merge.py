@@ -121,8 +121,9 @@ def merge(
     are candidate entries of the feed's sources. Entries are told apart by their ids. The
     same story (same link) from several sources appears once, crediting every source; a
     local article wins over upstream copies of its link. A link identifies a story only
-    where its source uses it once: a link that two or more candidate entries of one source
-    share (a podcast's home page, a digest's daily page) merges none of them with anything,
+    where its source uses it for one story: a link its source's document gives to several
+    stories (``Entry.link_shared``), or that two or more candidate entries of one source
+    share (a podcast's home page, a digest's daily page), merges none of them with anything,
     so each stays an item of its own.
     """
     keep = Filter(spec)
@@ -176,33 +177,38 @@ def merge(
 
 
 def distinct_updated(items: Sequence[Item]) -> list[Item]:
-    """``items`` (newest first) with no two sharing an ``updated`` time: an item whose time an
-    earlier one already shows is moved a second later, as often as needed. Feed readers and
-    validators take equal modification times in one document for a generator's mistake; a
-    second is invisible to readers, and the result depends on the items alone."""
+    """``items`` (in their order) with no two sharing an ``updated`` time: of items showing
+    one time, the one with the smallest id keeps it and the others move a second later each,
+    as often as needed. Feed readers and validators take equal modification times in one
+    document for a generator's mistake; a second is invisible to readers, and the result
+    depends on the set of items alone, not on their order."""
     seen: set[datetime] = set()
-    out: list[Item] = []
-    for item in items:
+    moved: dict[str, datetime] = {}
+    for item in sorted(items, key=lambda i: (i.updated, i.id)):
         updated = item.updated
         while updated in seen:
             updated += timedelta(seconds=1)
         seen.add(updated)
-        out.append(item if updated == item.updated else replace(item, updated=updated))
-    return out
+        if updated != item.updated:
+            moved[item.id] = updated
+    if not moved:
+        return list(items)
+    return [replace(i, updated=moved[i.id]) if i.id in moved else i for i in items]
 
 
 def _shared_links(entries: Iterable[Entry]) -> frozenset[tuple[str, str]]:
-    """``(source id, link)`` of every link that two or more of ``entries`` of one source
-    share: such a link does not identify one story (see ``merge``)."""
+    """``(source id, link)`` of every link that does not identify one story (see ``merge``):
+    its source's document gave it to several stories (``Entry.link_shared``, judged on the
+    whole document, so that it holds whichever of them are candidates), or two or more of
+    ``entries`` of one source share it (stories that never stood in one document)."""
     seen: set[tuple[str, str]] = set()
     shared: set[tuple[str, str]] = set()
     for entry in entries:
         if entry.link:
             key = (entry.source_id, entry.link)
-            if key in seen:
+            if key in seen or entry.link_shared:
                 shared.add(key)
-            else:
-                seen.add(key)
+            seen.add(key)
     return frozenset(shared)
 
 

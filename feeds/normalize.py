@@ -69,10 +69,11 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from feeds.errors import ParseError
 from feeds.ids import hashed_id, stable_id
@@ -168,11 +169,17 @@ def _identity_title(parsed: ParsedEntry) -> str:
     return plain_text(parsed.title) or plain_text(parsed.summary) or plain_text(parsed.content)
 
 
-def document_ids(
-    entries: Sequence[ParsedEntry], links: Sequence[str] | None = None
-) -> list[str | None]:
-    """The id of each entry within its document (see the module docstring); None for an
-    exact repeat of an earlier entry. ``links``: the entries' canonical links, when known."""
+class DocumentIds(NamedTuple):
+    """The entries' ids within their document (None for an exact repeat of an earlier
+    entry), and the links that several stories of the document carry."""
+
+    ids: list[str | None]
+    shared_links: set[str]
+
+
+def document_ids(entries: Sequence[ParsedEntry], links: Sequence[str] | None = None) -> DocumentIds:
+    """The id of each entry within its document (see the module docstring).
+    ``links``: the entries' canonical links, when known."""
     if links is None:
         links = [web_url(p.link, p.base) for p in entries]
     ids = [_own_id(p, link) for p, link in zip(entries, links, strict=True)]
@@ -183,10 +190,10 @@ def document_ids(
             titles[i] = _identity_title(entries[i])
         return titles[i]
 
-    shared = Counter(link for link in links if link)
+    shared = shared_links(entries, links, ids, title)
     for i, parsed in enumerate(entries):
         own = bool(parsed.id and parsed.id.strip())
-        if not own and links[i] and shared[links[i]] > 1:
+        if not own and links[i] in shared:
             ids[i] = hashed_id(links[i], title(i))
     groups: dict[str, list[int]] = defaultdict(list)
     for i, eid in enumerate(ids):
@@ -200,7 +207,24 @@ def document_ids(
     for eid in ids:
         out.append(None if eid in kept else eid)
         kept.add(eid)
-    return out
+    return DocumentIds(out, shared)
+
+
+def shared_links(
+    entries: Sequence[ParsedEntry],
+    links: Sequence[str],
+    ids: Sequence[str],
+    title: Callable[[int], str],
+) -> set[str]:
+    """The links that two or more different stories of a document carry: entries with
+    different ids of their own, or (without ids) with different titles. An exact repeat of one
+    story is not a second story."""
+    stories: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for i, parsed in enumerate(entries):
+        if links[i]:
+            own = bool(parsed.id and parsed.id.strip())
+            stories[links[i]].add((ids[i], "") if own else ("", title(i)))
+    return {link for link, found in stories.items() if len(found) > 1}
 
 
 def content_hash(
@@ -354,19 +378,21 @@ def normalize_feed(
     feed_url: str,
     now: datetime,
     first_seen: Mapping[str, datetime] | None = None,
+    published: Mapping[str, datetime] | None = None,
 ) -> list[Entry]:
     """The feed's entries, normalized, in document order.
 
     ``first_seen`` maps the ids of the source's stored entries to when the store first saw
-    them (empty on the source's first fetch). Ids follow ``document_ids``: distinct stories
-    stay distinct, exact repeats are dropped. Entries without a usable date are dated by the
-    fetch, with distinct times in document order (see the module docstring).
+    them (empty on the source's first fetch), ``published`` to the time they are stored with.
+    Ids follow ``document_ids``: distinct stories stay distinct, exact repeats are dropped.
+    Entries without a usable date are dated by the fetch, with distinct times in document
+    order, and keep the time they are stored with (see the module docstring).
     """
     now = utc(now)
     built: list[tuple[ParsedEntry, Entry]] = []
     try:
         links = [web_url(p.link, p.base or feed_url) for p in feed.entries]
-        ids = document_ids(feed.entries, links)
+        ids, shared = document_ids(feed.entries, links)
     except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
         raise ParseError(f"cannot identify entries ({type(e).__name__}: {str(e)[:200]})") from e
     for number, (parsed, eid, link) in enumerate(zip(feed.entries, ids, links, strict=True), 1):
@@ -374,6 +400,8 @@ def normalize_feed(
             continue
         try:
             entry = normalize_entry(parsed, source_id, feed_url, now, first_seen, eid, link)
+            if entry.link and link in shared:
+                entry = dataclasses.replace(entry, link_shared=True)
             built.append((parsed, entry))
         except Exception as e:  # a bug here or in nh3: a ParseError for this body, as a value
             detail = str(e)[:200]
@@ -381,16 +409,21 @@ def normalize_feed(
                 f"cannot normalize entry {number} of {len(feed.entries)} "
                 f"({type(e).__name__}: {detail})"
             ) from e
-    return _date_by_fetch(built, now, first_seen or {})
+    return _date_by_fetch(built, now, first_seen or {}, published or {})
 
 
 _SECOND = timedelta(seconds=1)
 
 
 def _date_by_fetch(
-    built: list[tuple[ParsedEntry, Entry]], now: datetime, first_seen: Mapping[str, datetime]
+    built: list[tuple[ParsedEntry, Entry]],
+    now: datetime,
+    first_seen: Mapping[str, datetime],
+    stored: Mapping[str, datetime],
 ) -> list[Entry]:
-    """The entries, those without a usable date given distinct times (module docstring)."""
+    """The entries, those without a usable date given distinct times (module docstring): an
+    entry already stored keeps its stored time, so that its place never moves when the rest
+    of the document changes."""
     own: list[datetime | None] = []
     for parsed, _ in built:
         stated = parsed.published or parsed.updated
@@ -406,19 +439,26 @@ def _date_by_fetch(
     # The time of the source's first fetch, as far as the store remembers (None: this is it).
     earliest = utc(min(first_seen.values())) if first_seen else None
     out: list[Entry] = []
+    # Where to look for a free second, per proposed time: linear however many entries share
+    # one (an undated document of thousands).
+    next_free: dict[datetime, datetime] = {}
     for (parsed, entry), stated in zip(built, own, strict=True):
         if stated is not None and stated <= now:
             out.append(entry)
             continue
         seen = utc(first_seen[entry.id]) if entry.id in first_seen else None
         first_fetch = earliest is None or seen == earliest
-        if stated is None and first_fetch and below_dated is not None:
-            when = below_dated
+        if stated is None and entry.id in stored:
+            proposed = utc(stored[entry.id])
+        elif stated is None and first_fetch and below_dated is not None:
+            proposed = below_dated
         else:
-            when = seen or now
+            proposed = seen or now
+        when = next_free.get(proposed, proposed)
         while when in used:
             when -= _SECOND
         used.add(when)
+        next_free[proposed] = when - _SECOND
         updated = utc(parsed.updated) if parsed.updated is not None else when
         updated = max(when, updated if updated <= now else when)
         out.append(dataclasses.replace(entry, published=when, updated=updated))

@@ -236,7 +236,8 @@ def after_internal_error(
 def due(status: SourceStatus | None, now: datetime, fetch_hash: str = "") -> bool:
     """Whether a source should be fetched now: its next attempt has come (the interval,
     Retry-After, backoff), it is not gone (410), or it failed under other [fetch] settings
-    than today's (``fetch_hash``; their backoff says nothing about these)."""
+    than today's (``fetch_hash``; their backoff says nothing about these), unless the
+    upstream itself asked us to wait (429, 503: its Retry-After always holds)."""
     if status is None:
         return True
     if status.state is SourceState.GONE:
@@ -246,6 +247,7 @@ def due(status: SourceStatus | None, now: datetime, fetch_hash: str = "") -> boo
         and fetch_hash
         and status.fetch_hash
         and status.fetch_hash != fetch_hash
+        and status.last_http_status not in (429, 503)
     ):
         return True
     return status.next_fetch is None or status.next_fetch <= now

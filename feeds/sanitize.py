@@ -5,10 +5,10 @@
   resolve against the base; javascript:, vbscript: and data: URLs are removed; links lose their
   tracking parameters and get rel="noopener noreferrer"; comments go.
 - What is removed keeps its text: an element outside the allowlist (``<font>``, ``<form>``,
-  a custom element, ``<button>``) is replaced by its content. The exceptions, removed with
-  everything inside them, are ``CLEAN_CONTENT_TAGS``: script and style (code), and iframe,
-  object, embed, noembed, frameset and template, whose content is fallback markup for
-  browsers that cannot show them, or inert markup, never text written for readers.
+  a custom element, ``<button>``, an ``<object>`` and its fallback text) is replaced by its
+  content. The exceptions, removed with everything inside them, are ``CLEAN_CONTENT_TAGS``:
+  script and style (code), and iframe, embed, noembed, frameset and template, whose content
+  browsers read as raw or inert markup (or have none), never as text for readers.
 - MathML and SVG (which nh3 drops whole, text included) are read first, with the standard
   library's HTML parser: a ``<math>`` becomes the text of its TeX annotation
   (``<annotation encoding="application/x-tex">``) when it has one, else its ``alttext``, else
@@ -101,7 +101,7 @@ _TAGS = frozenset(
 )
 # Removed together with everything inside them (see the module docstring).
 CLEAN_CONTENT_TAGS = frozenset(
-    {"script", "style", "iframe", "object", "embed", "template", "frameset", "noembed"}
+    {"script", "style", "iframe", "embed", "template", "frameset", "noembed"}
 )
 _ATTRIBUTES: dict[str, set[str]] = {
     "*": {"lang", "dir", "title"},

@@ -21,6 +21,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -58,6 +59,9 @@ class Clock:
         self.scheduler: BaseScheduler = cls(
             executors=executors, job_defaults=defaults, timezone=UTC
         )
+        # A source job counts as running from when it is handed to a worker (it may wait
+        # there for a free thread), so that follow_job leaves it alone.
+        self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
         """Publish what is stored, schedule every job, then run (blocks if blocking)."""
@@ -169,13 +173,18 @@ class Clock:
             when = now + (source.interval if when is None else timedelta(seconds=1))
         self._schedule(source, when)
 
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        if event.job_id.startswith(SOURCE_JOB_PREFIX):
+            with self._running_lock:
+                self._running.add(event.job_id[len(SOURCE_JOB_PREFIX) :])
+
     def follow_job(self) -> None:
         """Follow the next attempts other processes stored (see the module docstring)."""
         now = datetime.now(UTC)
+        with self._running_lock:  # before reading the store: a job ending meanwhile wrote it
+            running = set(self._running)
         statuses = self.pipeline.store.source_states()
         fetch_hash = self.pipeline.fetch_hash
-        with self._running_lock:
-            running = set(self._running)
         for source in self.pipeline.config.sources:
             status = statuses.get(source.id)
             if not source.enabled or status is None or source.id in running:

@@ -221,7 +221,29 @@ def _authority(authority: str, bad: re.Pattern[str]) -> str:
     if literal is not None and _is_ip_literal(literal.group(2)):
         userinfo, host, port = literal.group(1) or "", literal.group(2), literal.group(3)
         return f"{_escape(userinfo, bad)}[{host}]{_escape(port, bad)}"
-    return _escape(authority, bad)
+    userinfo, at, hostport = authority.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    if bad is _NOT_URI and not host.isascii():
+        host = _idna(host)
+    return _escape(userinfo + at, bad) + _escape(host, bad) + colon + _escape(port, bad)
+
+
+def host_name(host: str) -> str:
+    """A host as people read it: percent-escapes and punycode (``xn--``) decoded."""
+    host = unquote(host)
+    try:
+        return host.encode("ascii").decode("idna") if "xn--" in host.lower() else host
+    except UnicodeError:
+        return host
+
+
+def _idna(host: str) -> str:
+    """An internationalised host name in its ASCII (punycode) form, which every client
+    resolves; the host as it is (to be percent-encoded) when it has none."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _is_ip_literal(host: str) -> bool:

@@ -104,7 +104,17 @@ def test_one_unreadable_date_is_said_in_the_singular() -> None:
         ("Πέμ, 12 Ιαν 2023 10:00", _utc(2023, 1, 12, 10)),
         ("12 января 2023 10:00", _utc(2023, 1, 12, 10)),
         ("۱۵ خرداد ۱۴۰۲ ساعت ۱۰:۳۰", _utc(2023, 6, 5, 10, 30)),
-        ("10.01.2020", None),  # day and month could be confused
+        ("10.01.2020", _utc(2020, 1, 10)),  # dots: day first (de, tr, ru, pl)
+        ("10/01/2020", None),  # slashes: day and month could be confused
+        ("5 3 2024", None),  # and with spaces
+        ("2020/13/1", None),  # year first, but no month 13: refused, not swapped
+        ("2020.13.01", None),
+        ("2024 01 15", _utc(2024, 1, 15)),
+        ("15 janvier 2024 10.30.00", _utc(2024, 1, 15, 10, 30)),  # a time with dots
+        ("Mon, 15 Jan 2024 10:30:00 +03:00", _utc(2024, 1, 15, 7, 30)),  # near-RFC forms
+        ("Mon, 15 Jan 2024 10:30:00 CET", _utc(2024, 1, 15, 9, 30)),
+        ("Tues, 5 Sept 2023 10:00:00 GMT", _utc(2023, 9, 5, 10)),
+        ("2024-01-01 10:00:00 +0000", _utc(2024, 1, 1, 10)),
         ("10/01/20", None),  # so could the year
         ("1402-03-15", None),  # a Solar Hijri year without Persian text: refused
         ("الخميس 15 يناير 1444", None),  # Arabic (يناير is not Persian): refused too
@@ -185,3 +195,23 @@ def test_strict_dates_never_reach_dateparser(fixture: str, needs_dateparser: boo
     loaded, entries = json.loads(out)
     assert entries > 0
     assert loaded is needs_dateparser
+
+
+def test_near_rfc_forms_never_reach_dateparser(tmp_path: Path) -> None:
+    """Zone names, "+03:00" offsets, "Sept": common, and read on the strict path."""
+    dates = (
+        "Mon, 15 Jan 2024 10:30:00 +03:00",
+        "Mon, 15 Jan 2024 10:30:00 EEST",
+        "Thurs, 7 Sept 2023 10:00:00 GMT",
+        "Tues, 5 Sep 2023 10:00:00 CET",
+    )
+    items = "".join(
+        f"<item><guid isPermaLink='false'>{n}</guid><title>t</title><pubDate>{d}</pubDate></item>"
+        for n, d in enumerate(dates)
+    )
+    feed = tmp_path / "near.xml"
+    feed.write_text(f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>")
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(feed)], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == [False, 4]

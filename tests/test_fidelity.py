@@ -237,7 +237,7 @@ def test_mathml_svg_and_unknown_elements_keep_their_text() -> None:
             "Sign <b>up</b>Go",
         ),
         ("a<iframe src='https://e.example/'>no frames</iframe>b", "ab"),
-        ("a<object data='x.swf'><p>fallback</p></object>b", "ab"),
+        ("a<object data='x.swf'><p>fallback</p></object>b", "a<p>fallback</p>b"),  # shown text
         ("a<embed src='x.swf'>b", "ab"),
         ("a<template><p>inert</p></template>b", "ab"),
         ("a<noembed>fallback</noembed>b", "ab"),
@@ -345,3 +345,65 @@ def test_a_mislabelled_document_served_from_loopback(
     (entry,) = store.recent_entries(["mixed"], 10)
     assert (entry.title, entry.summary) == ("عاجل: افتتاح المعبر", "أعيد فتح المعبر صباح اليوم.")
     assert entry.published == datetime(2024, 2, 6, 10, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def _rss(items: str) -> bytes:
+    return (
+        "<rss version='2.0'><channel><title>T</title><link>https://x.example/</link>"
+        f"<description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_link_given_to_several_stories_is_marked_shared_and_a_repeat_is_not() -> None:
+    podcast = _normalized(_fixture("podcast.xml"))
+    assert all(e.link_shared for e in podcast)
+    a = "<item><title>A</title><link>https://x.example/a</link></item>"
+    b = "<item><title>B</title><link>https://x.example/b</link></item>"
+    once = _normalized(_rss(a + b))
+    twice = _normalized(_rss(a + a + b))  # the upstream lists story A twice
+    assert (
+        [e.id for e in twice]
+        == [e.id for e in once]
+        == [
+            "https://x.example/a",
+            "https://x.example/b",
+        ]
+    )
+    assert not any(e.link_shared for e in twice)
+
+
+def test_an_undated_entry_keeps_the_time_it_is_stored_with() -> None:
+    """Whatever else leaves or joins the document (the oldest dated story scrolling off),
+    an undated story already stored stays where it was."""
+    dated = (
+        "<item><guid isPermaLink='false'>d{n}</guid><title>D{n}</title>"
+        "<pubDate>{day} Jan 2024 10:00:00 GMT</pubDate></item>"
+    )
+    undated = "<item><guid isPermaLink='false'>u1</guid><title>U1</title></item>"
+    first = _normalized(_rss(dated.format(n=1, day="02") + undated + dated.format(n=2, day="01")))
+    stored = {e.id: e.published for e in first}
+    seen = {e.id: NOW for e in first}
+    assert stored["u1"] < stored["d2"]  # first fetch: below the source's dated stories
+    later = NOW + timedelta(days=2)
+    second = normalize_feed(
+        parse(_rss(dated.format(n=3, day="03") + undated), URL, None),
+        "src",
+        URL,
+        later,
+        seen,
+        stored,
+    )
+    assert {e.id: e.published for e in second}["u1"] == stored["u1"]
+
+
+def test_thousands_of_undated_entries_get_distinct_times_in_order() -> None:
+    items = "".join(
+        f"<item><guid isPermaLink='false'>u{n}</guid><title>U{n}</title></item>"
+        for n in range(4000)
+    )
+    entries = _normalized(_rss(items))
+    times = [e.published for e in entries]
+    assert len(set(times)) == 4000 and times == sorted(times, reverse=True)

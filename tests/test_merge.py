@@ -241,3 +241,19 @@ def test_no_two_items_of_a_feed_share_an_updated_time() -> None:
     assert min(times) == same and max(times) == same + timedelta(seconds=5)
     assert all(i.updated >= i.published for i in items)
     assert merge(spec(limit=10), SITE, [], list(reversed(entries)), SOURCES, NOW) == items
+
+
+def test_a_link_shared_in_its_source_s_document_merges_nothing_even_alone_in_the_window() -> None:
+    """Two shows of one network, every episode linking to the network's home page: with one
+    episode of each among the candidates, they still stay two items (their documents said
+    the link names many stories)."""
+    home = "https://network.example/"
+    wire = replace(ent("wire", "w-ep-9", 1, link=home), link_shared=True)
+    un = replace(ent("un", "u-ep-4", 2, link=home), link_shared=True)
+    items = merge(spec(limit=10), SITE, [], [wire, un], SOURCES, NOW)
+    assert sorted(i.id.rsplit("/", 1)[-1] for i in items) == ["u-ep-4", "w-ep-9"]
+    assert all(len(i.sources) == 1 for i in items)
+    # without the flag, the same two entries are one story from two sources
+    plain = [replace(wire, link_shared=False), replace(un, link_shared=False)]
+    (one,) = merge(spec(limit=10), SITE, [], plain, SOURCES, NOW)
+    assert [s.id for s in one.sources] == ["un", "wire"]

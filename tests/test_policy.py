@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -200,3 +201,14 @@ def test_due_respects_backoff_and_gone() -> None:
     later = SourceStatus(id="s", url=SOURCE.url, next_fetch=NOW + HOUR)
     assert not policy.due(later, NOW) and policy.due(later, NOW + HOUR)
     assert not policy.due(SourceStatus(id="s", url=SOURCE.url, state=SourceState.GONE), NOW)
+
+
+def test_a_fetch_settings_change_ends_backoff_but_never_a_retry_after() -> None:
+    refused = SourceStatus(
+        id="s", url=SOURCE.url, state=SourceState.ERROR, next_fetch=NOW + HOUR, fetch_hash="old"
+    )
+    assert not policy.due(refused, NOW, "old") and policy.due(refused, NOW, "new")
+    for code in (429, 503):
+        asked = replace(refused, last_http_status=code)
+        assert not policy.due(asked, NOW, "new")  # the upstream asked us to wait
+    assert not policy.due(replace(refused, state=SourceState.OK), NOW, "new")

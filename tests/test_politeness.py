@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -217,3 +218,21 @@ def test_a_running_clock_follows_what_a_second_process_learned(
         clock.shutdown()
         pipeline.close()
         store.close()
+
+
+def test_only_settings_that_can_fail_a_fetch_end_backoff() -> None:
+    from feeds.pipeline import fetch_settings_hash
+    from feeds.types import FetchSettings
+
+    base = FetchSettings()
+    same = fetch_settings_hash(base)
+    for harmless in ({"concurrency": 16}, {"per_host": 4}, {"host_spacing": 2.0}):
+        assert fetch_settings_hash(replace(base, **harmless)) == same  # type: ignore[arg-type]
+    for causes in (
+        {"allow_private_addresses": True},
+        {"max_bytes": 1},
+        {"deadline": 5.0},
+        {"max_redirects": 1},
+        {"user_agent": "other"},
+    ):
+        assert fetch_settings_hash(replace(base, **causes)) != same  # type: ignore[arg-type]

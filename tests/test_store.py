@@ -216,7 +216,7 @@ def test_entries_round_trip_new_updated_unchanged(store: Store) -> None:
     assert got[0].title == "Story 1, updated"
     # the upstream date did not move, so the change is stamped with when we saw it
     assert got[0].updated == later
-    assert store.first_seen("wire")["https://wire.example/1"] == NOW
+    assert store.entry_times("wire").first_seen["https://wire.example/1"] == NOW
 
 
 def test_recent_entries_limit_since_and_sources(store: Store) -> None:
@@ -537,3 +537,17 @@ def test_recent_entries_equal_a_full_sort_whatever_the_spread(store: Store) -> N
             for since in (None, NOW - timedelta(hours=10)):
                 got = [e.id for e in store.recent_entries(chosen, limit, since)]
                 assert got == expected(chosen, limit, since), (limit, chosen, since)
+
+
+def test_an_entry_remembers_whether_its_link_is_shared(store: Store) -> None:
+    """The flag follows the latest document even when nothing readers see changed (no
+    update counted, no new modification time)."""
+    assert store.save_refresh(status(), ok_result(), [entry(1)], NOW) == (1, 0)
+    (stored,) = store.recent_entries(["wire"], 10)
+    assert not stored.link_shared
+    later = NOW + timedelta(hours=1)
+    assert store.save_refresh(status(), ok_result(), [entry(1, link_shared=True)], later) == (0, 0)
+    (stored,) = store.recent_entries(["wire"], 10)
+    assert stored.link_shared and stored.updated == entry(1).updated
+    store.save_refresh(status(), ok_result(), [entry(1)], later + timedelta(hours=1))
+    assert not store.recent_entries(["wire"], 10)[0].link_shared

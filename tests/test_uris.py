@@ -23,7 +23,8 @@ from tests.validators import uri_problem
         ("http://[2001:db8::1]:8080/a[1]", "http://[2001:db8::1]:8080/a%5B1%5D"),
         ("http://[v1.x]/", "http://[v1.x]/"),  # IPvFuture
         ("http://[not-ipv6]/", "http://%5Bnot-ipv6%5D/"),
-        ("https://مثال.example/", "https://%D9%85%D8%AB%D8%A7%D9%84.example/"),
+        ("https://مثال.example/", "https://xn--mgbh0fb.example/"),  # IDNA: what clients resolve
+        ("https://café.example:8080/ü", "https://xn--caf-dma.example:8080/%C3%BC"),
         ("https://example.com/😀", "https://example.com/%F0%9F%98%80"),
         ("https://user:pa ss@example.com/", "https://user:pa%20ss@example.com/"),
         ("HTTPS://Example.COM:443/A", "HTTPS://Example.COM:443/A"),  # nothing else changes

@@ -14,15 +14,22 @@ Decisions:
   pattern first: ``email.utils`` alone is lenient (it ignores a trailing ``PM`` and a
   ``+03:00`` zone).
 - Anything else goes to dateparser (a few milliseconds a call, so results are cached per
-  process, and each thread's parser tries the locale that read the previous date first) with
+  process) with
   the locales ``LOCALES`` (Arabic, with the Levantine month names, Turkish, Persian, French,
   Spanish, Portuguese, Italian, German and English; then Russian, Dutch, Polish, Greek,
   Hungarian, Hebrew, Korean, Japanese, Chinese and Indonesian): day, month and year are
   all required ("Dec 2023", "2024", "yesterday", "2 hours ago" and Unix timestamps are not
   dates here); 12-hour times and zone names are read.
-- Numeric dates: year first (``2020/1/10``) is year, month, day. Day and month in either order
-  (``13/01/2020``, ``01/13/2020``) are read only when they cannot be confused: ``10/01/2020`` is
-  refused rather than guessed.
+- Numeric dates: year first (``2020/1/10``) is year, month, day, and refused when the month
+  or the day cannot be one (``2020/13/1``). With dots, day first (``10.01.2020``: the German,
+  Turkish, Russian and Polish form; no locale writes month.day.year). With slashes, dashes
+  or spaces, day and month in either order (``13/01/2020``, ``01/13/2020``) are read only
+  when they cannot be confused: ``10/01/2020`` is refused rather than guessed, and so is a
+  date of numbers only with a two-digit year. A numeric date's order never depends on the
+  locale that read the previous date.
+- Near-RFC 822 forms are read on the strict path too: ``+03:00`` offsets, the zone names
+  of ``ZONES`` (CET, EET, MSK, ...), and ``Sept``, ``Tues``, ``Thurs``; an ISO date may have a
+  space before its offset. A time written with dots after the year (``2024 10.30``) is read.
 - A date without a zone is taken as UTC.
 - Years 1300 to 1499 are Solar Hijri years (the Persian calendar), not dates of news: when the
   text is Persian (Persian digits or letters, or a Persian month name) the day is converted to
@@ -65,20 +72,52 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+# Zone names that stand for one offset wherever they are written (no IST: India, Israel and
+# Ireland; no AST: Arabia and the Atlantic), read on the strict path.
+ZONES = {
+    "WET": "+0000",
+    "WEST": "+0100",
+    "BST": "+0100",
+    "CET": "+0100",
+    "CEST": "+0200",
+    "EET": "+0200",
+    "EEST": "+0300",
+    "MSK": "+0300",
+    "TRT": "+0300",
+    "IRST": "+0330",
+    "PKT": "+0500",
+    "SGT": "+0800",
+    "HKT": "+0800",
+    "JST": "+0900",
+    "KST": "+0900",
+    "AEST": "+1000",
+    "AEDT": "+1100",
+    "NZST": "+1200",
+    "NZDT": "+1300",
+}
 _RFC822 = re.compile(
     rf"(?:{_DAY}\s*,?\s*)?[0-9]{{1,2}}\s+{_MONTH}\s+(?:[0-9]{{4}}|[0-9]{{2}})\s+"
     r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?"
     r"(?:\s*(?:[+-][0-9]{4}|UT|UTC|GMT|Z|[ECMP][SD]T))?",
     re.IGNORECASE,
 )
+# What near-RFC 822 dates write differently: "+03:00", a zone name, "Sept", "Tues", "Thurs".
+_COLON_OFFSET = re.compile(r"([+-][0-9]{2}):([0-9]{2})$")
+_ZONE_NAME = re.compile(r"\b(" + "|".join(ZONES) + r")$", re.IGNORECASE)
+_LONG_ABBREVIATION = re.compile(r"\b(Sept|Tues|Thurs)\b", re.IGNORECASE)
 _ISO = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"(?:[T ][0-9]{2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?"
-    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?",
+    r"(?: ?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?))?)?",
     re.IGNORECASE,
 )
-# Three numbers separated by "/", "." or "-": which one is the year decides the order.
-_NUMERIC = re.compile(r"(?<![0-9])([0-9]{1,4})[./-]([0-9]{1,2})[./-]([0-9]{1,4})(?![0-9])")
+# Three numbers separated by "/", "." or "-": which one is the year decides the order; with
+# numbers alone, spaces separate them too.
+_NUMERIC = re.compile(r"(?<![0-9])([0-9]{1,4})([./-])([0-9]{1,2})[./-]([0-9]{1,4})(?![0-9])")
+_SPACED = re.compile(r"\s*([0-9]{1,4})(\s)([0-9]{1,2})\s+([0-9]{1,4})(?![0-9])")
+_LETTERS = re.compile(r"[^\W\d_]")
+# A time written with dots after the year ("2024 10.30.00"), as several locales do.
+_DOTTED_TIME = re.compile(r"(?<=[0-9]{4} )([0-9]{1,2})\.([0-9]{2})(?:\.([0-9]{2}))?(?![0-9.])")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 # --------------------------------------------------------------------------- Solar Hijri
@@ -193,12 +232,15 @@ def read_date(text: str | None) -> datetime | None:
 
 
 def _strict(text: str) -> datetime | None:
-    """RFC 822/1123 and ISO 8601 / W3CDTF, standard library only."""
+    """RFC 822/1123 (and its near forms) and ISO 8601 / W3CDTF, standard library only."""
     try:
         if _ISO.fullmatch(text):
-            return datetime.fromisoformat(text.upper())
-        if _RFC822.fullmatch(text):
-            return parsedate_to_datetime(text)
+            return datetime.fromisoformat(text.upper().replace(" +", "+").replace(" -", "-"))
+        rfc = _LONG_ABBREVIATION.sub(lambda m: m[1][:3], text)
+        rfc = _COLON_OFFSET.sub(r"\1\2", rfc)
+        rfc = _ZONE_NAME.sub(lambda m: ZONES[m[1].upper()], rfc)
+        if _RFC822.fullmatch(rfc):
+            return parsedate_to_datetime(rfc)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return None
@@ -210,6 +252,7 @@ def _lenient(text: str) -> datetime | None:
     value = _jalali_words(text)
     if value is not None:
         return value
+    text = _DOTTED_TIME.sub(lambda m: f"{m[1]}:{m[2]}:{m[3] or '00'}", text)
     order = _date_order(text.translate(_DIGITS))
     if order == "":
         return None
@@ -221,17 +264,26 @@ def _lenient(text: str) -> datetime | None:
 
 
 def _date_order(text: str) -> str | None:
-    """For a numeric date: "YMD", "DMY" or "MDY"; "" when day and month could be confused;
-    None when there is no numeric date (the locale decides)."""
-    match = _NUMERIC.search(text)
+    """For a numeric date: "YMD", "DMY" or "MDY"; "" when it cannot be read without guessing
+    (day and month could be confused, or cannot be what they stand for); None when there is
+    no numeric date (the locale decides)."""
+    letters = _LETTERS.search(text) is not None
+    match = _NUMERIC.search(text) or (None if letters else _SPACED.match(text))
     if match is None:
         return None
-    first, second, last = match.groups()
+    first, separator, second, last = match.groups()
     if len(first) == 4:
-        return "YMD"
-    if len(first) > 2 or len(last) != 4:  # a two-digit year could be any of the three
-        return ""
+        month, day = int(second), int(last)
+        return "YMD" if 1 <= month <= 12 and 1 <= day <= 31 else ""
+    if len(first) > 2 or len(last) != 4:
+        # A two-digit year could be any of the three; after a month name, numbers like
+        # "10.30.00" are a time, which the locale reads.
+        return None if letters else ""
     a, b = int(first), int(second)
+    if not (1 <= a <= 31 and 1 <= b <= 31) or (a > 12 and b > 12):
+        return ""
+    if separator == "." and b <= 12:
+        return "DMY"
     if a == b or (a > 12 and b <= 12):
         return "DMY"
     if b > 12 and a <= 12:
@@ -243,8 +295,7 @@ _PARSERS = threading.local()  # dateparser's parsers keep state: one set per thr
 
 
 def _parser(order: str | None) -> Any:
-    """A dateparser ``DateDataParser`` for dates in that order (None: the locale's). It tries
-    the locale that last read a date first: a feed's dates are nearly always in one."""
+    """A dateparser ``DateDataParser`` for dates in that order (None: the locale's)."""
     parsers: dict[str | None, Any] | None = getattr(_PARSERS, "by_order", None)
     if parsers is None:
         parsers = _PARSERS.by_order = {}
@@ -260,9 +311,9 @@ def _parser(order: str | None) -> Any:
         }
         if order is not None:
             settings["DATE_ORDER"] = order
-        parsers[order] = DateDataParser(
-            locales=list(LOCALES), settings=settings, try_previous_locales=True
-        )
+        # try_previous_locales would make a date's reading depend on the dates read before it
+        # in this thread (and so differ between worker processes): every date is read alone.
+        parsers[order] = DateDataParser(locales=list(LOCALES), settings=settings)
     return parsers[order]
 
 

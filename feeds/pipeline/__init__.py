@@ -35,6 +35,7 @@ __all__ = [
     "Fetched",
     "Pipeline",
     "UpdateReport",
+    "fetch_settings_hash",
     "parse_and_normalize",
     "source_config_hash",
 ]
@@ -167,8 +168,8 @@ class Pipeline:
 
     @property
     def fetch_hash(self) -> str:
-        """A hash of the [fetch] settings in use (see ``policy.due``)."""
-        return fetch_settings_hash(self.config.site.fetch)
+        """A hash of the [fetch] settings fetches run with (see ``policy.due``)."""
+        return fetch_settings_hash(self.fetcher.settings)
 
     def due(self, source: Source) -> bool:
         """Whether the scheduler should fetch this source now (see ``policy.due``)."""

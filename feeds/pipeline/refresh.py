@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from feeds.store import Store
 from feeds.times import Now
 from feeds.types import (
     Entry,
+    EntryTimes,
     ErrorKind,
     FetchResult,
     FetchSettings,
@@ -79,8 +80,16 @@ class ParsedBody:
 
 
 def fetch_settings_hash(settings: FetchSettings) -> str:
-    """Changes whenever an editor changes anything in site.toml's [fetch] table."""
-    return hashlib.sha256(repr(settings).encode()).hexdigest()
+    """Changes whenever an editor changes a [fetch] setting that can make a fetch fail: the
+    user agent, the deadline, the size cap, the redirects allowed, private addresses."""
+    failing = (
+        settings.user_agent,
+        settings.deadline,
+        settings.max_bytes,
+        settings.max_redirects,
+        settings.allow_private_addresses,
+    )
+    return hashlib.sha256(repr(failing).encode()).hexdigest()
 
 
 def parse_and_normalize(
@@ -89,13 +98,13 @@ def parse_and_normalize(
     content_type: str | None,
     source_id: str,
     now: datetime,
-    first_seen: Mapping[str, datetime],
+    known: EntryTimes,
 ) -> ParsedBody:
     """Pure and picklable, so that it can run in a worker process. Raises ParseError."""
     from feeds.parse import parse  # feedparser loads only when there is a body to parse
 
     parsed = parse(body, url, content_type)
-    entries = normalize_feed(parsed, source_id, url, now, first_seen)
+    entries = normalize_feed(parsed, source_id, url, now, known.first_seen, known.published)
     return ParsedBody(entries, parsed.ttl, " ".join(parsed.warnings) or None)
 
 
@@ -113,12 +122,12 @@ def parse_body(
     body: bytes,
     source_id: str,
     now: datetime,
-    first_seen: Mapping[str, datetime],
+    known: EntryTimes,
     pool: Executor | None,
 ) -> ParsedBody:
     """What a new body gives: in a worker process of ``pool`` when given. Raises ParseError
     (or whatever a parser bug raises)."""
-    args = (body, result.url, result.content_type, source_id, now, first_seen)
+    args = (body, result.url, result.content_type, source_id, now, known)
     if pool is not None:
         return pool.submit(parse_and_normalize, *args).result()
     return parse_and_normalize(*args)
@@ -229,9 +238,9 @@ class Refresher:
                 result = replace(result, status=FetchStatus.NOT_MODIFIED)
             else:
                 # Read outside the parse's error handling: a database error is not the body's.
-                first_seen = self.store.first_seen(source.id)
+                known = self.store.entry_times(source.id)
                 try:
-                    parsed = parse_body(result, body, source.id, now, first_seen, pool)
+                    parsed = parse_body(result, body, source.id, now, known, pool)
                     entries, feed_ttl, warning = parsed.entries, parsed.ttl, parsed.warning
                     body_hash = new_hash
                 except BrokenExecutor:  # a worker process died: ours to report, not the body's
@@ -302,7 +311,10 @@ class Refresher:
             error_kind=ErrorKind.INTERNAL,
             body=None,
         )
-        failure = policy.after_internal_error(source, status, failed, now, self.rng)
+        failure = replace(
+            policy.after_internal_error(source, status, failed, now, self.rng),
+            fetch_hash=fetch_settings_hash(self.fetcher.settings),
+        )
         try:
             self.store.save_refresh(failure, failed, None, now)
         except Exception:

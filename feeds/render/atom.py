@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 
@@ -50,6 +50,7 @@ from feeds.render.tree import (
 )
 from feeds.times import rfc3339, utc
 from feeds.types import FeedSpec, Format, Item, Page, Site
+from feeds.urls import host_name
 
 __all__ = ["render_atom"]
 
@@ -80,7 +81,7 @@ def render_atom(
     # Always a feed author: Atom requires one for every entry, and entries may have none.
     # The host as configured: the published link may have its (non-ASCII) host percent-encoded.
     host = urlsplit(channel_link(site)).hostname
-    publisher = site.title or (host and unquote(host)) or feed_title(site, spec)
+    publisher = site.title or (host and host_name(host)) or feed_title(site, spec)
     fg.author({"name": publisher, "uri": site.link} if site.link else {"name": publisher})
     if site.copyright:
         fg.rights(site.copyright)

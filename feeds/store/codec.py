@@ -260,6 +260,7 @@ def entry_values(entry: Entry) -> dict[str, Any]:
         "published": entry.published,
         "updated": entry.updated,
         "content_hash": entry.content_hash,
+        "link_shared": entry.link_shared,
         "data": dumps(
             {
                 "authors": list(entry.authors),
@@ -289,6 +290,7 @@ def entry_from_row(r: Any) -> Entry:
         image=image_from_json(data.get("image")),
         enclosures=enclosures_from_json(data.get("enclosures")),
         content_hash=r.content_hash,
+        link_shared=bool(r.link_shared),
     )
 
 

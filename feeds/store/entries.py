@@ -153,7 +153,16 @@ def newest_times(count: int, with_since: bool) -> sa.TextualSelect:
 # --------------------------------------------------------------------------- writes
 
 # An executemany statement (parameters named so that they do not clash with column names).
-_UPDATED_COLUMNS = ("title", "link", "published", "updated", "content_hash", "data", "last_seen")
+_UPDATED_COLUMNS = (
+    "title",
+    "link",
+    "published",
+    "updated",
+    "content_hash",
+    "data",
+    "link_shared",
+    "last_seen",
+)
 _UPDATE_ENTRY = (
     entries.update()
     .where(entries.c.source_id == sa.bindparam("_sid"), entries.c.id == sa.bindparam("_eid"))
@@ -173,15 +182,17 @@ def upsert_entries(
 
     An entry counts as updated only when its content hash changed; its `updated` time then
     moves forward. An entry with a tombstone is not inserted again. Inserts and updates
-    each go to the database as one executemany."""
+    each go to the database as one executemany; an unchanged entry whose link became shared
+    (or stopped being) has just that remembered."""
     existing: dict[str, Any] = {}
     unchanged: list[str] = []
+    sharing: dict[bool, list[str]] = {True: [], False: []}
     ids = [e.id for e in batch]
     for chunk in chunks(ids, 500):
         for row in conn.execute(
-            sa.select(entries.c.id, entries.c.content_hash, entries.c.updated).where(
-                entries.c.source_id == source_id, entries.c.id.in_(chunk)
-            )
+            sa.select(
+                entries.c.id, entries.c.content_hash, entries.c.updated, entries.c.link_shared
+            ).where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
         ):
             existing[row.id] = row
     missing = [i for i in ids if i not in existing]
@@ -217,6 +228,8 @@ def upsert_entries(
             )
         else:
             unchanged.append(entry.id)
+            if bool(old.link_shared) != entry.link_shared:
+                sharing[entry.link_shared].append(entry.id)
     if inserts:
         conn.execute(entries.insert(), inserts)
     if updates:
@@ -227,6 +240,13 @@ def upsert_entries(
             .where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
             .values(last_seen=now)
         )
+    for shared, changed in sharing.items():
+        for chunk in chunks(changed, 500):
+            conn.execute(
+                entries.update()
+                .where(entries.c.source_id == source_id, entries.c.id.in_(chunk))
+                .values(link_shared=shared)
+            )
     return len(inserts), len(updates)
 
 

@@ -85,6 +85,8 @@ entries = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("data", Text, nullable=False),  # JSON: authors, tags, summary, content, image, ...
+    # The source's document gave the link to other stories too (0006).
+    Column("link_shared", Boolean, nullable=False, server_default=false()),
     Index("ix_entries_published_source", "published", "source_id"),  # see entries.cutoff
     Index("ix_entries_source_published", "source_id", "published"),
 )

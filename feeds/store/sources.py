@@ -24,6 +24,7 @@ from feeds.store.entries import apply_retention, drop_tombstones, upsert_entries
 from feeds.store.schema import entries, fetches, sources
 from feeds.types import (
     Entry,
+    EntryTimes,
     FetchRecord,
     FetchResult,
     RefreshWrite,
@@ -127,15 +128,21 @@ class SourcesMixin(Database):
             ).scalar_one_or_none()
         return value if isinstance(value, datetime) else None
 
-    def first_seen(self, source_id: str) -> dict[str, datetime]:
-        """{entry id: when it was first seen} of a source's stored entries."""
+    def entry_times(self, source_id: str) -> EntryTimes:
+        """When each of a source's stored entries was first seen, and the time it is stored
+        with (what normalizing its next body needs to keep undated entries in place)."""
+        first_seen: dict[str, datetime] = {}
+        published: dict[str, datetime] = {}
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(entries.c.id, entries.c.first_seen).where(
+                sa.select(entries.c.id, entries.c.first_seen, entries.c.published).where(
                     entries.c.source_id == source_id
                 )
             )
-            return {r.id: r.first_seen for r in rows}
+            for r in rows:
+                first_seen[r.id] = r.first_seen
+                published[r.id] = r.published
+        return EntryTimes(first_seen, published)
 
     def save_refresh(
         self,

@@ -77,6 +77,9 @@ class Entry:
     image: Image | None = None
     enclosures: tuple[Enclosure, ...] = ()
     content_hash: str = ""  # changes only when what readers see changes
+    # The source's document gives this link to other stories too (a podcast's home page): the
+    # link does not identify this story, so it merges nothing across sources.
+    link_shared: bool = False
 
 
 @dataclass(frozen=True)

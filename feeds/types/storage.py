@@ -29,6 +29,14 @@ class RefreshWrite:
     check_previous: bool = False
 
 
+class EntryTimes(NamedTuple):
+    """The times a source's stored entries are known by: when each was first seen, and the
+    publication time it is stored with (by entry id)."""
+
+    first_seen: dict[str, datetime]
+    published: dict[str, datetime]
+
+
 class StoredRefresh(NamedTuple):
     """What storing a refresh did: entries new and updated (both 0 when it was dropped)."""
 
