@@ -358,4 +358,6 @@ def document_from_row(r: Any) -> Document:
         last_modified=r.last_modified,
         content_type=r.content_type,
         page=r.page,
+        variant=r.variant,
+        omitted=r.omitted,
     )

@@ -1,8 +1,10 @@
 """Rendered documents, stored with their ETag, Last-Modified and a gzip copy.
 
-A document is identified by (feed, page, format): page 0 is a feed's current (subscription)
-document, page N its RFC 5005 archive page N (written by the archives concern, through
-`insert_page`). The web process serves these bytes as they are.
+A document is identified by (feed, variant, page, format): page 0 is a feed's current
+(subscription) document, page N its RFC 5005 archive page N (written by the archives concern,
+through `insert_page`); variant "" is the feed's own document, and a partners' variant of the
+current document is named by its content mode ("full", "summary"). The web process serves
+these bytes as they are.
 """
 
 from __future__ import annotations
@@ -37,16 +39,24 @@ class DocumentsMixin(Database):
         return fmt in self.put_documents(feed, {fmt: body}, now)
 
     def put_documents(
-        self, feed: str, bodies: Mapping[Format, bytes], now: datetime
+        self,
+        feed: str,
+        bodies: Mapping[Format, bytes],
+        now: datetime,
+        *,
+        variant: str = "",
+        omitted: Mapping[Format, int] | None = None,
     ) -> list[Format]:
-        """Store a feed's current documents whose bytes changed, in one transaction.
+        """Store a feed's current documents (of one variant) whose bytes changed, in one
+        transaction; ``omitted`` counts, per format, the items left out for the byte budget.
 
-        Returns the formats that changed. Unchanged bytes cost one read and no write.
-        Last-Modified is the time the bytes were first stored, always later than the
-        previous one (so If-Modified-Since stays honest).
+        Returns the formats that changed. Unchanged bytes cost one read and no write (the
+        same bytes hold the same items, so they omit as many). Last-Modified is the time the
+        bytes were first stored, always later than the previous one (so If-Modified-Since
+        stays honest).
         """
         etags = {fmt: etag(body) for fmt, body in bodies.items()}
-        stored = self._current_etags_of(feed)
+        stored = self._current_etags_of(feed, variant)
         maybe = [fmt for fmt in bodies if stored.get(fmt) != etags[fmt]]
         if not maybe:
             return []
@@ -54,7 +64,7 @@ class DocumentsMixin(Database):
         changed = []
         with self._write() as conn:
             for fmt in maybe:
-                key = _key(feed, CURRENT, fmt)
+                key = _key(feed, CURRENT, fmt, variant)
                 old = conn.execute(
                     sa.select(documents.c.etag, documents.c.last_modified).where(key)
                 ).first()
@@ -69,11 +79,12 @@ class DocumentsMixin(Database):
                     "etag": etags[fmt],
                     "last_modified": modified,
                     "content_type": fmt.content_type,
+                    "omitted": (omitted or {}).get(fmt, 0),
                 }
                 if old is None:
                     conn.execute(
                         documents.insert().values(
-                            feed=feed, page=CURRENT, format=fmt.value, **values
+                            feed=feed, variant=variant, page=CURRENT, format=fmt.value, **values
                         )
                     )
                 else:
@@ -81,44 +92,61 @@ class DocumentsMixin(Database):
                 changed.append(fmt)
         return changed
 
-    def _current_etags_of(self, feed: str) -> dict[Format, str]:
+    def _current_etags_of(self, feed: str, variant: str) -> dict[Format, str]:
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(documents.c.format, documents.c.etag).where(
-                    documents.c.feed == feed, documents.c.page == CURRENT
+                    documents.c.feed == feed,
+                    documents.c.variant == variant,
+                    documents.c.page == CURRENT,
                 )
             )
             return {Format(r.format): r.etag for r in rows}
 
-    def get_document(self, feed: str, fmt: Format, page: int = CURRENT) -> Document | None:
+    def get_document(
+        self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
+    ) -> Document | None:
         """A feed's current document (page 0) or one of its archive pages."""
         with self._read() as conn:
-            r = conn.execute(sa.select(documents).where(_key(feed, page, fmt))).first()
+            r = conn.execute(sa.select(documents).where(_key(feed, page, fmt, variant))).first()
         return None if r is None else codec.document_from_row(r)
 
-    def document_etag(self, feed: str, fmt: Format, page: int = CURRENT) -> str | None:
+    def document_etag(
+        self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
+    ) -> str | None:
         """The current ETag only: a cheap query to validate a cached copy."""
         with self._read() as conn:
             value = conn.execute(
-                sa.select(documents.c.etag).where(_key(feed, page, fmt))
+                sa.select(documents.c.etag).where(_key(feed, page, fmt, variant))
             ).scalar_one_or_none()
         return None if value is None else str(value)
 
-    def has_document(self, feed: str, fmt: Format, page: int = CURRENT) -> bool:
-        return self.document_etag(feed, fmt, page) is not None
+    def has_document(
+        self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
+    ) -> bool:
+        return self.document_etag(feed, fmt, page, variant) is not None
 
     def document_etags(self) -> dict[tuple[str, Format], str]:
-        """The ETag of every feed's current documents: {(feed, format): etag}."""
+        """The ETag of every feed's own current documents: {(feed, format): etag}."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(documents.c.feed, documents.c.format, documents.c.etag).where(
-                    documents.c.page == CURRENT
+                    documents.c.page == CURRENT, documents.c.variant == ""
                 )
             )
             return {(r.feed, Format(r.format)): r.etag for r in rows}
 
+    def keep_variants(self, feed: str, variants: Iterable[str]) -> int:
+        """Remove the partners' variants of a feed that no partner reads any more."""
+        names = set(variants) | {""}
+        with self._write() as conn:
+            query = documents.delete().where(
+                documents.c.feed == feed, documents.c.variant.not_in(names)
+            )
+            return int(conn.execute(query).rowcount or 0)
+
     def delete_documents(self, keep: Iterable[str]) -> int:
-        """Remove the current documents of feeds no longer configured.
+        """Remove the current documents (every variant) of feeds no longer configured.
 
         Their archive pages and archive membership stay: a feed that comes back continues its
         archive where it stopped, and a page once served as immutable never changes.
@@ -150,6 +178,7 @@ def insert_page(
         conn.execute(
             documents.insert().values(
                 feed=feed,
+                variant="",
                 page=page,
                 format=fmt.value,
                 body=body,
@@ -161,9 +190,12 @@ def insert_page(
         )
 
 
-def _key(feed: str, page: int, fmt: Format) -> sa.ColumnElement[bool]:
+def _key(feed: str, page: int, fmt: Format, variant: str = "") -> sa.ColumnElement[bool]:
     return (
-        (documents.c.feed == feed) & (documents.c.page == page) & (documents.c.format == fmt.value)
+        (documents.c.feed == feed)
+        & (documents.c.variant == variant)
+        & (documents.c.page == page)
+        & (documents.c.format == fmt.value)
     )
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from feeds.errors import StoreError
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
-HEAD_REVISION = "0006"  # the newest migration; a test keeps this in step with migrations/
+HEAD_REVISION = "0007"  # the newest migration; a test keeps this in step with migrations/
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 

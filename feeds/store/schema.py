@@ -104,11 +104,13 @@ articles = Table(
 )
 
 # Rendered documents, ready to serve: a feed's current document (page 0) and its RFC 5005
-# archive pages (page N, numbered from 1), each in every format (page: 0005).
+# archive pages (page N, numbered from 1), each in every format (page: 0005); partners'
+# variants of the current document beside the feed's own (variant "": 0007).
 documents = Table(
     "documents",
     metadata,
     Column("feed", String(200), primary_key=True),
+    Column("variant", String(20), primary_key=True, server_default=""),
     Column("page", Integer, primary_key=True, server_default="0"),
     Column("format", String(10), primary_key=True),
     Column("body", LargeBinary, nullable=False),
@@ -116,6 +118,7 @@ documents = Table(
     Column("etag", String(80), nullable=False),
     Column("last_modified", UTCDateTime, nullable=False),
     Column("content_type", String(100), nullable=False),
+    Column("omitted", Integer, nullable=False, server_default="0"),  # over the byte budget
 )
 
 fetches = Table(

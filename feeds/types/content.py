@@ -185,3 +185,5 @@ class Document:
     last_modified: datetime  # UTC, whole seconds: when these bytes were first stored
     content_type: str
     page: int = 0  # 0: the current (subscription) document; n: archive page n
+    variant: str = ""  # "": the feed's own; else the content mode of a partners' variant
+    omitted: int = 0  # items left out to keep the document within the feed's byte budget
