@@ -68,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     sub.add_parser("scheduler", help="the clock process: fetch and publish on schedule")
+    partners_parser = sub.add_parser("partners", help="partners' keys (see docs/partners.md)")
+    partners_sub = partners_parser.add_subparsers(dest="partners_command", required=True)
+    new_key = partners_sub.add_parser(
+        "new-key",
+        help="make a new key for a partner: printed once, with the line for access.toml",
+        description="Print a new random key (256 bits, URL-safe) once, and the key_sha256 "
+        "line to put in the partner's [[partner]] table in access.toml. Only the hash is "
+        "ever stored; give the key to the partner and keep no copy.",
+    )
+    new_key.add_argument("partner_id", metavar="PARTNER_ID", help="the partner's id")
     return parser
 
 
@@ -96,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(config_dir, args.database, args.host, args.port, with_clock=True)
         if args.command == "scheduler":
             return scheduler(config_dir, args.database)
+        if args.command == "partners":
+            return new_partner_key(config_dir, args.partner_id)
     except ConfigError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
@@ -225,6 +237,39 @@ def sources(config_dir: Path, database: str) -> int:
         if status and status.moved_to:
             parts.append(f"moved to {status.moved_to} (set url = {status.moved_to!r})")
         print("  ".join(parts))
+    return EXIT_OK
+
+
+def new_partner_key(config_dir: Path, partner_id: str) -> int:
+    import secrets
+
+    from feeds.config import ACCESS_FILE, is_slug
+    from feeds.web.auth import key_sha256
+
+    if not is_slug(partner_id):
+        print(f"error: not a partner id (a slug): {partner_id!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    key = secrets.token_urlsafe(32)
+    access = config_dir / ACCESS_FILE
+    print(f"New key for partner {partner_id!r}, shown only this once (give it to the partner):")
+    print(key)
+    print()
+    try:
+        known = partner_id in {p.id for p in _load(config_dir).partners}
+    except ConfigError:
+        known = False
+    if known:
+        print(f"Replace key_sha256 in the [[partner]] table with id = {partner_id!r} in {access}")
+        print("(the old key stops working within seconds of saving the file):")
+        print(f'key_sha256 = "{key_sha256(key)}"')
+    else:
+        print(f"Add this table to {access}:")
+        print("[[partner]]")
+        print(f'id = "{partner_id}"')
+        print(f'name = "{partner_id}"')
+        print('feeds = ["*"]  # or the names of the feeds it may read')
+        print('content = "full"')
+        print(f'key_sha256 = "{key_sha256(key)}"')
     return EXIT_OK
 
 

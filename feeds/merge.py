@@ -22,7 +22,16 @@ from datetime import datetime, timedelta
 from feeds.ids import item_id
 from feeds.sanitize import plain_text
 from feeds.text import SUMMARY_LENGTH, cut
-from feeds.types import Article, ContentMode, Entry, FeedSpec, Item, ItemSource, Site
+from feeds.types import (
+    Article,
+    ContentMode,
+    Entry,
+    FeedSpec,
+    Item,
+    ItemSource,
+    Republish,
+    Site,
+)
 
 
 def select_articles(spec: FeedSpec, articles: Iterable[Article]) -> list[Article]:
@@ -114,8 +123,9 @@ def merge(
     entries: Sequence[Entry],
     sources: Mapping[str, ItemSource],
     now: datetime,
+    rights: Mapping[str, Republish] | None = None,
 ) -> list[Item]:
-    """The items of one published feed.
+    """The items of one published feed, in full (``in_mode`` makes a summary variant).
 
     `articles` are all candidate local articles (selected here by `spec.local`); `entries`
     are candidate entries of the feed's sources. Entries are told apart by their ids. The
@@ -125,6 +135,9 @@ def merge(
     stories (``Entry.link_shared``), or that two or more candidate entries of one source
     share (a podcast's home page, a digest's daily page), merges none of them with anything,
     so each stays an item of its own.
+
+    ``rights`` caps, per source id, what of its entries the items carry (see
+    ``republishable``); filters read the whole entry, as the editor's own desk does.
     """
     keep = Filter(spec)
     items: list[Item] = []
@@ -171,9 +184,30 @@ def merge(
         items = [
             replace(i, summary=dek(summaries[i.id])) if i.id in summaries else i for i in items
         ]
-    if spec.content is ContentMode.SUMMARY:
-        items = [replace(i, content="") for i in items]
+    if rights:
+        items = [republishable(i, rights.get(i.sources[0].id)) if i.sources else i for i in items]
     return distinct_updated(items)
+
+
+def republishable(item: Item, most: Republish | None) -> Item:
+    """What of an upstream item may leave the building, under its source's ``republish``:
+    everything; its title, plain-text summary (cut at a word boundary), link, image and
+    enclosures; or its title and link. Dates, authors, tags and the source's credit stay.
+    A merged item carries the text of the source credited first, so that source's right
+    decides. Local articles are the outlet's own and never capped."""
+    if most is None or most is Republish.FULL:
+        return item
+    if most is Republish.SUMMARY:
+        return replace(item, content="") if item.content else item
+    return replace(item, summary="", content="", image=None, enclosures=())
+
+
+def in_mode(items: Sequence[Item], mode: ContentMode) -> list[Item]:
+    """``items`` as a feed or partner with content ``mode`` receives them: a summary variant
+    carries no full text."""
+    if mode is ContentMode.FULL:
+        return list(items)
+    return [replace(i, content="") if i.content else i for i in items]
 
 
 def distinct_updated(items: Sequence[Item]) -> list[Item]:

@@ -1,5 +1,6 @@
 """Pure decisions about fetching and publishing: when next, what a fetch makes of a source's
-state, whether a failure counts, what to keep, when to retry a hub, how often a feed changes.
+state, whether a failure counts, what to keep, when to retry a hub, how often a feed changes,
+which variants of a feed partners read.
 
 ``now`` and randomness are passed in; nothing here does I/O.
 """
@@ -15,9 +16,11 @@ from datetime import datetime, timedelta
 from feeds.times import parse_http_date, utc
 from feeds.types import (
     Config,
+    ContentMode,
     FeedSpec,
     FetchResult,
     FetchStatus,
+    Partner,
     Source,
     SourceState,
     SourceStatus,
@@ -294,3 +297,22 @@ def retention_victims(
         ):
             victims.append(entry_id)
     return victims
+
+
+# --------------------------------------------------------------------------- partners
+
+
+def variants(spec: FeedSpec, partners: Iterable[Partner]) -> dict[str, ContentMode]:
+    """The current documents a feed is published as: ``""``, the feed's own (its
+    ``content``), and one more for each content mode in which a partner granted the feed
+    reads it, when that differs from the feed's own (named by the mode: ``"full"``)."""
+    found = {"": spec.content}
+    for partner in partners:
+        if partner.reads(spec.name) and partner.content is not spec.content:
+            found[partner.content.value] = partner.content
+    return found
+
+
+def variant_for(spec: FeedSpec, partner: Partner) -> str:
+    """Which of ``variants`` a partner granted the feed receives."""
+    return "" if partner.content is spec.content else partner.content.value

@@ -30,6 +30,7 @@ HOMES = {
     "feedgen": ("render/",),
     "feedparser": ("parse/feedparser_adapter.py",),
     "flask": ("web/",),
+    "gunicorn": ("web/logs.py",),
     "httpcore": ("fetch/transport.py",),
     "httpx": ("fetch/",),
     "lxml": ("render/",),

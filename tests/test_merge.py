@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feeds.ids import item_id
-from feeds.merge import merge
+from feeds.merge import in_mode, merge
 from feeds.types import Article, ContentMode, Entry, FeedSpec, ItemSource, Site
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -117,8 +117,11 @@ def test_filters_include_exclude_and_max_age() -> None:
 
 
 def test_summary_mode_drops_content_and_summary_is_plain_text() -> None:
-    items = merge(spec(content=ContentMode.SUMMARY), SITE, [], [ent("wire", "1", 1)], SOURCES, NOW)
+    full = merge(spec(content=ContentMode.SUMMARY), SITE, [], [ent("wire", "1", 1)], SOURCES, NOW)
+    assert full[0].content  # merge gives every item in full; the mode makes the variant
+    items = in_mode(full, ContentMode.SUMMARY)
     assert items[0].content == ""
+    assert in_mode(full, ContentMode.FULL) == full
     assert items[0].summary == "Summary & more"
 
 

@@ -5,12 +5,12 @@ through :class:`~feeds.errors.ConfigError`. One module per job:
 
 - :mod:`~feeds.config.values`: checks of single values (durations, URLs, slugs, language tags);
 - :mod:`~feeds.config.table`: reading a file and typed, validated access to its tables;
-- :mod:`~feeds.config.site`, :mod:`~feeds.config.sources`, :mod:`~feeds.config.feeds`: one
-  loader per file, each with the keys it accepts.
+- :mod:`~feeds.config.site`, :mod:`~feeds.config.sources`, :mod:`~feeds.config.feeds`,
+  :mod:`~feeds.config.access`: one loader per file, each with the keys it accepts.
 
 The accepted keys and environment variables are re-exported here (``SITE_KEYS``,
-``FETCH_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``ENV_OVERRIDES``); ``docs/config.md``
-documents exactly these (a test keeps them in step).
+``FETCH_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``PARTNER_KEYS``, ``ENV_OVERRIDES``);
+``docs/config.md`` documents exactly these (a test keeps them in step).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from feeds.config.access import ACCESS_FILE, ACCESS_TOP_KEYS, PARTNER_KEYS, load_access
 from feeds.config.feeds import FEED_KEYS, FEEDS_FILE, FEEDS_TOP_KEYS, LIMIT_RANGE, load_feeds
 from feeds.config.site import (
     DEFAULT_ARTICLES_INTERVAL,
@@ -42,6 +44,8 @@ from feeds.errors import ConfigError
 from feeds.types import Config
 
 __all__ = [
+    "ACCESS_FILE",
+    "ACCESS_TOP_KEYS",
     "CONFIG_FILES",
     "DEFAULT_ARTICLES_INTERVAL",
     "ENV_OVERRIDES",
@@ -52,6 +56,7 @@ __all__ = [
     "LANGUAGE_RE",
     "LIMIT_RANGE",
     "MIN_SOURCE_INTERVAL",
+    "PARTNER_KEYS",
     "SITE_FILE",
     "SITE_KEYS",
     "SLUG_RE",
@@ -65,16 +70,18 @@ __all__ = [
     "parse_duration",
 ]
 
-CONFIG_FILES = (SITE_FILE, SOURCES_FILE, FEEDS_FILE)
+CONFIG_FILES = (SITE_FILE, SOURCES_FILE, FEEDS_FILE, ACCESS_FILE)  # access.toml: optional
 
 
 def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Load site.toml, sources.toml and feeds.toml from ``config_dir``.
+    """Load site.toml, sources.toml, feeds.toml and (if present) access.toml from
+    ``config_dir``.
 
     ``environ`` defaults to :data:`os.environ` (for ``FEEDS_BASE_URL`` and
     ``FEEDS_ALLOW_PRIVATE_ADDRESSES``). Raises :class:`ConfigError` listing every problem
     found, one ``FILE: key path: problem`` line each: first those reading the files, then
-    those of the environment and site.toml, sources.toml and feeds.toml, in that order.
+    those of the environment and site.toml, sources.toml, feeds.toml and access.toml, in that
+    order.
     """
     env = os.environ if environ is None else environ
     problems = Problems()
@@ -84,14 +91,30 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> C
     site_data = read_toml(config_dir, SITE_FILE, problems)
     sources_data = read_toml(config_dir, SOURCES_FILE, problems)
     feeds_data = read_toml(config_dir, FEEDS_FILE, problems)
+    access_data = (
+        read_toml(config_dir, ACCESS_FILE, problems)
+        if (config_dir / ACCESS_FILE).exists()
+        else None
+    )
 
     site = load_site(site_data, config_dir, env, problems)
     sources, known = load_sources(sources_data, problems)
     feeds = load_feeds(feeds_data, known, problems)
+    feed_names = None if feeds_data is None else _feed_names(feeds_data)
+    partners = load_access(access_data, feed_names, problems)
 
     if problems.lines or site is None:
         raise ConfigError(problems.lines)
-    return Config(site=site, sources=tuple(sources), feeds=tuple(feeds))
+    return Config(site=site, sources=tuple(sources), feeds=tuple(feeds), partners=tuple(partners))
+
+
+def _feed_names(feeds_data: Mapping[str, Any]) -> set[str]:
+    """Every feed name written in feeds.toml, valid or not (so that access.toml is checked
+    against what the editor wrote rather than drowned in follow-up errors)."""
+    tables = feeds_data.get("feed")
+    if not isinstance(tables, list):
+        return set()
+    return {t["name"] for t in tables if isinstance(t, dict) and isinstance(t.get("name"), str)}
 
 
 def config_fingerprint(config_dir: Path) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from feeds.config.sources import KnownSources
 from feeds.config.table import Problems, Table, array_of_tables
-from feeds.types import ContentMode, FeedSpec
+from feeds.types import Access, ContentMode, FeedSpec
 
 FEEDS_FILE = "feeds.toml"
 
@@ -31,6 +31,7 @@ FEED_KEYS = frozenset(
         "exclude",
         "max_age",
         "content",
+        "access",
     }
 )
 LIMIT_RANGE = (1, 1000)
@@ -66,7 +67,8 @@ def load_feeds(
         include = _patterns(table, "include")
         exclude = _patterns(table, "exclude")
         max_age = table.duration("max_age", None)
-        content = _content(table)
+        content = table.choice("content", ContentMode, ContentMode.FULL)
+        access = table.choice("access", Access, Access.PUBLIC)
         if local is False and selectors == ():
             problems.add(FEEDS_FILE, label, "selects nothing: set local and/or sources")
         if len(problems) > before:
@@ -74,6 +76,7 @@ def load_feeds(
         assert name is not None and title is not None and description is not None
         assert local is not None and selectors is not None and limit is not None
         assert include is not None and exclude is not None and content is not None
+        assert access is not None
         feeds.append(
             FeedSpec(
                 name=name,
@@ -86,6 +89,7 @@ def load_feeds(
                 exclude=exclude,
                 max_age=max_age,
                 content=content,
+                access=access,
             )
         )
     return feeds
@@ -142,16 +146,3 @@ def _patterns(table: Table, key: str) -> tuple[str, ...] | None:
             table.problem(key, f"invalid regular expression {pattern!r}: {e}")
             ok = False
     return patterns if ok else None
-
-
-def _content(table: Table) -> ContentMode | None:
-    """``content``: one of the :class:`~feeds.types.ContentMode` values, ``"full"`` by default."""
-    value = table.string("content", default=ContentMode.FULL.value)
-    if value is None:
-        return None
-    try:
-        return ContentMode(value)
-    except ValueError:
-        choices = " or ".join(repr(m.value) for m in ContentMode)
-        table.problem("content", f"must be {choices}, not {value!r}")
-        return None

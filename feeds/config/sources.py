@@ -12,14 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 from feeds.config.table import Problems, Table, array_of_tables
-from feeds.types import Source
+from feeds.types import Republish, Source
 
 SOURCES_FILE = "sources.toml"
 
 # Accepted keys. docs/config.md documents each of them.
 SOURCES_TOP_KEYS = frozenset({"source"})
 SOURCE_KEYS = frozenset(
-    {"id", "url", "title", "tags", "interval", "enabled", "max_items", "max_age"}
+    {"id", "url", "title", "tags", "interval", "enabled", "max_items", "max_age", "republish"}
 )
 MIN_SOURCE_INTERVAL = timedelta(minutes=1)
 
@@ -48,6 +48,7 @@ def load_sources(
         enabled = table.boolean("enabled", True)
         max_items = table.integer("max_items", Source.max_items, minimum=1, maximum=100_000)
         max_age = table.duration("max_age", None, minimum=timedelta(hours=1))
+        republish = table.choice("republish", Republish, Republish.FULL)
         raw_id = raw.get("id")
         if isinstance(raw_id, str):
             if raw_id in known:
@@ -61,7 +62,7 @@ def load_sources(
             continue
         assert source_id is not None and url is not None and title is not None
         assert tags is not None and interval is not None and enabled is not None
-        assert max_items is not None
+        assert max_items is not None and republish is not None
         sources.append(
             Source(
                 id=source_id,
@@ -72,6 +73,7 @@ def load_sources(
                 enabled=enabled,
                 max_items=max_items,
                 max_age=max_age,
+                republish=republish,
             )
         )
     return sources, known

@@ -8,15 +8,18 @@ validated values out of one TOML table, reporting each bad key to the shared
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from feeds.config.values import format_duration, is_http_url, is_slug, parse_duration, type_name
+
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
 
 _TOML_POSITION_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 _TOML_END_RE = re.compile(r"^(?P<msg>.*) \(at end of document\)$")
@@ -174,6 +177,19 @@ class Table:
             self.problem(key, f"must be at least {format_duration(minimum)}: {value!r}")
             return None
         return parsed
+
+    def choice(self, key: str, choices: type[_Choice], default: _Choice) -> _Choice | None:
+        """One of the values of the string enumeration ``choices``."""
+        value = self.string(key, default=default.value)
+        if value is None:
+            return None
+        try:
+            return choices(value)
+        except ValueError:
+            names = [repr(m.value) for m in choices]
+            allowed = ", ".join(names[:-1]) + " or " + names[-1]
+            self.problem(key, f"must be {allowed}, not {value!r}")
+            return None
 
     def strings(self, key: str, *, what: str = "strings") -> tuple[str, ...] | None:
         """A list of non-empty strings, de-duplicated in order; () when missing."""

@@ -1,4 +1,5 @@
-"""Publishing feeds: select and merge the candidates, render every format, store the
+"""Publishing feeds: select and merge the candidates, render every format of every variant
+(the feed's own, and partners' where they read it in another content mode), store the
 documents whose bytes changed, write archive pages that became full, queue hub pings.
 
 One publisher per process; its lock keeps a publish from interleaving with another or with
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from feeds import policy
-from feeds.merge import distinct_updated, merge
+from feeds.merge import distinct_updated, in_mode, merge
 from feeds.render import Renderer, render_all
 from feeds.store import Store
 from feeds.times import Now
@@ -36,6 +37,7 @@ class Publisher:
         self.lock = threading.RLock()
         self._renderer = Renderer()
         self._recorded: dict[str, frozenset[Item]] = {}  # see _publish_archives
+        self._variants: dict[str, frozenset[str]] = {}  # the variants last stored, per feed
 
     def reconfigure(self, config: Config) -> None:
         """Use a new config; what was remembered of each feed was for the old one."""
@@ -43,31 +45,51 @@ class Publisher:
             self.config = config
             self._renderer = Renderer()
             self._recorded.clear()
+            self._variants.clear()
 
     def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
-        """Render one feed (and any newly full archive page) in every format; store the
-        documents whose bytes changed; queue WebSub pings for changed current documents."""
+        """Render one feed (and any newly full archive page) in every format and variant;
+        store the documents whose bytes changed; queue WebSub pings for changed current
+        documents of a public feed. Returns the formats of the feed's own documents that
+        changed.
+
+        Archive pages hold the feed's own items: a partners' variant links to the same
+        archive."""
         with self.lock:
             now = self.clock()
             config = self.config
             if articles is None:
                 articles = self.store.articles()
             items = self._items(spec, articles, now)
-            full_pages = self._publish_archives(spec, items, now)
+            own = in_mode(items, spec.content)
+            full_pages = self._publish_archives(spec, own, now)
             page = Page(prev_archive=full_pages or None, ttl=policy.feed_ttl(config, spec))
-            rendered = self._renderer.render_all(config.site, spec, items, page)
-            changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
-            if changed:
-                log.info(
-                    "published %s (%s), %d items",
-                    spec.name,
-                    ", ".join(f.value for f in changed),
-                    len(items),
+            variants = policy.variants(spec, config.partners)
+            changed: list[Format] = []
+            for variant, mode in variants.items():
+                shown = own if not variant else in_mode(items, mode)
+                rendered = self._renderer.render_all(
+                    config.site, spec, shown, page, variant=variant
                 )
-                if config.site.hub:
-                    for fmt in changed:
-                        topic = config.site.feed_url(spec.name, fmt.value)
-                        self.store.queue_hub_ping(config.site.hub, topic, now)
+                bodies = {r.format: r.body for r in rendered}
+                formats = self.store.put_documents(spec.name, bodies, now, variant=variant)
+                if formats:
+                    log.info(
+                        "published %s%s (%s), %d items",
+                        spec.name,
+                        f" for partners reading {variant}" if variant else "",
+                        ", ".join(f.value for f in formats),
+                        len(shown),
+                    )
+                if not variant:
+                    changed = formats
+            if self._variants.get(spec.name) != frozenset(variants):
+                self.store.keep_variants(spec.name, variants)
+                self._variants[spec.name] = frozenset(variants)
+            if changed and config.site.hub and spec.public:
+                for fmt in changed:
+                    topic = config.site.feed_url(spec.name, fmt.value)
+                    self.store.queue_hub_ping(config.site.hub, topic, now)
             return changed
 
     def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
@@ -93,11 +115,12 @@ class Publisher:
         config = self.config
         source_ids = config.source_ids_for(spec)
         sources = self._item_sources(source_ids)
+        rights = {sid: s.republish for sid in source_ids if (s := config.source(sid))}
         since = now - spec.max_age if spec.max_age else None
         want = spec.limit + EXTRA_CANDIDATES
         while True:
             entries = self.store.recent_entries(source_ids, want, since)
-            items = merge(spec, config.site, articles, entries, sources, now)
+            items = merge(spec, config.site, articles, entries, sources, now, rights)
             if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
                 return items
             want = min(want * 4, MAX_CANDIDATES)

@@ -25,14 +25,14 @@ class Renderer:
     document are kept, and a rebuild renders only the items it has not seen (after one new
     entry, one item instead of fifty). The bytes are exactly those of ``render_all``.
 
-    The memory holds one document per feed, is dropped when the site or the feed's settings
-    change, and is not used for archive pages (each is rendered once). One renderer may be
-    shared by threads.
+    The memory holds one document per feed and variant, is dropped when the site or the
+    feed's settings change, and is not used for archive pages (each is rendered once). One
+    renderer may be shared by threads.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last: dict[str, tuple[tuple[Site, FeedSpec], _Memory]] = {}
+        self._last: dict[tuple[str, str], tuple[tuple[Site, FeedSpec], _Memory]] = {}
         self._fresh: Mapping[Format, int] = MappingProxyType({})
 
     @property
@@ -42,18 +42,25 @@ class Renderer:
         return self._fresh
 
     def render_all(
-        self, site: Site, spec: FeedSpec, items: Sequence[Item], page: Page = CURRENT
+        self,
+        site: Site,
+        spec: FeedSpec,
+        items: Sequence[Item],
+        page: Page = CURRENT,
+        *,
+        variant: str = "",
     ) -> list[Rendered]:
-        """The same as ``feeds.render.render_all``, remembering the current document's items."""
+        """The same as ``feeds.render.render_all``, remembering the current document's items
+        (of each ``variant`` of the feed apart)."""
         rendering = Rendering(site, spec, items, page)
         results: dict[Format, Spliced]
         if page.is_archive:
             results = rendering.render_all({})
         else:
             with self._lock:
-                context, known = self._last.get(spec.name, (None, {}))
+                context, known = self._last.get((spec.name, variant), (None, {}))
                 results = rendering.render_all(known if context == (site, spec) else {})
                 memory: _Memory = {fmt: result.pieces for fmt, result in results.items()}
-                self._last[spec.name] = ((site, spec), memory)
+                self._last[spec.name, variant] = ((site, spec), memory)
         self._fresh = MappingProxyType({fmt: result.fresh for fmt, result in results.items()})
         return [Rendered(format=fmt, body=result.body) for fmt, result in results.items()]

@@ -10,10 +10,13 @@ are timezone-aware and in UTC.
 """
 
 from feeds.types.config import (
+    Access,
     Config,
     ContentMode,
     FeedSpec,
     FetchSettings,
+    Partner,
+    Republish,
     Site,
     Source,
 )
@@ -57,6 +60,7 @@ from feeds.types.storage import (
 __all__ = [
     "DURATION_BUCKETS",
     "DURATION_LABELS",
+    "Access",
     "ArchivePage",
     "Article",
     "Config",
@@ -79,10 +83,12 @@ __all__ = [
     "Page",
     "ParsedEntry",
     "ParsedFeed",
+    "Partner",
     "PendingPing",
     "RefreshOutcome",
     "RefreshWrite",
     "Rendered",
+    "Republish",
     "Site",
     "Source",
     "SourceCounters",

@@ -50,6 +50,15 @@ class Site:
         return f"{self.base_url.rstrip('/')}/feeds/{name}/archive/{number}.{extension}"
 
 
+class Republish(enum.StrEnum):
+    """The most of a source's text that may leave the building (``republish`` in
+    sources.toml): every feed, variant and reader gets at most this."""
+
+    FULL = "full"  # title, summary, full text, image and enclosures
+    SUMMARY = "summary"  # title, a plain-text summary cut at a word boundary, image, enclosures
+    TITLE = "title"  # title and link (and the item's dates, authors, tags and credit)
+
+
 @dataclass(frozen=True)
 class Source:
     """One `[[source]]` of sources.toml."""
@@ -62,11 +71,19 @@ class Source:
     enabled: bool = True
     max_items: int = 500  # retention: entries kept beyond the latest fetch
     max_age: timedelta | None = None  # retention: entries older than this are dropped
+    republish: Republish = Republish.FULL
 
 
 class ContentMode(enum.StrEnum):
     FULL = "full"
     SUMMARY = "summary"
+
+
+class Access(enum.StrEnum):
+    """Who may read a feed (``access`` in feeds.toml)."""
+
+    PUBLIC = "public"  # anyone; partners granted it get their own variant
+    PARTNERS = "partners"  # only partners granted it, with their key
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,27 @@ class FeedSpec:
     exclude: tuple[str, ...] = ()  # regular expressions, case-insensitive; an item must match none
     max_age: timedelta | None = None
     content: ContentMode = ContentMode.FULL
+    access: Access = Access.PUBLIC
+
+    @property
+    def public(self) -> bool:
+        return self.access is Access.PUBLIC
+
+
+@dataclass(frozen=True)
+class Partner:
+    """One `[[partner]]` of access.toml: who may read which feeds, and how much of them."""
+
+    id: str
+    name: str
+    key_sha256: str  # lower-case hex SHA-256 of the partner's key; the key itself is never stored
+    feeds: tuple[str, ...] = ("*",)  # feed names, or "*" for every feed
+    content: ContentMode = ContentMode.FULL  # the most this partner receives of any feed
+    enabled: bool = True
+
+    def reads(self, feed: str) -> bool:
+        """Whether this partner may read ``feed`` (enabled and granted it)."""
+        return self.enabled and ("*" in self.feeds or feed in self.feeds)
 
 
 @dataclass(frozen=True)
@@ -92,6 +130,7 @@ class Config:
     site: Site
     sources: tuple[Source, ...]
     feeds: tuple[FeedSpec, ...]
+    partners: tuple[Partner, ...] = ()
 
     def source(self, source_id: str) -> Source | None:
         return self._sources_by_id.get(source_id)
@@ -102,6 +141,14 @@ class Config:
 
     def feed(self, name: str) -> FeedSpec | None:
         return next((f for f in self.feeds if f.name == name), None)
+
+    def partners_only_sources(self) -> frozenset[str]:
+        """The sources that only partners feeds select: not shown on public pages."""
+        private: set[str] = set()
+        public: set[str] = set()
+        for spec in self.feeds:
+            (public if spec.public else private).update(self.source_ids_for(spec))
+        return frozenset(private - public)
 
     def source_ids_for(self, spec: FeedSpec) -> tuple[str, ...]:
         """Resolve a feed's `sources` selectors to enabled source ids, in config order."""

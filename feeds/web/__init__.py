@@ -58,8 +58,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve ``app`` with werkzeug's development server, a thread per request (``feeds
     serve`` and ``feeds run``; production uses gunicorn, see the Procfile)."""
+    import logging
+
     from werkzeug.serving import run_simple
 
+    from feeds.web.logs import RedactKeys
+
+    logging.getLogger("werkzeug").addFilter(RedactKeys())  # its request lines hold queries
     run_simple(host, port, app, threaded=True)
 
 

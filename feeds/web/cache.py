@@ -15,6 +15,8 @@ from feeds.types import Document, Format
 
 MAX_ENTRIES = 256
 
+_Key = tuple[str, str, int, Format]  # feed, variant, page, format
+
 
 class DocumentCache:
     def __init__(self, store: Store, seconds: float, max_entries: int = MAX_ENTRIES) -> None:
@@ -22,14 +24,14 @@ class DocumentCache:
         self.seconds = seconds
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[str, int, Format], tuple[Document, float]] = OrderedDict()
+        self._entries: OrderedDict[_Key, tuple[Document, float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, feed: str, fmt: Format, page: int = 0) -> Document | None:
+    def get(self, feed: str, fmt: Format, page: int = 0, variant: str = "") -> Document | None:
         """A feed's current document (page 0) or archive page, as stored."""
-        key = (feed, page, fmt)
+        key = (feed, variant, page, fmt)
         now = time.monotonic()
         with self._lock:
             cached = self._entries.get(key)
@@ -39,10 +41,10 @@ class DocumentCache:
             document, checked = cached
             if now - checked < self.seconds:
                 return document
-            if self.store.document_etag(feed, fmt, page) == document.etag:
+            if self.store.document_etag(feed, fmt, page, variant) == document.etag:
                 self._put(key, document, now)
                 return document
-        fresh = self.store.get_document(feed, fmt, page)
+        fresh = self.store.get_document(feed, fmt, page, variant)
         if fresh is None:
             with self._lock:
                 self._entries.pop(key, None)
@@ -50,7 +52,7 @@ class DocumentCache:
             self._put(key, fresh, now)
         return fresh
 
-    def _put(self, key: tuple[str, int, Format], document: Document, when: float) -> None:
+    def _put(self, key: _Key, document: Document, when: float) -> None:
         with self._lock:
             self._entries[key] = (document, when)
             self._entries.move_to_end(key)

@@ -2,7 +2,9 @@
 negotiation, and headers built once per document version.
 
 Standards: RFC 9110 (If-None-Match wins over If-Modified-Since, weak comparison, a 304 without
-entity headers), one strong validator per content coding, ``Vary: Accept, Accept-Encoding``.
+entity headers), one strong validator per content coding, ``Vary: Accept, Accept-Encoding``
+(and ``Authorization`` where partners read a variant of the same URL). A partner's response
+is private: no shared cache keeps it, and no other site's script may read it (no CORS).
 """
 
 from __future__ import annotations
@@ -80,10 +82,13 @@ def _stored_headers(
     content_type: str,
     gz: bool,
     status: int,
+    keyed: bool,
+    vary_authorization: bool,
 ) -> tuple[tuple[str, str], ...]:
     """The response headers of one stored document's representation, built and checked once
-    (per document version, coding, type, links and status) rather than on every request. A
-    304 carries no entity headers (Content-Type, Content-Encoding, Last-Modified...)."""
+    (per document version, coding, type, links, status and reader) rather than on every
+    request. A 304 carries no entity headers (Content-Type, Content-Encoding,
+    Last-Modified...)."""
     headers = Headers(
         {
             # Each content coding is its own representation, so it gets its own strong
@@ -91,12 +96,13 @@ def _stored_headers(
             "ETag": etag[:-1] + '-gz"' if gz else etag,
             "Last-Modified": rfc822(last_modified),
             "Cache-Control": cache_control,
-            "Vary": "Accept, Accept-Encoding",
-            "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-            "Link": link,
-            "Content-Type": content_type,
+            "Vary": "Accept, Accept-Encoding" + (", Authorization" if vary_authorization else ""),
         }
+    )
+    if not keyed:
+        headers["Access-Control-Allow-Origin"] = "*"
+    headers.update(
+        {"X-Content-Type-Options": "nosniff", "Link": link, "Content-Type": content_type}
     )
     if gz:
         headers["Content-Encoding"] = "gzip"
@@ -129,8 +135,19 @@ class StoredResponse(Response):
         return [self.get_data()]
 
 
-def document_response(document: Document, *, cache_control: str, link: str) -> Response:
+def document_response(
+    document: Document,
+    *,
+    cache_control: str,
+    link: str,
+    keyed: bool = False,
+    vary_authorization: bool = False,
+) -> Response:
+    """A stored document's 200 or 304. ``keyed``: a partner's response (private, no CORS,
+    varying on Authorization); ``vary_authorization``: a public response of a URL partners
+    read another variant of."""
     gz = _wants_gzip()
+    vary_authorization = vary_authorization or keyed
     inm = request.environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None and inm != document.etag:
         # A client may hold either coding's validator; both name the same content.
@@ -145,12 +162,22 @@ def document_response(document: Document, *, cache_control: str, link: str) -> R
             document.content_type,
             gz,
             304,
+            keyed,
+            vary_authorization,
         )
         return StoredResponse(b"", 304, items)
     content_type = document.content_type
     if document.format is not Format.JSON and _browser_navigation():
         content_type = BROWSER_XML_TYPE
     items = _stored_headers(
-        document.etag, document.last_modified, cache_control, link, content_type, gz, 200
+        document.etag,
+        document.last_modified,
+        cache_control,
+        link,
+        content_type,
+        gz,
+        200,
+        keyed,
+        vary_authorization,
     )
     return StoredResponse(document.gzip if gz else document.body, 200, items)

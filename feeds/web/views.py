@@ -10,17 +10,19 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from feeds import policy
 from feeds.ids import etag
 from feeds.times import EPOCH, rfc3339
-from feeds.types import Format, shown_state
+from feeds.types import Config, FeedSpec, Format, Partner, shown_state
 from feeds.urls import public_url
-from feeds.web import state
+from feeds.web import auth, state
 from feeds.web.responses import document_response, not_modified
 
 bp = Blueprint("feeds", __name__)
 
 FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
 ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PARTNER_ARCHIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
 
 
@@ -36,47 +38,65 @@ def _format(ext: str) -> Format:
         abort(404)
 
 
+def _reader(name: str) -> tuple[Config, FeedSpec, Partner | None]:
+    """The config, the feed asked for and the partner reading it (None: the public);
+    404 for a feed not configured, 401/403 for a reader it is not for (see ``auth``)."""
+    web = state(current_app)
+    web.config_tick()
+    config = web.watcher.current
+    spec = config.feed(name)
+    if spec is None:
+        abort(404)
+    return config, spec, auth.reader(request, spec, config.partners)
+
+
+def _partners_read(config: Config, spec: FeedSpec) -> bool:
+    return any(p.reads(spec.name) for p in config.partners)
+
+
 @bp.route("/feeds/<name>.<ext>", methods=["GET", "HEAD"])
 def feed(name: str, ext: str) -> Response:
     fmt = _format(ext)
-    web = state(current_app)
-    web.config_tick()
-    if web.watcher.current.feed(name) is None:
-        abort(404)
-    document = web.cache.get(name, fmt)
+    config, spec, partner = _reader(name)
+    variant = policy.variant_for(spec, partner) if partner else ""
+    document = state(current_app).cache.get(name, fmt, variant=variant)
     if document is None:
         # Configured but not yet published: the clock process has not run yet.
         return Response(
             "not published yet\n", status=503, headers={"Retry-After": "30"}, mimetype="text/plain"
         )
-    site = web.watcher.current.site
+    site = config.site
     links = [(site.feed_url(name, fmt.value), "self")]
-    if site.hub:
+    if site.hub and spec.public:
         links.append((site.hub, "hub"))  # WebSub: subscribers discover the hub here
     max_age = int(current_app.config["MAX_AGE"])
+    scope = "private" if partner else "public"
     return document_response(
         document,
-        cache_control=f"public, max-age={max_age}, stale-while-revalidate={max_age * 2}",
+        cache_control=f"{scope}, max-age={max_age}, stale-while-revalidate={max_age * 2}",
         link=link_header(links),
+        keyed=partner is not None,
+        vary_authorization=_partners_read(config, spec),
     )
 
 
 @bp.route("/feeds/<name>/archive/<int:number>.<ext>", methods=["GET", "HEAD"])
 def archive(name: str, number: int, ext: str) -> Response:
-    """An RFC 5005 archive page: written once and never changed, so cached for a year."""
+    """An RFC 5005 archive page: written once and never changed, so cached for a year.
+    Every reader of a feed gets the same archive (the feed's own items)."""
     fmt = _format(ext)
-    web = state(current_app)
-    web.config_tick()
-    if number < 1 or web.watcher.current.feed(name) is None:
+    config, spec, partner = _reader(name)
+    if number < 1:
         abort(404)
-    document = web.cache.get(name, fmt, page=number)
+    document = state(current_app).cache.get(name, fmt, page=number)
     if document is None:
         abort(404)  # archive pages exist or not; "not yet" does not apply
-    site = web.watcher.current.site
     return document_response(
         document,
-        cache_control=ARCHIVE_CACHE_CONTROL,
-        link=link_header([(site.archive_url(name, number, fmt.value), "self")]),
+        cache_control=PARTNER_ARCHIVE_CACHE_CONTROL if partner else ARCHIVE_CACHE_CONTROL,
+        link=link_header([(config.site.archive_url(name, number, fmt.value), "self")]),
+        keyed=partner is not None,
+        vary_authorization=_partners_read(config, spec),
     )
 
 
@@ -122,6 +142,7 @@ def index() -> str:
             ],
         }
         for spec in config.feeds
+        if spec.public  # partners feeds are neither listed nor discoverable
     ]
     return render_template("index.html", site=config.site, feeds=feeds)
 
@@ -131,8 +152,11 @@ def _sources_data() -> list[dict[str, Any]]:
     web.config_tick()
     config = web.watcher.current
     statuses = web.store.source_statuses()
+    private = config.partners_only_sources()
     rows = []
     for source in config.sources:
+        if source.id in private:
+            continue
         status = statuses.get(source.id)
         rows.append(
             {

@@ -1,0 +1,57 @@
+"""Access logs that never hold a partner's key.
+
+A key may come in the query string (``?key=KEY``), and both servers that run the app log
+request lines with their query: gunicorn's access log (the Procfile's ``--access-logfile -``)
+and werkzeug's development server (``feeds serve``, ``feeds run``). ``RedactingLogger`` is
+gunicorn's logger class with every logged value redacted (``--logger-class``);
+``RedactKeys`` is a logging filter doing the same to werkzeug's request lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from feeds.web.auth import KEY_PARAMETER
+
+REDACTED = "REDACTED"
+_KEY_IN_QUERY = re.compile(rf"((?:^|[?&;]){KEY_PARAMETER}=)[^&;\s\"]*", re.IGNORECASE)
+_SECRET_HEADERS = ("{authorization}i", "{proxy-authorization}i")
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every ``key=`` query parameter replaced."""
+    if "=" not in text:
+        return text
+    return _KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
+    """gunicorn's logger, with keys redacted from every value an access log format can name
+    (the request line, the query, the referrer; authorization headers wholly)."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for name, value in atoms.items():
+            if name in _SECRET_HEADERS:
+                atoms[name] = REDACTED if value != "-" else value
+            elif isinstance(value, str):
+                atoms[name] = redact(value)
+        return atoms
+
+
+class RedactKeys(logging.Filter):
+    """Redacts keys from the arguments (and message) of every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
