@@ -136,7 +136,9 @@ def check(config_dir: Path) -> int:
         print(problem, file=sys.stderr)
     print(
         f"{config_dir}: {len(config.sources)} sources, {len(config.feeds)} feeds, "
-        f"{len(found)} articles" + (f", {len(problems)} bad article files" if problems else "")
+        + (f"{len(config.partners)} partners, " if config.partners else "")
+        + f"{len(found)} articles"
+        + (f", {len(problems)} bad article files" if problems else "")
     )
     return 1 if problems else EXIT_OK
 
