@@ -392,6 +392,11 @@ def test_a_partners_feed_is_not_announced_to_the_hub(site: Site, keys: dict[str,
         topics = {p.topic for p in store.pending_hub_pings()}
     assert topics  # the public feeds changed with the hub and were announced...
     assert not any("private-wire" in t for t in topics)  # ...the partners feed was not
+    with Store(site.db) as store:
+        private = store.get_document("private-wire", Format.ATOM)
+        public = store.get_document("ours", Format.ATOM)
+    assert private is not None and b'rel="hub"' not in private.body  # nor does it name one
+    assert public is not None and b'rel="hub"' in public.body
 
 
 def test_archive_pages_of_a_partners_feed_need_a_key(

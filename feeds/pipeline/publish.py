@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from feeds import policy
@@ -20,7 +21,7 @@ from feeds.merge import distinct_updated, in_mode, merge
 from feeds.render import Renderer, render_all
 from feeds.store import Store
 from feeds.times import Now
-from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page
+from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page, Site
 from feeds.urls import public_url
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class Publisher:
             for variant, mode in variants.items():
                 shown = own if not variant else in_mode(items, mode)
                 rendered = self._renderer.render_all(
-                    config.site, spec, shown, page, variant=variant
+                    _site_for(config, spec), spec, shown, page, variant=variant
                 )
                 bodies = {r.format: r.body for r in rendered}
                 formats = self.store.put_documents(spec.name, bodies, now, variant=variant)
@@ -162,10 +163,17 @@ class Publisher:
             page_items = distinct_updated(self.store.feed_items_range(spec.name, first, last))
             page = Page(number=number, prev_archive=number - 1 or None)
             bodies = {
-                r.format: r.body for r in render_all(self.config.site, spec, page_items, page)
+                r.format: r.body
+                for r in render_all(_site_for(self.config, spec), spec, page_items, page)
             }
             self.store.write_archive_page(spec.name, number, first, last, bodies, now)
             log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
             first = last + 1
         self._recorded[spec.name] = frozenset(items)
         return number
+
+
+def _site_for(config: Config, spec: FeedSpec) -> Site:
+    """The site as a feed's documents present it: a partners feed names no hub (it is never
+    announced to one)."""
+    return config.site if spec.public or not config.site.hub else replace(config.site, hub="")
