@@ -8,11 +8,7 @@ import gzip
 import hashlib
 import html
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +25,7 @@ from feeds.store import Store
 from feeds.types import Format
 from feeds.web import create_app, state
 from feeds.web.logs import RedactKeys, redact
+from tests.procfile import procfile_web
 from tests.sites import Site
 from tests.validators import validate
 
@@ -477,57 +474,30 @@ def test_procfile_web_revokes_within_seconds_and_logs_no_key(
     """The Procfile's web: line, run for real: a key in the query string is not in gunicorn's
     access log, and a partner disabled in access.toml is refused within seconds, with no
     restart."""
-    procfile = (Path(__file__).parent.parent / "Procfile").read_text(encoding="utf-8")
-    web_line = next(line for line in procfile.splitlines() if line.startswith("web:"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, FEEDS_CONFIG=str(site.config), DATABASE_URL=site.db, PORT=str(port))
-    command = web_line.removeprefix("web:").strip().replace("0.0.0.0:$PORT", f"127.0.0.1:{port}")
     log_path = tmp_path / "web.log"
-    base = f"http://127.0.0.1:{port}/feeds/private-wire.rss"
     key = keys["alpha"]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            ["sh", "-c", f"exec {Path(sys.executable).parent}/{command}"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    first = httpx.get(f"{base}?key={key}", timeout=2)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            assert first.status_code == 200
-            assert httpx.get(base, headers=basic("alpha", key), timeout=2).status_code == 200
-            assert httpx.get(base, headers=bearer(key), timeout=2).status_code == 200
-            assert httpx.get(base, timeout=2).status_code == 401
+    with log_path.open("wb") as log, procfile_web(site, log) as server:
+        base = f"{server}/feeds/private-wire.rss"
+        assert httpx.get(f"{base}?key={key}", timeout=2).status_code == 200
+        assert httpx.get(base, headers=basic("alpha", key), timeout=2).status_code == 200
+        assert httpx.get(base, headers=bearer(key), timeout=2).status_code == 200
+        assert httpx.get(base, timeout=2).status_code == 401
 
-            access = site.config / "access.toml"
-            text = access.read_text(encoding="utf-8")
-            start = text.index('id = "alpha"')
-            end = text.index("enabled = true", start)
-            access.write_text(
-                text[:end] + "enabled = false" + text[end + len("enabled = true") :],
-                encoding="utf-8",
-            )
-            changed = time.monotonic()
-            while True:  # every worker re-reads the file within a few seconds
-                codes = {httpx.get(f"{base}?key={key}", timeout=2).status_code for _ in range(8)}
-                if codes == {401}:
-                    break
-                assert time.monotonic() - changed < 15, codes
-                time.sleep(0.5)
-            assert time.monotonic() - changed < 15
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        access = site.config / "access.toml"
+        text = access.read_text(encoding="utf-8")
+        start = text.index('id = "alpha"')
+        end = text.index("enabled = true", start)
+        access.write_text(
+            text[:end] + "enabled = false" + text[end + len("enabled = true") :],
+            encoding="utf-8",
+        )
+        changed = time.monotonic()
+        while True:  # every worker re-reads the file within a few seconds
+            codes = {httpx.get(f"{base}?key={key}", timeout=2).status_code for _ in range(8)}
+            if codes == {401}:
+                break
+            assert time.monotonic() - changed < 15, codes
+            time.sleep(0.5)
     logged = log_path.read_text(encoding="utf-8", errors="replace")
     assert "/feeds/private-wire.rss?key=REDACTED" in logged
     assert " 200 " in logged and " 401 " in logged

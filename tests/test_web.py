@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import feedparser
+import httpx
 import lxml.html
 import pytest
 from flask import Response
@@ -21,6 +17,7 @@ from feeds.store import Store
 from feeds.types import Format
 from feeds.web import create_app, state
 from feeds.web.responses import not_modified
+from tests.procfile import procfile_web, web_line
 from tests.sites import Site
 
 LM = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -102,48 +99,20 @@ def test_invalid_config_keeps_serving_the_last_good_one(site: Site, client: Flas
     assert b"feeds.toml: feed[" in client.get("/sources").data
 
 
-def test_gunicorn_serves_the_app_factory_as_the_procfile_does(site: Site, tmp_path: Path) -> None:
+def test_gunicorn_serves_the_app_factory_as_the_procfile_does(site: Site) -> None:
     """The Procfile's web: line, run for real on a free port."""
     assert site.feeds("update") == 0
-    procfile = (Path(__file__).parent.parent / "Procfile").read_text(encoding="utf-8")
-    web = next(line for line in procfile.splitlines() if line.startswith("web:"))
-    assert "'feeds.web:create_app()'" in web
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, FEEDS_CONFIG=str(site.config), DATABASE_URL=site.db, PORT=str(port))
-    command = web.removeprefix("web:").strip().replace("0.0.0.0:$PORT", f"127.0.0.1:{port}")
-    proc = subprocess.Popen(
-        ["sh", "-c", f"exec {Path(sys.executable).parent}/{command}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/feeds/ours.atom", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    assert "'feeds.web:create_app()'" in web_line()
+    with procfile_web(site) as base:
+        response = httpx.get(f"{base}/feeds/ours.atom", timeout=2)
         assert response.status_code == 200
         assert feedparser.parse(response.content).bozo == 0
         again = httpx.get(
-            f"http://127.0.0.1:{port}/feeds/ours.atom",
+            f"{base}/feeds/ours.atom",
             headers={"If-None-Match": response.headers["ETag"]},
             timeout=2,
         )
         assert again.status_code == 304
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 # --------------------------------------------------------------------------- WebSub, archives
