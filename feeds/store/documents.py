@@ -121,9 +121,7 @@ class DocumentsMixin(Database):
             ).scalar_one_or_none()
         return None if value is None else str(value)
 
-    def has_document(
-        self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
-    ) -> bool:
+    def has_document(self, feed: str, fmt: Format, page: int = CURRENT, variant: str = "") -> bool:
         return self.document_etag(feed, fmt, page, variant) is not None
 
     def document_etags(self) -> dict[tuple[str, Format], str]:
