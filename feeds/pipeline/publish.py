@@ -16,7 +16,7 @@ from datetime import datetime
 
 from feeds import policy
 from feeds.merge import distinct_updated, merge
-from feeds.render import Renderer, render_all
+from feeds.render import Renderer, fit, render_all
 from feeds.store import Store
 from feeds.times import Now
 from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page
@@ -56,7 +56,10 @@ class Publisher:
             full_pages = self._publish_archives(spec, items, now)
             page = Page(prev_archive=full_pages or None, ttl=policy.feed_ttl(config, spec))
             rendered = self._renderer.render_all(config.site, spec, items, page)
-            changed = self.store.put_documents(spec.name, {r.format: r.body for r in rendered}, now)
+            # Within the feed's byte budget: a document over it leaves out its oldest items.
+            rendered, omitted = fit(config.site, spec, items, page, rendered)
+            bodies = {r.format: r.body for r in rendered}
+            changed = self.store.put_documents(spec.name, bodies, now, omitted=omitted)
             if changed:
                 log.info(
                     "published %s (%s), %d items",
