@@ -76,7 +76,7 @@ def test_shipped_config_loads() -> None:
     config = load_config(ROOT / "config", {})
     site = config.site
     assert site.title
-    assert site.language == "en"
+    assert site.language == "en-GB"  # with its region, as Apple News asks
     assert site.base_url == "http://127.0.0.1:8000"
     assert site.articles_dir == (ROOT / "content" / "articles").resolve()
     assert site.fetch.user_agent.startswith("feeds/")
