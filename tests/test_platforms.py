@@ -322,3 +322,16 @@ def test_sizes_unknown_are_not_judged_and_a_large_image_among_small_ones_passes(
     unsized = dataclasses.replace(GOOD[0].image, width=None, height=None)
     assert check("flipboard", bodies(one(image=unsized))) == []
     assert check("msn", bodies(one(image=unsized))) == []
+
+
+def test_docs_cite_every_platform_source_and_rule() -> None:
+    """docs/platforms.md has a section per platform naming each of its rules, and cites the
+    documentation every rule is written from."""
+    text = (Path(__file__).parent.parent / "docs" / "platforms.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.MULTILINE)
+    for name, platform in PLATFORMS.items():
+        [section] = [s for s in sections if s.startswith(f"{platform.title} (`{name}`)")]
+        documented = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.MULTILINE))
+        assert documented == {rule.id for rule in platform.rules}, name
+        for source in platform.sources:
+            assert f"]({source})" in section, source

@@ -59,7 +59,7 @@ GOOGLE_NEWS = Platform(
 
 MSN = Platform(
     name="msn",
-    title="MSN (Microsoft Start)",
+    title="MSN",
     sources=(
         "https://support.microsoft.com/en-us/msn/partner-hub/msn-feed-setup-and-configuration",
         "https://support.microsoft.com/en-us/topic/"
