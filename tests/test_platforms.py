@@ -322,6 +322,11 @@ def test_sizes_unknown_are_not_judged_and_a_large_image_among_small_ones_passes(
     unsized = dataclasses.replace(GOOD[0].image, width=None, height=None)
     assert check("flipboard", bodies(one(image=unsized))) == []
     assert check("msn", bodies(one(image=unsized))) == []
+    small_thumbnail = _edited(
+        rss_edit(r'(<media:thumbnail [^>]*)width="1600" height="900"', r'\1width="90" height="90"')
+    )
+    assert b'width="90" height="90"' in small_thumbnail[Format.RSS]
+    assert check("flipboard", small_thumbnail) == []
 
 
 def test_docs_cite_every_platform_source_and_rule() -> None:

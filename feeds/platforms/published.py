@@ -135,18 +135,18 @@ def _images(el: ET.Element) -> list[PublishedImage]:
     for media in contents:
         kind = media.get("type") or ""
         if media.get("medium") == "image" or kind.startswith("image/"):
-            found.append(_image(media, "url", kind))
-    found += [_image(thumb, "url", "") for thumb in el.findall(f"{MEDIA}thumbnail")]
+            found.append(_image(media, kind))
+    found += [_image(thumb, "") for thumb in el.findall(f"{MEDIA}thumbnail")]
     for enclosure in el.findall("enclosure"):
         kind = enclosure.get("type") or ""
         if kind.startswith("image/"):
-            found.append(_image(enclosure, "url", kind))
+            found.append(_image(enclosure, kind))
     return [image for image in found if image.url]
 
 
-def _image(el: ET.Element, attribute: str, kind: str) -> PublishedImage:
+def _image(el: ET.Element, kind: str) -> PublishedImage:
     return PublishedImage(
-        url=(el.get(attribute) or "").strip(),
+        url=(el.get("url") or "").strip(),
         width=_size(el.get("width")),
         height=_size(el.get("height")),
         type=kind,
