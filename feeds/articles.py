@@ -24,21 +24,12 @@ from feeds.errors import ArticleError
 from feeds.text import SUMMARY_LENGTH, collapse, cut
 from feeds.times import utc
 from feeds.types import Article, Image, Site
+from feeds.urls import image_type
 
 ARTICLE_KEYS = frozenset(
     {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image", "language"}
 )
 IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
-
-_IMAGE_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".svg": "image/svg+xml",
-}
 
 
 def _markdown() -> MarkdownIt:
@@ -358,14 +349,13 @@ def _image(value: object, base: str, problem: _Report) -> Image | None:
     if not ok:
         return None
     assert isinstance(url, str)
-    suffix = Path(url.split("?", 1)[0].split("#", 1)[0]).suffix.lower()
     return Image(
         url=url,
         caption=texts["caption"],
         credit=texts["credit"],
         width=sizes["width"],
         height=sizes["height"],
-        type=_IMAGE_TYPES.get(suffix, ""),
+        type=image_type(url),
     )
 
 

@@ -12,10 +12,12 @@ from pathlib import Path
 from types import FrameType
 
 from feeds.errors import ConfigError, FeedsError, StoreError
+from feeds.platforms import PLATFORMS, Platform
 from feeds.store import DEFAULT_URL, Store
 from feeds.types import (
     Config,
     FetchStatus,
+    Format,
     RefreshOutcome,
     SourceState,
     SourceStatus,
@@ -44,7 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("check", help="validate the config and the local articles")
+    check_parser = sub.add_parser(
+        "check",
+        help="validate the config and the local articles (and the published feeds)",
+        description="Validate the config and the local articles. With --platform, also check "
+        "the published documents against that platform's feed rules: one 'feed: item: rule' "
+        "line per violation (docs/platforms.md explains each rule).",
+    )
+    check_parser.add_argument(
+        "--platform", choices=sorted(PLATFORMS), help="check the published feeds for a platform"
+    )
+    check_parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="FEED",
+        help="with --platform: only this feed (repeatable; default: every feed)",
+    )
     update_parser = sub.add_parser(
         "update",
         help="fetch the sources that are due, sync articles, rebuild every feed, now",
@@ -93,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_dir = Path(args.config)
     try:
         if args.command == "check":
-            return check(config_dir)
+            return check(config_dir, args.database, platform=args.platform, feeds=args.feed)
         if args.command == "update":
             return update(config_dir, args.database, force=args.force)
         if args.command == "refresh":
@@ -127,7 +145,13 @@ def _load(config_dir: Path) -> Config:
     return load_config(config_dir)
 
 
-def check(config_dir: Path) -> int:
+def check(
+    config_dir: Path,
+    database: str = DEFAULT_URL,
+    *,
+    platform: str | None = None,
+    feeds: Sequence[str] = (),
+) -> int:
     from feeds.articles import load_articles
 
     config = _load(config_dir)
@@ -140,7 +164,45 @@ def check(config_dir: Path) -> int:
         + f"{len(found)} articles"
         + (f", {len(problems)} bad article files" if problems else "")
     )
-    return 1 if problems else EXIT_OK
+    status = 1 if problems else EXIT_OK
+    if platform is None:
+        return status
+    return max(status, check_platform(config, database, PLATFORMS[platform], feeds))
+
+
+def check_platform(
+    config: Config, database: str, platform: Platform, names: Sequence[str] = ()
+) -> int:
+    """Check the published documents of the feeds ``names`` (default: every feed) against
+    ``platform``'s rules: one ``feed: item: rule`` line per violation; 1 when there is any."""
+    from feeds.platforms import check_feed
+    from feeds.times import utcnow
+
+    unknown = [name for name in names if config.feed(name) is None]
+    if unknown:
+        known = ", ".join(spec.name for spec in config.feeds) or "none"
+        print(f"error: no feed {', '.join(map(repr, unknown))}; feeds: {known}", file=sys.stderr)
+        return EXIT_CONFIG
+    specs = [spec for spec in config.feeds if not names or spec.name in names]
+    now = utcnow()
+    violations = []
+    with Store(database) as store:
+        for spec in specs:
+            bodies = {}
+            for fmt in Format:
+                document = store.get_document(spec.name, fmt)
+                if document is not None:
+                    bodies[fmt] = document.body
+            violations += check_feed(platform, spec.name, bodies, now)
+    for violation in violations:
+        print(violation)
+    feeds = f"{len(specs)} feed" + ("" if len(specs) == 1 else "s")
+    if violations:
+        problems = f"{len(violations)} problem" + ("" if len(violations) == 1 else "s")
+        print(f"{platform.title}: {problems} in {feeds}", file=sys.stderr)
+        return 1
+    print(f"{platform.title}: no problems in {feeds}")
+    return EXIT_OK
 
 
 def _outcome_line(o: RefreshOutcome, width: int) -> str:

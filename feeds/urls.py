@@ -17,6 +17,7 @@ Standard library only; used by parse, normalize, the sanitiser, render and the w
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -58,6 +59,28 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # "http:////host" and the like: the slashes after "scheme://" that feed parsers drop before
 # joining (their scheme pattern also admits a comma).
 _EXTRA_SLASHES = re.compile(r"^([A-Za-z][A-Za-z0-9+,.-]*://)(/*)(.*?)")
+
+
+# The image types a file name tells (an article's lead image, an image published as an
+# enclosure): the common web formats only.
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+
+
+def image_type(url: str) -> str:
+    """The MIME type the file name of an image's URL says (``.jpg``: ``image/jpeg``), or ""."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    return IMAGE_TYPES.get(posixpath.splitext(path)[1].lower(), "")
 
 
 def join(base: str, ref: str) -> str:

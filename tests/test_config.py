@@ -76,7 +76,7 @@ def test_shipped_config_loads() -> None:
     config = load_config(ROOT / "config", {})
     site = config.site
     assert site.title
-    assert site.language == "en"
+    assert site.language == "en-GB"  # with its region, as Apple News asks
     assert site.base_url == "http://127.0.0.1:8000"
     assert site.articles_dir == (ROOT / "content" / "articles").resolve()
     assert site.fetch.user_agent.startswith("feeds/")
@@ -111,6 +111,7 @@ def test_minimal_config_defaults(tmp_path: Path) -> None:
     assert outlet is not None and outlet.interval == timedelta(minutes=30)
     feed = config.feeds[0]
     assert feed.limit == 50 and feed.content is ContentMode.FULL and feed.max_age is None
+    assert feed.max_bytes == 2_000_000  # Google News' 2 MB per feed
 
 
 def test_full_feed_options(tmp_path: Path) -> None:
@@ -122,6 +123,7 @@ description = "About a topic"
 local = ["humanitarian", "aid"]
 sources = ["tag:humanitarian", "outlet-two"]
 limit = 1000
+max_bytes = 1_000_000
 include = ['\\bgaza\\b']
 exclude = ["quiz"]
 max_age = "2d"
@@ -133,6 +135,7 @@ content = "summary"
     assert feed.include == (r"\bgaza\b",) and feed.exclude == ("quiz",)
     assert feed.max_age == timedelta(days=2)
     assert feed.content is ContentMode.SUMMARY and feed.limit == 1000
+    assert feed.max_bytes == 1_000_000
 
 
 # --------------------------------------------------------------------------- one problem each
@@ -383,6 +386,21 @@ FEED_PROBLEMS = [
     ),
     (
         "local = true",
+        "local = true\nmax_bytes = 9999",
+        "feed[everything].max_bytes: must be at least 10000, not 9999",
+    ),
+    (
+        "local = true",
+        'local = true\nmax_bytes = "2MB"',
+        "feed[everything].max_bytes: must be an integer, not a string",
+    ),
+    (
+        "local = true",
+        "local = true\nmax_bytes = 2.5e6",
+        "feed[everything].max_bytes: must be an integer, not a number",
+    ),
+    (
+        "local = true",
         'local = true\ninclude = ["(gaza"]',
         "feed[everything].include: invalid "
         "regular expression '(gaza': missing ), unterminated subpattern at position 0",
@@ -617,3 +635,14 @@ def test_documented_defaults_match_the_loader(tmp_path: Path) -> None:
 def test_ids_and_names_are_at_most_100_characters() -> None:
     assert is_slug("a" * 100)
     assert not is_slug("a" * 101)
+
+
+def test_documented_byte_budget_is_the_loaders() -> None:
+    """feeds.toml's max_bytes: the default and the minimum the docs state."""
+    from feeds.config.feeds import MIN_BUDGET
+    from feeds.types import FeedSpec
+
+    text = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
+    row = re.search(r"\| `max_bytes` \| integer, at least (\d+) \(bytes\) \| `(\d+)`", text)
+    assert row is not None
+    assert (int(row.group(1)), int(row.group(2))) == (MIN_BUDGET, FeedSpec.max_bytes)

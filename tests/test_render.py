@@ -41,11 +41,11 @@ from feeds.types import (
     Page,
     Site,
 )
-from tests.validators import ATOM, CONTENT, DC, FH, MEDIA, SY
+from tests.validators import ATOM, CONTENT, DC, DCTERMS, FH, MEDIA, SY
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 
-NS = {"atom": ATOM, "content": CONTENT, "dc": DC, "media": MEDIA}
+NS = {"atom": ATOM, "content": CONTENT, "dc": DC, "dcterms": DCTERMS, "media": MEDIA}
 ALL_NS = {**NS, "sy": SY, "fh": FH}
 STYLESHEET_PI = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>\n'
 
@@ -293,6 +293,7 @@ def test_rss_channel() -> None:
     assert channel.findtext("language") == "en"
     assert channel.findtext("copyright") == SITE.copyright
     assert channel.findtext("lastBuildDate") == "Wed, 01 May 2024 10:15:00 GMT"
+    assert channel.findtext("pubDate") == "Wed, 01 May 2024 10:15:00 GMT"  # the newest change
     [self_link] = channel.findall("atom:link", NS)
     assert self_link.attrib == {
         "href": "https://feeds.example.com/feeds/world.rss",
@@ -313,7 +314,7 @@ def test_rss_namespaces_declared_once_at_the_root() -> None:
     for prefix, uri in NS.items():
         assert root.nsmap[prefix] == uri
         assert body.count(f'xmlns:{prefix}="'.encode()) == 1
-    assert body.count(b"xmlns") == 4  # no sy: or fh: unless used
+    assert body.count(b"xmlns") == 5  # no sy: or fh: unless used
 
 
 def test_rss_items() -> None:
@@ -325,6 +326,8 @@ def test_rss_items() -> None:
     assert wire.find("guid").get("isPermaLink") == "false"  # a tag: URI
     assert partner.find("guid").get("isPermaLink") == "false"  # not a URL at all
     assert local.findtext("pubDate") == "Wed, 01 May 2024 08:00:00 GMT"
+    assert local.findtext("dcterms:modified", namespaces=NS) == "2024-05-01T09:30:00Z"
+    assert wire.findtext("dcterms:modified", namespaces=NS) == "2024-05-01T10:15:00Z"
     assert [c.text for c in local.findall("dc:creator", NS)] == list(LOCAL.authors)
     assert all(i.find("author") is None for i in (local, wire, partner, arabic))
     assert [c.text for c in local.findall("category")] == ["politics", "Europe"]
@@ -384,8 +387,8 @@ def test_rss_media_content_with_caption_and_credit() -> None:
 
 
 def test_rss_one_enclosure_and_the_source() -> None:
-    local, wire, partner, _ = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))
-    [enclosure] = wire.findall("enclosure")
+    local, wire, partner, arabic = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))
+    [enclosure] = wire.findall("enclosure")  # a podcast's first episode file
     assert enclosure.attrib == {
         "url": "https://wire.example.org/audio/42.mp3",
         "length": "123456",
@@ -396,7 +399,73 @@ def test_rss_one_enclosure_and_the_source() -> None:
     assert source.attrib == {"url": "https://wire.example.org/feed.xml"}
     assert partner.find("source").get("url") == "https://partner.example.net/rss"
     assert local.find("source") is None
-    assert local.find("enclosure") is None
+    assert arabic.find("enclosure") is None  # no image, no enclosure
+
+
+def test_rss_lead_image_is_the_enclosure_and_thumbnail() -> None:
+    """The lead image is also the enclosure (length 0: its size is not known; its type its
+    own, else its file name's) and media:thumbnail, after media:content, whose caption a
+    reader taking the first image then shows."""
+    local, _, partner, _ = rss_items(render(SITE, SPEC, ITEMS, Format.RSS))
+    url = "https://www.example.com/img/vote.jpg?w=1200&h=800"
+    [enclosure] = local.findall("enclosure")
+    assert enclosure.attrib == {"url": url, "length": "0", "type": "image/jpeg"}
+    [thumbnail] = local.findall("media:thumbnail", NS)
+    assert thumbnail.attrib == {"url": url, "width": "1200", "height": "800"}
+    children = list(local)
+    assert children.index(local.find("media:content", NS)) < children.index(thumbnail)
+    assert children.index(thumbnail) < children.index(enclosure)
+    [enclosure] = partner.findall("enclosure")
+    assert enclosure.attrib == {
+        "url": "https://partner.example.net/img/1.png",
+        "length": "0",
+        "type": "image/png",  # from the file name
+    }
+    assert partner.find("media:thumbnail", NS).attrib == {"url": enclosure.get("url")}
+
+
+def test_one_enclosure_rule_a_podcast_keeps_its_episode() -> None:
+    """RSS allows one enclosure: an item with a media enclosure (a podcast episode) keeps it
+    there, its lead image staying in media:content and media:thumbnail; Atom links both,
+    JSON Feed attaches the episode and names the image."""
+    image = Image(url="https://wire.example.org/img/42.webp", width=800, height=600)
+    episode = dataclasses.replace(WIRE, image=image)
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, [episode]))
+    [item] = rss_items(rss)
+    assert [e.get("url") for e in item.findall("enclosure")] == [WIRE.enclosures[0].url]
+    assert item.find("media:thumbnail", NS).get("url") == image.url
+    assert item.find("media:content", NS).get("url") == image.url
+    [entry] = atom_entries(atom)
+    links = [
+        (link.get("href"), link.get("type"), link.get("length"))
+        for link in entry.findall("atom:link[@rel='enclosure']", NS)
+    ]
+    assert links == [
+        (WIRE.enclosures[0].url, "audio/mpeg", "123456"),
+        (WIRE.enclosures[1].url, "audio/ogg", "99999"),
+        (image.url, "image/webp", "0"),
+    ]
+    [item_json] = json.loads(jsonfeed)["items"]
+    assert item_json["image"] == image.url
+    assert [a["url"] for a in item_json["attachments"]] == [e.url for e in WIRE.enclosures]
+
+
+def test_an_image_enclosure_is_the_lead_image_once() -> None:
+    """An upstream image enclosure that is the lead image is published once in each format;
+    an unknown type is application/octet-stream."""
+    image = Image(url="https://wire.example.org/img/photo")
+    item = dataclasses.replace(
+        WIRE, image=image, enclosures=(Enclosure(url=image.url, type="image/jpeg"),)
+    )
+    rss, atom, jsonfeed = (r.body for r in render_all(SITE, SPEC, [item]))
+    [rss_item] = rss_items(rss)
+    assert [e.get("type") for e in rss_item.findall("enclosure")] == ["image/jpeg"]
+    assert "attachments" in json.loads(jsonfeed)["items"][0]
+    [entry] = atom_entries(atom)
+    assert len(entry.findall("atom:link[@rel='enclosure']", NS)) == 1
+    bare = dataclasses.replace(WIRE, image=image, enclosures=())
+    [rss_item] = rss_items(render(SITE, SPEC, [bare], Format.RSS))
+    assert rss_item.find("enclosure").get("type") == "application/octet-stream"
 
 
 def test_rss_summary_only_item_has_no_content_encoded() -> None:
@@ -461,8 +530,15 @@ def test_atom_entry_links_keep_rel_type_and_length() -> None:
             "length": "99999",
         },
     ]
+    # The lead image is an enclosure too (its size is not known).
     assert [dict(link.attrib) for link in local.findall("atom:link", NS)] == [
-        {"rel": "alternate", "href": LOCAL.link}
+        {"rel": "alternate", "href": LOCAL.link},
+        {
+            "rel": "enclosure",
+            "href": "https://www.example.com/img/vote.jpg?w=1200&h=800",
+            "type": "image/jpeg",
+            "length": "0",
+        },
     ]
 
 

@@ -76,11 +76,13 @@ def test_every_url_of_an_item_is_published_as_a_uri_the_same_way_in_every_format
     assert item.findtext("link") == link
     assert item.find("enclosure").get("url") == enclosure
     assert item.find("media:content", NS).get("url") == image
+    assert item.find("media:thumbnail", NS).get("url") == image
     assert item.find("source").get("url") == source
 
     [entry] = atom.findall(f"{{{ATOM}}}entry")
-    hrefs = {k.get("rel"): k.get("href") for k in entry.findall(f"{{{ATOM}}}link")}
-    assert hrefs == {"alternate": link, "enclosure": enclosure}
+    hrefs = [(k.get("rel"), k.get("href")) for k in entry.findall(f"{{{ATOM}}}link")]
+    # The episode, then the lead image (RSS's one enclosure is the episode).
+    assert hrefs == [("alternate", link), ("enclosure", enclosure), ("enclosure", image)]
     assert entry.findtext("atom:source/atom:id", namespaces=NS) == source
     assert entry.find("atom:source/atom:link", NS).get("href") == source
 

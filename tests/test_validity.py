@@ -186,6 +186,32 @@ def test_the_valid_samples_are_valid() -> None:
         ),
         (b"https://example.com/a</guid>", b"https://example.com/a#b#c</guid>", "a second '#'"),
         (b"https://example.com/a</guid>", b"https://example.com/%zz</guid>", "'%' must be"),
+        # The modified date and the thumbnail (issue 10)
+        (
+            b"<title>A</title>",
+            b'<title>A</title><m:modified xmlns:m="http://purl.org/dc/terms/">'
+            b"Wed, 01 May 2024 11:00:00 GMT</m:modified>",
+            "<dcterms:modified> not an RFC 3339 date-time",
+        ),
+        (
+            b"<title>A</title>",
+            b'<title>A</title><m:modified xmlns:m="http://purl.org/dc/terms/">'
+            b"2024-05-01T09:59:59Z</m:modified>",
+            "<dcterms:modified> 2024-05-01T09:59:59Z is before <pubDate>",
+        ),
+        (
+            b"<title>A</title>",
+            b'<title>A</title><m:modified xmlns:m="http://purl.org/dc/terms/">'
+            b'2024-05-01T11:00:00Z</m:modified><m:modified xmlns:m="http://purl.org/dc/terms/">'
+            b"2024-05-01T12:00:00Z</m:modified>",
+            "2 <dcterms:modified> elements",
+        ),
+        (
+            b"<title>A</title>",
+            b'<title>A</title><media:thumbnail xmlns:media="http://search.yahoo.com/mrss/" '
+            b'url="https://e.com/a.jpg" width="wide"/>',
+            "<media:thumbnail> width 'wide' is not an integer",
+        ),
         # The W3C validator's warnings on items (issue 9)
         (b"    <description>Hi</description>\n", b"", "item[1]: no <description>"),
         (
@@ -362,6 +388,14 @@ def test_same_urls_catches_disagreement() -> None:
     changed = json.loads(jsonfeed)
     changed["items"][1]["attachments"].pop()
     assert same_urls(rss, atom, json.dumps(changed).encode())
+    changed = json.loads(jsonfeed)
+    del changed["items"][0]["image"]  # the lead image, an enclosure in RSS and Atom
+    assert same_urls(rss, atom, json.dumps(changed).encode())
+    other = rss.replace(b'url="https://wire.example.org/audio/42.mp3"', b'url="https://e.com/x"')
+    assert other != rss
+    assert same_urls(other, atom, jsonfeed)
+    without = re.sub(rb"<enclosure [^>]*/>", b"", rss)
+    assert same_urls(without, atom, jsonfeed)
 
 
 def test_same_ids_catches_disagreement() -> None:

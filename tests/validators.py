@@ -1,7 +1,9 @@
 """Structural feed validators written from the specifications, strict like the W3C validator.
 
 - RSS 2.0: https://www.rssboard.org/rss-specification (+ the RSS Advisory Board's profile),
-  content:encoded, Dublin Core, Media RSS 1.5.1, the syndication module, atom:link.
+  content:encoded, Dublin Core (elements, and dcterms:modified with a W3C-DTF date:
+  https://www.dublincore.org/specifications/dublin-core/dcmi-terms/#modified), Media RSS 1.5.1,
+  the syndication module, atom:link.
 - Atom 1.0: RFC 4287.
 - Archived feeds: RFC 5005 (fh:archive, current / prev-archive / next-archive links).
 - JSON Feed 1.1: https://www.jsonfeed.org/version/1.1/
@@ -16,7 +18,9 @@ nor ``content`` ("Missing textual content"), several Atom entries with the same 
 Each ``validate_*`` function takes the document's bytes and returns a list of problems, one
 human-readable line each (``"where: what"``); an empty list means the document is valid.
 ``same_ids`` checks that the three formats of one feed carry the same item ids in the same order,
-``same_urls`` that they publish each item's link and enclosures under the same URLs.
+``same_urls`` that they publish each item's link and enclosures under the same URLs (Atom's
+enclosure links are JSON Feed's attachments and then its ``image`` unless one of them is it;
+RSS's one enclosure is one of them).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from lxml import etree
 ATOM = "http://www.w3.org/2005/Atom"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 DC = "http://purl.org/dc/elements/1.1/"
+DCTERMS = "http://purl.org/dc/terms/"
 MEDIA = "http://search.yahoo.com/mrss/"
 SY = "http://purl.org/rss/1.0/modules/syndication/"
 FH = "http://purl.org/syndication/history/1.0"
@@ -323,7 +328,15 @@ def _single(parent: Any, tag: str, where: str, problems: list[str], required: bo
 
 
 def _qname(tag: str) -> str:
-    prefixes = {ATOM: "atom", CONTENT: "content", DC: "dc", MEDIA: "media", SY: "sy", FH: "fh"}
+    prefixes = {
+        ATOM: "atom",
+        CONTENT: "content",
+        DC: "dc",
+        DCTERMS: "dcterms",
+        MEDIA: "media",
+        SY: "sy",
+        FH: "fh",
+    }
     if tag.startswith("{"):
         uri, local = tag[1:].split("}", 1)
         return f"{prefixes.get(uri, uri)}:{local}"
@@ -567,6 +580,7 @@ def _rss_item_problems(item: Any, where: str, guids: list[str]) -> list[str]:
     pub_date = item.findtext("pubDate")
     if pub_date is not None and (problem := rfc822_problem(pub_date)):
         problems.append(f"{where}: <pubDate> {problem}")
+    problems += _modified_problems(item, pub_date, where)
     for author in item.findall("author"):
         if not _EMAIL_AUTHOR.match((author.text or "").strip()):
             problems.append(f"{where}: <author> without an e-mail address: {author.text!r}")
@@ -598,6 +612,22 @@ def _rss_item_problems(item: Any, where: str, guids: list[str]) -> list[str]:
     if language is not None and not is_language_tag(language):
         problems.append(f"{where}: <dc:language> {language!r} is not a language tag")
     problems += _media_problems(item, where)
+    return problems
+
+
+def _modified_problems(item: Any, pub_date: str | None, where: str) -> list[str]:
+    """``dcterms:modified``: at most one, a W3C-DTF date and time (RFC 3339 with a zone, as
+    consumers read it), not before the item's pubDate."""
+    problems: list[str] = []
+    modified = _single(item, f"{{{DCTERMS}}}modified", where, problems, required=False)
+    if modified is None:
+        return problems
+    if problem := rfc3339_problem(modified.text):
+        return [*problems, f"{where}: <dcterms:modified> {problem}"]
+    if pub_date is not None and rfc822_problem(pub_date) is None:
+        changed = datetime.fromisoformat((modified.text or "").replace("Z", "+00:00"))
+        if changed < parsedate_to_datetime(pub_date.strip()):
+            problems.append(f"{where}: <dcterms:modified> {modified.text} is before <pubDate>")
     return problems
 
 
@@ -636,6 +666,12 @@ def _media_problems(item: Any, where: str) -> list[str]:
     for el in item.iter(f"{{{MEDIA}}}thumbnail"):
         if problem := url_problem(el.get("url")):
             problems.append(f"{where}: <media:thumbnail> url {problem}")
+        for attribute in ("width", "height"):
+            value = el.get(attribute)
+            if value is not None and not value.isdigit():
+                problems.append(
+                    f"{where}: <media:thumbnail> {attribute} {value!r} is not an integer"
+                )
     for el in item.iter(f"{{{MEDIA}}}credit"):
         if el.get("scheme") is not None and iri_problem(el.get("scheme")):
             problems.append(f"{where}: <media:credit> scheme {el.get('scheme')!r} is not a URI")
@@ -1037,8 +1073,8 @@ def item_ids(rss: bytes, atom: bytes, json_feed: bytes) -> tuple[list[str], list
 def item_urls(
     rss: bytes, atom: bytes, json_feed: bytes
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[str, ...]]]:
-    """Each item's link and enclosure URLs (RSS has room for the first enclosure only), in
-    each format."""
+    """Each item's link and then enclosure URLs, in each format: RSS's one enclosure, Atom's
+    enclosure links, JSON Feed's attachments and its ``image`` (unless an attachment is it)."""
     rss_urls = [
         (i.findtext("link") or "", *(e.get("url") or "" for e in i.findall("enclosure")))
         for i in etree.fromstring(rss).findall("channel/item")
@@ -1049,20 +1085,23 @@ def item_urls(
         alternate = [k.get("href") or "" for k in links if k.get("rel", "alternate") == "alternate"]
         enclosures = [k.get("href") or "" for k in links if k.get("rel") == "enclosure"]
         atom_urls.append((alternate[0] if alternate else "", *enclosures))
-    json_urls = [
-        (i.get("url", ""), *(a.get("url", "") for a in i.get("attachments", [])))
-        for i in json.loads(json_feed)["items"]
-    ]
+    json_urls = []
+    for item in json.loads(json_feed)["items"]:
+        attached = [a.get("url", "") for a in item.get("attachments", [])]
+        image = item.get("image")
+        if image is not None and image not in attached:
+            attached.append(image)
+        json_urls.append((item.get("url", ""), *attached))
     return rss_urls, atom_urls, json_urls
 
 
 def same_urls(rss: bytes, atom: bytes, json_feed: bytes) -> list[str]:
     """Problems when an item's link or enclosure URLs differ between the formats: the same URL
-    must be published the same way everywhere."""
+    must be published the same way everywhere. RSS's one enclosure is one of the others'."""
     rss_urls, atom_urls, json_urls = item_urls(rss, atom, json_feed)
     problems = []
     for index, (r, a, j) in enumerate(zip(rss_urls, atom_urls, json_urls, strict=False), 1):
-        if a[: len(r)] != r or j[: len(r)] != r or a != j:
+        if a != j or r[:1] != a[:1] or not set(r[1:]) <= set(a[1:]) or (a[1:] and not r[1:]):
             problems.append(f"item[{index}]: URLs differ: RSS {r}, Atom {a}, JSON {j}")
     return problems
 

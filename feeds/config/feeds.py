@@ -27,6 +27,7 @@ FEED_KEYS = frozenset(
         "local",
         "sources",
         "limit",
+        "max_bytes",
         "include",
         "exclude",
         "max_age",
@@ -35,6 +36,7 @@ FEED_KEYS = frozenset(
     }
 )
 LIMIT_RANGE = (1, 1000)
+MIN_BUDGET = 10_000  # bytes: room for a feed's own elements and a few items
 
 
 def load_feeds(
@@ -64,6 +66,7 @@ def load_feeds(
         limit = table.integer(
             "limit", FeedSpec.limit, minimum=LIMIT_RANGE[0], maximum=LIMIT_RANGE[1]
         )
+        max_bytes = table.integer("max_bytes", FeedSpec.max_bytes, minimum=MIN_BUDGET)
         include = _patterns(table, "include")
         exclude = _patterns(table, "exclude")
         max_age = table.duration("max_age", None)
@@ -75,6 +78,7 @@ def load_feeds(
             continue
         assert name is not None and title is not None and description is not None
         assert local is not None and selectors is not None and limit is not None
+        assert max_bytes is not None
         assert include is not None and exclude is not None and content is not None
         assert access is not None
         feeds.append(
@@ -85,6 +89,7 @@ def load_feeds(
                 local=local,
                 sources=selectors,
                 limit=limit,
+                max_bytes=max_bytes,
                 include=include,
                 exclude=exclude,
                 max_age=max_age,

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from feeds import policy
 from feeds.merge import distinct_updated, in_mode, merge
-from feeds.render import Renderer, render_all
+from feeds.render import Renderer, fit, render_all
 from feeds.store import Store
 from feeds.times import Now
 from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page, Site
@@ -66,14 +66,17 @@ class Publisher:
             full_pages = self._publish_archives(spec, own, now)
             page = Page(prev_archive=full_pages or None, ttl=policy.feed_ttl(config, spec))
             variants = policy.variants(spec, config.partners)
+            site = _site_for(config, spec)
             changed: list[Format] = []
             for variant, mode in variants.items():
                 shown = own if not variant else in_mode(items, mode)
-                rendered = self._renderer.render_all(
-                    _site_for(config, spec), spec, shown, page, variant=variant
-                )
+                rendered = self._renderer.render_all(site, spec, shown, page, variant=variant)
+                # Within the feed's byte budget: a document over it leaves out its oldest items.
+                rendered, omitted = fit(site, spec, shown, page, rendered)
                 bodies = {r.format: r.body for r in rendered}
-                formats = self.store.put_documents(spec.name, bodies, now, variant=variant)
+                formats = self.store.put_documents(
+                    spec.name, bodies, now, variant=variant, omitted=omitted
+                )
                 if formats:
                     log.info(
                         "published %s%s (%s), %d items",

@@ -20,11 +20,13 @@ Modules, each with one job:
 - ``rss``, ``atom``, ``jsonfeed``: one format each, rendered as head, items and tail;
 - ``document``: one document in every format (``render``, ``render_all``);
 - ``incremental``: ``Renderer``, which renders only the items it has not seen and splices
-  the remembered bytes of the others.
+  the remembered bytes of the others;
+- ``budget``: ``fit``, a feed's byte budget: a document over it leaves out its oldest items.
 """
 
 from __future__ import annotations
 
+from feeds.render.budget import fit
 from feeds.render.common import FORMATS, GENERATOR, STYLESHEET, document_url, feed_url, syndication
 from feeds.render.document import render, render_all
 from feeds.render.incremental import Renderer
@@ -36,6 +38,7 @@ __all__ = [
     "Renderer",
     "document_url",
     "feed_url",
+    "fit",
     "render",
     "render_all",
     "syndication",

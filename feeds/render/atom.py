@@ -1,7 +1,8 @@
 """Atom 1.0: feedgen writes the skeleton, two feedgen extensions the rest.
 
 feedgen 1.0.0 drops ``rel``/``type``/``length`` from entry links (upstream issues #135, #143),
-which turns enclosures into duplicate alternate links: entry links are rebuilt here. Dates are
+which turns enclosures into duplicate alternate links: entry links are rebuilt here. An entry's
+enclosure links are its enclosures and then its lead image (``common.enclosures``). Dates are
 written here too (ISO 8601, ``feeds.times.rfc3339``), as are ``xml:lang`` on entries,
 ``atom:source`` for aggregated entries and ``fh:archive`` on archive pages.
 
@@ -29,6 +30,7 @@ from feeds.render.common import (
     channel_link,
     content_html,
     document_url,
+    enclosures,
     feed_description,
     feed_title,
     feed_url,
@@ -168,7 +170,7 @@ class _AtomEntryExtension(ItemExtension):
         links = []
         if item.link:
             links.append(element("link", attrs={"rel": "alternate", "href": item.link}))
-        for enclosure in item.enclosures:
+        for enclosure in enclosures(item):  # the lead image last
             attrs = {"rel": "enclosure", "href": enclosure.url}
             attrs["type"] = enclosure.type or DEFAULT_MIME_TYPE
             attrs["length"] = str(max(enclosure.length, 0))

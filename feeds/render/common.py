@@ -13,7 +13,8 @@ from urllib.parse import unquote
 
 from feeds.text import TITLE_FROM_TEXT_LENGTH, UNTITLED, collapse, cut
 from feeds.times import EPOCH, SY_PERIODS, utc
-from feeds.types import FeedSpec, Format, Image, Item, Page, Site
+from feeds.types import Enclosure, FeedSpec, Format, Image, Item, Page, Site
+from feeds.urls import image_type
 
 __all__ = [
     "CURRENT",
@@ -25,14 +26,17 @@ __all__ = [
     "content_html",
     "description_html",
     "document_url",
+    "enclosures",
     "feed_description",
     "feed_title",
     "feed_url",
     "history_links",
     "icon",
     "item_title",
+    "lead_image",
     "logo",
     "newest",
+    "rss_enclosure",
     "syndication",
     "ttl_minutes",
 ]
@@ -146,6 +150,42 @@ def item_title(item: Item) -> str:
     if item.summary.strip():
         return cut(collapse(item.summary), TITLE_FROM_TEXT_LENGTH)
     return item.link or item.id or UNTITLED
+
+
+def lead_image(item: Item) -> Image | None:
+    """The item's lead image, when it has one with a URL."""
+    return item.image if item.image is not None and item.image.url else None
+
+
+def enclosures(item: Item) -> list[Enclosure]:
+    """What Atom publishes as enclosure links (JSON Feed: the attachments, then ``image``):
+    the item's own enclosures, then its lead image unless one of them is that image.
+
+    The image's size in bytes is not known: its length is 0, which the RSS Advisory Board's
+    profile asks for when the size cannot be determined. Its type is the image's own, else
+    what its file name says, else ``application/octet-stream``.
+    """
+    found = list(item.enclosures)
+    image = lead_image(item)
+    if image is not None and all(e.url != image.url for e in found):
+        kind = image.type or image_type(image.url) or DEFAULT_MIME_TYPE
+        found.append(Enclosure(url=image.url, type=kind, length=0))
+    return found
+
+
+def rss_enclosure(item: Item) -> Enclosure | None:
+    """The one enclosure RSS allows an item: its first media enclosure (audio, video, a
+    document: what a podcast app downloads) when it has one, else its lead image (which is
+    in ``media:content`` and ``media:thumbnail`` either way), else its first enclosure."""
+    every = enclosures(item)
+    image = lead_image(item)
+    image_url = image.url if image is not None else None
+    media = [e for e in every if not e.type.startswith("image/") and e.url != image_url]
+    if media:
+        return media[0]
+    if image is not None:
+        return next(e for e in every if e.url == image.url)
+    return every[0] if every else None
 
 
 def content_html(item: Item) -> str:

@@ -6,15 +6,20 @@ elements while the document is being built and write:
 - every date, formatted with ``email.utils.format_datetime`` (``feeds.times.rfc822``): feedgen's
   lastBuildDate defaults to now, and its RFC 822 formatter calls ``locale.setlocale`` process-wide
   (unsafe with threads). feedgen is given a lastBuildDate it does not write (see ``_Unwritten``)
-  and never a pubDate;
+  and never a pubDate. The channel's pubDate and lastBuildDate are both the newest change of the
+  feed; an item's ``dcterms:modified`` (ISO 8601, as Dublin Core writes dates) is the time of its
+  last correction, beside its ``pubDate``: what Microsoft's feed readers and ingestion (MSN) read
+  as an RSS item's modified date, as they read Atom's ``updated``;
 - the history and hub links after the self link (``atom:link``), ttl and ``sy:*`` (feedgen's
   syndication extension gets the case of the values wrong), and ``fh:archive`` on archive pages;
 - ``content:encoded`` (feedgen moves content into ``<description>`` when an item has no
   summary; every item is given a ``<description>``, its dek or else its title, so
   ``content:encoded`` always follows one), ``dc:creator`` (never ``<author>``, which wants an
-  e-mail address), ``dc:language``, the enclosure, ``media:content`` with its caption and
-  credit (feedgen's media extension wraps images in ``media:group`` and knows neither), and
-  the source.
+  e-mail address), ``dc:language``, ``media:content`` with its caption and credit (feedgen's
+  media extension wraps images in ``media:group`` and knows neither) and ``media:thumbnail``
+  for the lead image, the one enclosure (``common.rss_enclosure``: a podcast's episode, else
+  the lead image), and the source. The image comes before the enclosure, so that a reader
+  taking the first image of an item gets the one with a caption.
 
 The channel ``<link>`` is whatever ``link()`` was called with last: the self link is registered
 first and the site's page last.
@@ -41,7 +46,9 @@ from feeds.render.common import (
     feed_title,
     history_links,
     item_title,
+    lead_image,
     logo,
+    rss_enclosure,
     syndication,
     ttl_minutes,
 )
@@ -50,6 +57,7 @@ from feeds.render.tree import (
     ATOM_NS,
     CONTENT_NS,
     DC_NS,
+    DCTERMS_NS,
     FH_NS,
     MEDIA_NS,
     SY_NS,
@@ -60,7 +68,7 @@ from feeds.render.tree import (
     index_after,
     sub,
 )
-from feeds.times import rfc822
+from feeds.times import rfc822, rfc3339
 from feeds.types import FeedSpec, Format, Image, Item, Page, Site
 
 __all__ = ["render_rss"]
@@ -151,7 +159,7 @@ class _RssChannelExtension(Extension):
         self.marks = marks
 
     def extend_ns(self) -> dict[str, str]:
-        ns = {"dc": DC_NS, "media": MEDIA_NS}
+        ns = {"dc": DC_NS, "dcterms": DCTERMS_NS, "media": MEDIA_NS}
         if self.ttl is not None:
             ns["sy"] = SY_NS
         if self.page.is_archive:
@@ -166,6 +174,7 @@ class _RssChannelExtension(Extension):
         for offset, (rel, href) in enumerate(self.links):
             link = element(f"{{{ATOM_NS}}}link", attrs={"href": href, "rel": rel})
             channel.insert(position + offset, link)
+        sub(channel, "pubDate", rfc822(self.last_build))
         sub(channel, "lastBuildDate", rfc822(self.last_build))
         if self.ttl is not None:
             sub(channel, "ttl", str(self.ttl))
@@ -194,16 +203,19 @@ class _RssItemExtension(ItemExtension):
         if item.language.strip():
             sub(el, f"{{{DC_NS}}}language", item.language.strip())
         sub(el, "pubDate", rfc822(item.published))
-        if item.enclosures:  # RSS allows one enclosure per item
-            enclosure = item.enclosures[0]
+        sub(el, f"{{{DCTERMS_NS}}}modified", rfc3339(item.updated))
+        image = lead_image(item)
+        if image is not None:
+            _media_content(el, image, item_title(item))
+            sub(el, f"{{{MEDIA_NS}}}thumbnail", attrs=_sized({"url": image.url}, image))
+        enclosure = rss_enclosure(item)  # RSS allows one enclosure per item
+        if enclosure is not None:
             attrs = {
                 "url": enclosure.url,
                 "length": str(max(enclosure.length, 0)),
                 "type": enclosure.type or DEFAULT_MIME_TYPE,
             }
             sub(el, "enclosure", attrs=attrs)
-        if item.image is not None and item.image.url:
-            _media_content(el, item.image, item_title(item))
         if item.sources:
             source = item.sources[0]
             sub(el, "source", source.title or source.url, {"url": source.url})
@@ -216,14 +228,19 @@ def _media_content(el: Any, image: Image, title: str) -> None:
     attrs = {"url": image.url, "medium": "image"}
     if image.type:
         attrs["type"] = image.type
-    if image.width:
-        attrs["width"] = str(image.width)
-    if image.height:
-        attrs["height"] = str(image.height)
-    media = sub(el, f"{{{MEDIA_NS}}}content", attrs=attrs)
+    media = sub(el, f"{{{MEDIA_NS}}}content", attrs=_sized(attrs, image))
     sub(media, f"{{{MEDIA_NS}}}title", title, {"type": "plain"})
     if image.caption:
         sub(media, f"{{{MEDIA_NS}}}description", image.caption, {"type": "plain"})
     if image.credit:
         credit = {"role": "photographer", "scheme": "urn:ebu"}
         sub(media, f"{{{MEDIA_NS}}}credit", image.credit, credit)
+
+
+def _sized(attrs: dict[str, str], image: Image) -> dict[str, str]:
+    """``attrs`` with the image's width and height, when known."""
+    if image.width:
+        attrs["width"] = str(image.width)
+    if image.height:
+        attrs["height"] = str(image.height)
+    return attrs

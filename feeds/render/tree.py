@@ -21,6 +21,7 @@ from feeds.types import Item
 __all__ = [
     "ATOM_NS",
     "CONTENT_NS",
+    "DCTERMS_NS",
     "DC_NS",
     "FH_NS",
     "MEDIA_NS",
@@ -36,6 +37,7 @@ __all__ = [
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SY_NS = "http://purl.org/rss/1.0/modules/syndication/"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from feeds.store.archives import ArchivesMixin
 from feeds.store.articles import ArticlesMixin
 from feeds.store.counters import CountersMixin
-from feeds.store.documents import DocumentsMixin
+from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.outbox import OutboxMixin
@@ -39,6 +39,7 @@ class Store(
     EntriesMixin,
     ArticlesMixin,
     DocumentsMixin,
+    PublishedDocumentsMixin,
     ArchivesMixin,
     OutboxMixin,
     CountersMixin,

@@ -216,3 +216,19 @@ def gzip_all(bodies: Sequence[bytes]) -> list[bytes]:
             _compressors = ThreadPoolExecutor(max_workers=len(Format), thread_name_prefix="gzip")
     others = [_compressors.submit(_gzip, body) for body in bodies[1:]]
     return [_gzip(bodies[0]), *(future.result() for future in others)]
+
+
+class PublishedDocumentsMixin(Database):
+    """What the status page reads of the published documents."""
+
+    def current_documents(self) -> list[Document]:
+        """Every feed's own current documents (page 0, variant ""), by feed and format: with
+        their Last-Modified (when they were published) and what they left out for the byte
+        budget."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(documents)
+                .where(documents.c.page == CURRENT, documents.c.variant == "")
+                .order_by(documents.c.feed, documents.c.format)
+            )
+            return [codec.document_from_row(r) for r in rows]

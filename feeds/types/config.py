@@ -98,6 +98,9 @@ class FeedSpec:
     # Source ids, "tag:NAME" or "*", as written in the config.
     sources: tuple[str, ...] = ()
     limit: int = 50
+    # The byte budget of each current document: one that would be larger leaves out its oldest
+    # items until it fits (each format on its own). 2 MB: Google News' limit per feed.
+    max_bytes: int = 2_000_000
     include: tuple[str, ...] = ()  # regular expressions, case-insensitive; an item must match one
     exclude: tuple[str, ...] = ()  # regular expressions, case-insensitive; an item must match none
     max_age: timedelta | None = None

@@ -49,9 +49,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
 
     from feeds.web import metrics, views
+    from feeds.web.status import bp as status_bp
 
     app.register_blueprint(views.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(status_bp)
     return app
 
 
