@@ -14,15 +14,16 @@ Pure rules and one thread-safe tally (standard library only); the web process fe
   the like ("N readers", "Subscriber Count: N", a feed id as ``feed-id=``, ``feed-id:``,
   ``feedID:`` or NewsBlur's ``/site/N/``). A figure is a claim, like the User-Agent it is in.
 - ``client_hash(salt, feed, address, user_agent)``: any other reader of a public feed, as a
-  keyed hash (HMAC-SHA-256 under the day's random salt, cut to 64 bits) that cannot be
-  reversed once the salt is gone, and that differs from feed to feed.
+  keyed hash (BLAKE2b in its keyed mode, RFC 7693, a MAC like HMAC and a quarter of its cost;
+  the key is the day's random 256-bit salt; 64 bits of output) that cannot be reversed once
+  the salt is gone, and that differs from feed to feed.
 - ``Tally``: per-process counts between two flushes, under one lock.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
+import hashlib
 import re
 import threading
 from collections.abc import Callable
@@ -107,14 +108,20 @@ def aggregator_name(user_agent: str) -> str:
 
 
 def client_hash(salt: bytes, feed: str, address: str, user_agent: str) -> str:
-    """A reader of ``feed`` (its address and User-Agent) as a keyed hash under ``salt``."""
+    """A reader of ``feed`` (its address and User-Agent) as a keyed hash under ``salt`` (at
+    most 64 bytes)."""
     message = f"{feed}\n{address}\n{user_agent}".encode("utf-8", "replace")
-    return hmac.digest(salt, message, "sha256").hex()[:CLIENT_HASH_HEX]
+    digest = hashlib.blake2b(message, key=salt, digest_size=CLIENT_HASH_HEX // 2)
+    return digest.hexdigest()
 
 
 def utc_day(seconds: float) -> date:
     """The UTC day of a POSIX time."""
-    return EPOCH_DAY + timedelta(days=int(seconds // 86400))
+    return _day(int(seconds // 86400))
+
+
+def _day(number: int) -> date:
+    return EPOCH_DAY + timedelta(days=number)
 
 
 def _hour(number: int) -> datetime:
@@ -125,6 +132,7 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(round(seconds, 6), UTC)
 
 
+# Hours and days are numbered from the POSIX epoch within the tally (cheaper than datetimes).
 _RequestKey = tuple[int, str, str, str, int]  # hour number, feed, variant, partner, status
 _SubscriptionKey = tuple[str, str, str, str]  # feed, format, aggregator, aggregator's feed id
 
@@ -143,10 +151,10 @@ class Tally:
         self._lock = threading.Lock()
         self._requests: dict[_RequestKey, list[int]] = {}  # [requests, bytes, last second]
         self._subscribers: dict[_SubscriptionKey, tuple[int, float]] = {}
-        self._clients: dict[tuple[date, str], set[str]] = {}
+        self._clients: dict[tuple[int, str], set[str]] = {}  # (day number, feed): hashes
         self._pending_clients = 0
-        self._salts: dict[date, bytes] = {}
-        self._remembered: tuple[date, set[str]] = (EPOCH_DAY, set())
+        self._salts: dict[int, bytes] = {}  # by day number
+        self._remembered: tuple[int, set[str]] = (0, set())
 
     def count(
         self,
@@ -162,12 +170,15 @@ class Tally:
     ) -> None:
         """One response: of ``feed`` in format ``fmt`` and ``variant``, to ``partner`` (""
         for the public), with ``status`` and ``sent`` body bytes, at POSIX time ``now``."""
-        report = client = day = None
-        if not partner and status in (200, 304):  # a public read
+        report = client = None
+        day = 0
+        if not partner and (status == 200 or status == 304):  # a public read
             report = aggregator(user_agent)
             if report is None:
-                day = utc_day(now)
-                salt = self._salts.get(day) or self._load_salt(day)
+                day = int(now // 86400)
+                salt = self._salts.get(day)
+                if salt is None:
+                    salt = self._load_salt(day)
                 if salt is not None:
                     client = client_hash(salt, feed, address, user_agent)
         key = (int(now // 3600), feed, variant, partner, status)
@@ -186,10 +197,10 @@ class Tally:
                     or len(self._subscribers) < MAX_PENDING_SUBSCRIPTIONS
                 ):
                     self._subscribers[subscription] = (report.subscribers, now)
-            elif client is not None and day is not None:
+            elif client is not None:
                 self._add_client(day, feed, client)
 
-    def _add_client(self, day: date, feed: str, client: str) -> None:
+    def _add_client(self, day: int, feed: str, client: str) -> None:
         remembered_day, remembered = self._remembered
         if remembered_day == day and client in remembered:
             return  # flushed already today
@@ -198,19 +209,20 @@ class Tally:
             pending.add(client)
             self._pending_clients += 1
 
-    def _load_salt(self, day: date) -> bytes | None:
-        salt = self.salt_for(day)
+    def _load_salt(self, day: int) -> bytes | None:
+        salt = self.salt_for(_day(day))
         if salt is not None:
             with self._lock:
                 self._salts[day] = salt
-                for old in [d for d in self._salts if d < day - timedelta(days=1)]:
+                for old in [d for d in self._salts if d < day - 1]:
                     del self._salts[old]
         return salt
 
     def prepare(self, today: date) -> None:
         """Have today's and tomorrow's salts at hand (the flusher calls this), so that no
         request waits for one at midnight."""
-        for day in (today, today + timedelta(days=1)):
+        number = (today - EPOCH_DAY).days
+        for day in (number, number + 1):
             if day not in self._salts:
                 self._load_salt(day)
 
@@ -240,7 +252,7 @@ class Tally:
                 for (feed, fmt, name, feed_id), (figure, when) in subscribers.items()
             ),
             clients=tuple(
-                ClientSighting(day, feed, client)
+                ClientSighting(_day(day), feed, client)
                 for (day, feed), hashes in clients.items()
                 for client in sorted(hashes)
             ),
@@ -261,7 +273,7 @@ class Tally:
                 if newer is None or newer[1] < s.reported.timestamp():
                     self._subscribers[subscription] = (s.subscribers, s.reported.timestamp())
             for c in batch.clients:
-                pending = self._clients.setdefault((c.day, c.feed), set())
+                pending = self._clients.setdefault(((c.day - EPOCH_DAY).days, c.feed), set())
                 if c.client not in pending and self._pending_clients < MAX_PENDING_CLIENTS:
                     pending.add(c.client)
                     self._pending_clients += 1

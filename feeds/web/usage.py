@@ -73,6 +73,7 @@ class Usage:
         self._salt_failed = -SALT_RETRY_SECONDS
         self._housekept: date | None = None
         self._pid = 0  # the process whose flusher thread runs (none yet)
+        self._started = False  # in this process
         self._stop = threading.Event()
         _LIVE.add(self)
 
@@ -86,8 +87,11 @@ class Usage:
             args = request.view_args or {}
             note = (args.get("name", ""), args.get("ext", ""), "", "")
         feed, fmt, variant, partner = note
-        sent = 0 if environ.get("REQUEST_METHOD") == "HEAD" else response.content_length or 0
-        if self._pid != os.getpid():
+        status = response.status_code
+        sent = 0
+        if status != 304 and environ.get("REQUEST_METHOD") != "HEAD":
+            sent = response.calculate_content_length() or 0
+        if not self._started:
             self._start()
         self.tally.count(
             time.time(),
@@ -95,7 +99,7 @@ class Usage:
             fmt,
             variant,
             partner,
-            response.status_code,
+            status,
             sent,
             environ.get("HTTP_USER_AGENT", ""),
             client_address(environ, self.trusted_proxies),
@@ -117,10 +121,9 @@ class Usage:
         """Start this process's flusher thread (in a forked worker too: threads do not
         survive fork)."""
         with self._start_lock:
-            pid = os.getpid()
-            if self._pid == pid:
+            if self._started:
                 return
-            self._pid = pid
+            self._pid = os.getpid()
             self._stop = threading.Event()
             thread = threading.Thread(
                 target=_flush_every,
@@ -129,6 +132,7 @@ class Usage:
                 daemon=True,
             )
             thread.start()
+            self._started = True
 
     def flush(self) -> bool:
         """Store what was counted since the last flush; True when it is stored. Once a
@@ -166,6 +170,7 @@ class Usage:
         self._flush_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._pid = 0
+        self._started = False
 
 
 def _flush_every(ref: weakref.ref[Usage], stop: threading.Event, seconds: float) -> None:
