@@ -25,11 +25,12 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from feeds.errors import StoreError
 from feeds.readership import Tally, aggregator, client_hash, utc_day
 from feeds.store import Store
 from feeds.types import ClientSighting, ReadershipBatch, RequestTally, SubscriberReport
 from feeds.web import create_app, state
-from feeds.web.usage import client_address, flush
+from feeds.web.usage import client_address, flush, usage_of
 from tests.sites import Site
 
 FEEDS_TOML = """
@@ -741,6 +742,36 @@ def test_counting_can_be_switched_off(site: Site, keys: dict[str, str]) -> None:
     store = state(web.application).store
     seen = store.readership()
     assert (seen.feeds, seen.subscribers, seen.clients) == ((), (), ())
+    store.close()
+
+
+def test_a_failed_flush_is_kept_for_the_next_one_and_counting_never_fails_a_response(
+    site: Site, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web = make_app(site)
+    usage = usage_of(web.application)
+    assert usage is not None
+    for _ in range(3):
+        assert web.get("/feeds/ours.rss", headers={"User-Agent": FIREFOX}).status_code == 200
+
+    def down(*args: object) -> None:
+        raise StoreError("database write failed: the server is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(usage.store, "record_readership", down)
+        assert not flush(web.application)
+    assert web.get("/feeds/ours.rss", headers={"User-Agent": FIREFOX}).status_code == 200
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in counting")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(usage.tally, "count", broken)
+        assert web.get("/feeds/ours.rss").status_code == 200  # served, not counted
+    assert flush(web.application)
+    store = state(web.application).store
+    assert public_requests(store) == 4
+    assert store.readership().clients_on("ours", utc_day(time.time())) == 1
     store.close()
 
 

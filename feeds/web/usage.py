@@ -78,12 +78,19 @@ class Usage:
         _LIVE.add(self)
 
     def after_request(self, response: Response) -> Response:
-        """The ``after_request`` hook: count a feed response."""
+        """The ``after_request`` hook: count a feed response (never failing it)."""
+        try:
+            self.count(response)
+        except Exception:  # a bug in counting must not cost a reader the feed
+            log.exception("readership: a response could not be counted")
+        return response
+
+    def count(self, response: Response) -> None:
         environ = request.environ
         note = environ.get(NOTE)
         if note is None:
             if response.status_code not in (401, 403) or request.endpoint != FEED_ENDPOINT:
-                return response
+                return
             args = request.view_args or {}
             note = (args.get("name", ""), args.get("ext", ""), "", "")
         feed, fmt, variant, partner = note
@@ -104,7 +111,6 @@ class Usage:
             environ.get("HTTP_USER_AGENT", ""),
             client_address(environ, self.trusted_proxies),
         )
-        return response
 
     def _salt(self, day: date) -> bytes | None:
         """A day's salt from the store; None (for a few seconds) when it cannot be had."""
