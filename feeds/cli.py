@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -96,7 +97,31 @@ def build_parser() -> argparse.ArgumentParser:
         "ever stored; give the key to the partner and keep no copy.",
     )
     new_key.add_argument("partner_id", metavar="PARTNER_ID", help="the partner's id")
+    stats_parser = sub.add_parser(
+        "stats",
+        help="readership: requests and 304s per feed, subscribers, each partner's use",
+        description="Readership of each feed, as the web processes counted it (flushed every "
+        "few seconds): requests, 200s, 304s and bytes per feed and variant; each partner's "
+        "requests, last visit and feeds; the subscribers aggregators report; distinct other "
+        "clients per day. See docs/readership.md.",
+    )
+    stats_parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        type=_duration,
+        help='only this recent, e.g. "7d", "12h" (default: requests ever; subscribers and '
+        "clients of the last 7 days)",
+    )
     return parser
+
+
+def _duration(text: str) -> tuple[str, timedelta]:
+    from feeds.config import parse_duration
+
+    try:
+        return text, parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return scheduler(config_dir, args.database)
         if args.command == "partners":
             return new_partner_key(config_dir, args.partner_id)
+        if args.command == "stats":
+            return stats(config_dir, args.database, args.since)
     except ConfigError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
@@ -334,6 +361,26 @@ def new_partner_key(config_dir: Path, partner_id: str) -> int:
         print('feeds = ["*"]  # or the names of the feeds it may read')
         print('content = "full"')
         print(f'key_sha256 = "{key_sha256(key)}"')
+    return EXIT_OK
+
+
+def stats(config_dir: Path, database: str, since: tuple[str, timedelta] | None) -> int:
+    from feeds.stats import report
+
+    try:
+        config: Config | None = _load(config_dir)
+    except ConfigError:
+        config = None  # the figures are in the database; the config only adds zeros
+    now = datetime.now(UTC)
+    with Store(database) as store:
+        seen = store.readership(now - since[1] if since else None, now)
+    lines = report(
+        seen,
+        feeds=[f.name for f in config.feeds] if config else (),
+        partners=[p.id for p in config.partners] if config else (),
+        since_text=since[0] if since else None,
+    )
+    print("\n".join(lines))
     return EXIT_OK
 
 

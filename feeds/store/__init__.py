@@ -12,6 +12,7 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``archives.py``   RFC 5005 archives: recorded feed items and archive pages;
 - ``outbox.py``     WebSub pings still to deliver;
 - ``counters.py``   per-source fetch counters for /metrics;
+- ``readership.py`` what the web processes count of their readers, added up across them;
 - ``codec.py``      every row <-> value codec;
 - ``schema.py`` and ``migrations/``: the tables, changed only through an Alembic migration,
   applied automatically when a Store opens.
@@ -29,6 +30,7 @@ from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.outbox import OutboxMixin
+from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
 
 __all__ = ["DEFAULT_URL", "HEAD_REVISION", "MIGRATIONS", "Store", "engine_url"]
@@ -43,7 +45,9 @@ class Store(
     ArchivesMixin,
     OutboxMixin,
     CountersMixin,
+    ReadershipMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
-    WebSub pings and counters. ``Store(url)`` opens (and migrates) the database;
-    ``Store(url, migrate=False)`` leaves the schema as it is."""
+    WebSub pings, counters and readership. ``Store(url)`` opens (and migrates) the database;
+    ``Store(url, migrate=False)`` leaves the schema as it is; ``pooled=False`` keeps no
+    connection open between uses."""

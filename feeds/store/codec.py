@@ -16,10 +16,12 @@ from typing import Any
 
 from feeds.types import (
     DURATION_LABELS,
+    AggregatorSubscribers,
     Article,
     Document,
     Enclosure,
     Entry,
+    FeedReads,
     FetchRecord,
     FetchResult,
     FetchStatus,
@@ -27,6 +29,8 @@ from feeds.types import (
     Image,
     Item,
     ItemSource,
+    PartnerReads,
+    RequestTally,
     SourceCounters,
     SourceState,
     SourceStatus,
@@ -360,4 +364,59 @@ def document_from_row(r: Any) -> Document:
         page=r.page,
         variant=r.variant,
         omitted=r.omitted,
+    )
+
+
+# --------------------------------------------------------------------------- readership
+
+
+def tally_values(tally: RequestTally) -> dict[str, Any]:
+    """The row of an hour's tally (hourly table; the totals table takes it without hour)."""
+    return {
+        "hour": tally.hour,
+        "feed": tally.feed,
+        "variant": tally.variant,
+        "partner": tally.partner,
+        "status": tally.status,
+        "requests": tally.requests,
+        "bytes": tally.bytes,
+        "last_seen": tally.last_seen,
+    }
+
+
+def reads_from_rows(rows: Any) -> tuple[tuple[FeedReads, ...], tuple[PartnerReads, ...]]:
+    """Per feed and variant, and per partner, from rows of (feed, variant, partner, status,
+    requests, bytes, last_seen) summed over whatever else told them apart."""
+    statuses: dict[tuple[str, str], dict[int, int]] = {}
+    sent: dict[tuple[str, str], int] = {}
+    partners: dict[str, tuple[int, datetime, set[str]]] = {}
+    for r in rows:
+        key = (r.feed, r.variant)
+        by_status = statuses.setdefault(key, {})
+        by_status[r.status] = by_status.get(r.status, 0) + int(r.requests)
+        sent[key] = sent.get(key, 0) + int(r.bytes)
+        if r.partner:
+            requests, last, feeds = partners.get(r.partner, (0, r.last_seen, set()))
+            feeds.add(r.feed)
+            partners[r.partner] = (requests + int(r.requests), max(last, r.last_seen), feeds)
+    return (
+        tuple(
+            FeedReads(feed, variant, tuple(sorted(counts.items())), sent[(feed, variant)])
+            for (feed, variant), counts in sorted(statuses.items())
+        ),
+        tuple(
+            PartnerReads(partner, requests, last, tuple(sorted(feeds)))
+            for partner, (requests, last, feeds) in sorted(partners.items())
+        ),
+    )
+
+
+def subscribers_from_row(r: Any) -> AggregatorSubscribers:
+    return AggregatorSubscribers(
+        feed=r.feed,
+        format=r.format,
+        aggregator=r.aggregator,
+        feed_id=r.feed_id,
+        subscribers=int(r.subscribers),
+        reported=r.reported,
     )

@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from feeds.errors import StoreError
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
-HEAD_REVISION = "0007"  # the newest migration; a test keeps this in step with migrations/
+HEAD_REVISION = "0008"  # the newest migration; a test keeps this in step with migrations/
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 
@@ -48,12 +49,14 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, *, pooled: bool = True) -> Engine:
     """An engine for `url` whose write transactions (execution option ``feeds_write``)
-    exclude one another across processes."""
+    exclude one another across processes; ``pooled=False``: a connection per use, none
+    kept open in between (for a background writer that writes every few seconds)."""
     parsed = sa.make_url(url)
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if parsed.get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, **pool)
 
         @event.listens_for(engine, "begin")
         def _serialize_writers(conn: Connection) -> None:
@@ -65,7 +68,7 @@ def create_engine(url: str) -> Engine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -89,7 +92,9 @@ def create_engine(url: str) -> Engine:
 class Database:
     """One engine, its schema and its transactions; the base of every storage concern."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, *, migrate: bool = True, pooled: bool = True
+    ) -> None:
         self.url = engine_url(url)
         # SQLite has one writer at a time. Threads of this process queue on a lock rather than
         # in SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes
@@ -100,7 +105,7 @@ class Database:
             else nullcontext()
         )
         try:
-            self.engine = create_engine(self.url)
+            self.engine = create_engine(self.url, pooled=pooled)
             if migrate:
                 self.migrate()
         except SQLAlchemyError as e:

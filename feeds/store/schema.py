@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -192,4 +194,72 @@ archive_pages = Table(
     Column("number", Integer, primary_key=True),
     Column("first_seq", Integer, nullable=False),
     Column("last_seq", Integer, nullable=False),
+)
+
+# Readership (0008), counted by the web processes and added up across them: requests per feed,
+# variant, reader (partner id, "" for the public) and status, for good (/metrics) and by the
+# hour (kept 92 days, for `feeds stats --since`).
+readership_totals = Table(
+    "readership_totals",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("variant", String(20), primary_key=True),
+    Column("partner", String(200), primary_key=True),
+    Column("status", Integer, primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+readership_hours = Table(
+    "readership_hours",
+    metadata,
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("feed", String(200), primary_key=True),
+    Column("variant", String(20), primary_key=True),
+    Column("partner", String(200), primary_key=True),
+    Column("status", Integer, primary_key=True),
+    Column("requests", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# The latest subscriber figure each aggregator reported for its subscription to a format of a
+# public feed (feed_id: the aggregator's own id of it, "" when it gives none).
+readership_subscribers = Table(
+    "readership_subscribers",
+    metadata,
+    Column("feed", String(200), primary_key=True),
+    Column("format", String(10), primary_key=True),
+    Column("aggregator", String(60), primary_key=True),
+    Column("feed_id", String(80), primary_key=True),
+    Column("subscribers", BigInteger, nullable=False),
+    Column("reported", UTCDateTime, nullable=False),
+)
+
+# The random salt of each UTC day's client hashes (hex), shared by every web process and
+# dropped once the day is over, so that nobody can recompute a hash from an address later.
+readership_salts = Table(
+    "readership_salts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("salt", String(64), nullable=False),
+)
+
+# Other clients of public feeds by keyed hash, today's and yesterday's; older days are
+# counted into readership_daily_clients and their hashes deleted.
+readership_clients = Table(
+    "readership_clients",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("feed", String(200), primary_key=True),
+    Column("client", String(32), primary_key=True),
+)
+
+readership_daily_clients = Table(
+    "readership_daily_clients",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("feed", String(200), primary_key=True),
+    Column("clients", Integer, nullable=False),
 )

@@ -4,9 +4,10 @@ config -> fetch -> parse -> normalize -> store -> merge -> render -> serve
 
 One module per group (``config``: what the files say; ``content``: entries, articles, items
 and documents; ``sources``: fetches and source states; ``storage``: what the pipeline and the
-store pass each other), every name re-exported here: ``from feeds.types import Item``. These
-modules import the standard library only, so every other module can use them. All datetimes
-are timezone-aware and in UTC.
+store pass each other; ``readership``: what the web process counts and the store reports),
+every name re-exported here: ``from feeds.types import Item``. These modules import the
+standard library only, so every other module can use them. All datetimes are timezone-aware
+and in UTC.
 """
 
 from feeds.types.config import (
@@ -33,6 +34,17 @@ from feeds.types.content import (
     ParsedEntry,
     ParsedFeed,
     Rendered,
+)
+from feeds.types.readership import (
+    AggregatorSubscribers,
+    ClientSighting,
+    DailyClients,
+    FeedReads,
+    PartnerReads,
+    Readership,
+    ReadershipBatch,
+    RequestTally,
+    SubscriberReport,
 )
 from feeds.types.sources import (
     ErrorKind,
@@ -61,15 +73,19 @@ __all__ = [
     "DURATION_BUCKETS",
     "DURATION_LABELS",
     "Access",
+    "AggregatorSubscribers",
     "ArchivePage",
     "Article",
+    "ClientSighting",
     "Config",
     "ContentMode",
+    "DailyClients",
     "Document",
     "Enclosure",
     "Entry",
     "EntryTimes",
     "ErrorKind",
+    "FeedReads",
     "FeedSpec",
     "FetchRecord",
     "FetchResult",
@@ -84,17 +100,22 @@ __all__ = [
     "ParsedEntry",
     "ParsedFeed",
     "Partner",
+    "PartnerReads",
     "PendingPing",
+    "Readership",
+    "ReadershipBatch",
     "RefreshOutcome",
     "RefreshWrite",
     "Rendered",
     "Republish",
+    "RequestTally",
     "Site",
     "Source",
     "SourceCounters",
     "SourceState",
     "SourceStatus",
     "StoredRefresh",
+    "SubscriberReport",
     "duration_bucket",
     "shown_state",
 ]

@@ -34,13 +34,19 @@ class WebState:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
-    MAX_AGE (Cache-Control max-age of feed documents, seconds)."""
+    MAX_AGE (Cache-Control max-age of feed documents, seconds), READERSHIP (count readers;
+    env FEEDS_READERSHIP, default on), READERSHIP_FLUSH_SECONDS, TRUSTED_PROXIES (env
+    FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0);
+    see feeds/web/usage.py."""
     app = Flask(__name__)
     app.config.from_mapping(
         FEEDS_CONFIG=os.environ.get("FEEDS_CONFIG", "config"),
         DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_URL),
         CACHE_SECONDS=2.0,
         MAX_AGE=300,
+        READERSHIP=os.environ.get("FEEDS_READERSHIP", "1").lower() not in ("0", "false", "no"),
+        READERSHIP_FLUSH_SECONDS=5.0,
+        TRUSTED_PROXIES=int(os.environ.get("FEEDS_TRUSTED_PROXIES", "0") or 0),
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -48,12 +54,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = Store(app.config["DATABASE_URL"])
     app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
 
-    from feeds.web import metrics, views
+    from feeds.web import metrics, usage, views
     from feeds.web.status import bp as status_bp
 
     app.register_blueprint(views.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(status_bp)
+    usage.install(app)
     return app
 
 

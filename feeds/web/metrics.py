@@ -1,7 +1,8 @@
 """`/metrics` in the Prometheus text exposition format (version 0.0.4).
 
-Counters come from the database (the clock process counts every fetch there), so every web
-node reports the same monotonic values whichever node a scraper reaches.
+Counters come from the database (the clock process counts every fetch there, and every web
+process flushes its readership counts there every few seconds), so every web node reports the
+same monotonic values whichever node a scraper reaches.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from collections.abc import Iterable
 
 from flask import Blueprint, Response, current_app
 
-from feeds.types import DURATION_LABELS, FetchStatus, SourceCounters, SourceState
+from feeds.readership import utc_day
+from feeds.types import (
+    DURATION_LABELS,
+    Config,
+    FetchStatus,
+    Readership,
+    SourceCounters,
+    SourceState,
+)
 from feeds.web import state
 
 bp = Blueprint("metrics", __name__)
@@ -102,7 +111,46 @@ def exposition() -> str:
 
     out.family("feeds_hub_pings_pending", "gauge", "WebSub notifications not delivered yet.")
     out.sample("feeds_hub_pings_pending", (), len(web.store.pending_hub_pings()))
+    readership(out, config, web.store.readership())
     return out.text()
+
+
+def readership(out: _Exposition, config: Config, seen: Readership) -> None:
+    """The readership families: requests and bytes per feed (and variant, status), the
+    subscribers aggregators report, other clients today, each partner's requests."""
+    feeds = {spec.name for spec in config.feeds}
+    reads = [r for r in seen.feeds if r.feed in feeds]
+    name = "feeds_feed_requests_total"
+    out.family(name, "counter", "Requests of each feed document, by variant and status.")
+    for r in reads:
+        for status, count in r.statuses:
+            labels = (("feed", r.feed), ("variant", r.variant or "own"), ("status", str(status)))
+            out.sample(name, labels, count)
+    name = "feeds_feed_bytes_total"
+    out.family(name, "counter", "Body bytes sent of each feed document, by variant.")
+    for r in reads:
+        out.sample(name, (("feed", r.feed), ("variant", r.variant or "own")), r.bytes)
+    public = [spec.name for spec in config.feeds if spec.public]
+    name = "feeds_feed_subscribers"
+    out.family(name, "gauge", "Subscribers aggregators report (latest figures of the last 7 days).")
+    for feed in public:
+        out.sample(name, (("feed", feed),), seen.subscribers_of(feed))
+    name = "feeds_feed_clients_today"
+    out.family(name, "gauge", "Distinct other clients of each public feed today (UTC).")
+    today = utc_day(seen.now.timestamp())
+    for feed in public:
+        out.sample(name, (("feed", feed),), seen.clients_on(feed, today))
+    partners = {p.partner: p for p in seen.partners}
+    name = "feeds_partner_requests_total"
+    out.family(name, "counter", "Requests by each partner, with its key.")
+    for partner in config.partners:
+        found = partners.get(partner.id)
+        out.sample(name, (("partner", partner.id),), found.requests if found else 0)
+    name = "feeds_partner_last_seen_timestamp_seconds"
+    out.family(name, "gauge", "When each partner last read a feed.")
+    for partner in config.partners:
+        found = partners.get(partner.id)
+        out.sample(name, (("partner", partner.id),), found.last_seen.timestamp() if found else 0)
 
 
 @bp.route("/metrics", methods=["GET", "HEAD"])

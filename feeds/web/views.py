@@ -15,7 +15,7 @@ from feeds.ids import etag
 from feeds.times import EPOCH, rfc3339
 from feeds.types import Config, FeedSpec, Format, Partner, shown_state
 from feeds.urls import public_url
-from feeds.web import auth, state
+from feeds.web import auth, state, usage
 from feeds.web.responses import document_response, not_modified
 
 bp = Blueprint("feeds", __name__)
@@ -59,6 +59,7 @@ def feed(name: str, ext: str) -> Response:
     fmt = _format(ext)
     config, spec, partner = _reader(name)
     variant = policy.variant_for(spec, partner) if partner else ""
+    usage.reading(name, fmt, variant, partner)  # counted once answered (feeds/web/usage.py)
     document = state(current_app).cache.get(name, fmt, variant=variant)
     if document is None:
         # Configured but not yet published: the clock process has not run yet.
