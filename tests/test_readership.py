@@ -775,24 +775,6 @@ def test_a_failed_flush_is_kept_for_the_next_one_and_counting_never_fails_a_resp
     store.close()
 
 
-def test_the_environment_sets_counting_and_trusted_proxies(
-    site: Site, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = {"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db}
-    monkeypatch.setenv("FEEDS_READERSHIP", "0")
-    monkeypatch.setenv("FEEDS_TRUSTED_PROXIES", "2")
-    app = create_app(settings)
-    assert usage_of(app) is None and app.config["TRUSTED_PROXIES"] == 2
-    state(app).store.close()
-    monkeypatch.delenv("FEEDS_READERSHIP")
-    app = create_app(settings)
-    assert usage_of(app) is not None
-    state(app).store.close()
-    monkeypatch.setenv("FEEDS_TRUSTED_PROXIES", "one")
-    with pytest.raises(ValueError, match="FEEDS_TRUSTED_PROXIES must be a whole number"):
-        create_app(settings)
-
-
 # --------------------------------------------------------------------------- the store
 
 
