@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from feeds.errors import StoreError
+from feeds.errors import ConfigError, StoreError
 from feeds.readership import Tally, aggregator, client_hash, utc_day
 from feeds.store import Store
 from feeds.types import ClientSighting, ReadershipBatch, RequestTally, SubscriberReport
@@ -806,3 +806,14 @@ def test_the_store_adds_up_keeps_the_latest_figure_and_prunes(db_url: str) -> No
         assert store.readership(None, now + timedelta(days=8)).subscribers == ()
     finally:
         store.close()
+
+
+def test_a_bad_trusted_proxies_setting_is_a_clear_error(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEEDS_TRUSTED_PROXIES", "two")
+    with pytest.raises(ConfigError) as e:
+        create_app({"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db})
+    assert e.value.problems == [
+        "environment: FEEDS_TRUSTED_PROXIES: must be a whole number (0 or more), not 'two'"
+    ]

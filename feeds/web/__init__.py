@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from feeds.errors import ConfigError
 from feeds.reload import ConfigWatcher
 from feeds.store import DEFAULT_URL, Store
 from feeds.web.cache import DocumentCache
@@ -32,6 +33,17 @@ class WebState:
             self.watcher.poll()
 
 
+def _proxies(raw: str) -> int:
+    """FEEDS_TRUSTED_PROXIES: a whole number of proxies, 0 when unset."""
+    if not raw.strip():
+        return 0
+    if not raw.strip().isdigit():
+        raise ConfigError(
+            [f"environment: FEEDS_TRUSTED_PROXIES: must be a whole number (0 or more), not {raw!r}"]
+        )
+    return int(raw)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
     MAX_AGE (Cache-Control max-age of feed documents, seconds), READERSHIP (count readers;
@@ -46,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_AGE=300,
         READERSHIP=os.environ.get("FEEDS_READERSHIP", "1").lower() not in ("0", "false", "no"),
         READERSHIP_FLUSH_SECONDS=5.0,
-        TRUSTED_PROXIES=int(os.environ.get("FEEDS_TRUSTED_PROXIES", "0") or 0),
+        TRUSTED_PROXIES=_proxies(os.environ.get("FEEDS_TRUSTED_PROXIES", "")),
     )
     if test_config:
         app.config.from_mapping(test_config)
