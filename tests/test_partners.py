@@ -3,7 +3,6 @@ partner's copy private; sources' republishing rights in every feed, variant and 
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import html
@@ -25,76 +24,37 @@ from feeds.store import Store
 from feeds.types import Format
 from feeds.web import create_app, state
 from feeds.web.logs import RedactKeys, redact
+from tests.partners import PARTNER_FEEDS_TOML, add_partners, basic, bearer, new_key
 from tests.procfile import procfile_web
 from tests.sites import Site
 from tests.validators import validate
 
-FEEDS_TOML = """
-[[feed]]
-name = "everything"
-title = "Everything"
-local = true
-sources = ["*"]
-limit = 50
-
-[[feed]]
-name = "ours"
-title = "Our articles"
-local = true
-limit = 20
-content = "summary"
-
-[[feed]]
-name = "private-wire"
-title = "Wire, for partners"
-sources = ["wire"]
-access = "partners"
-
+FEEDS_TOML = (
+    PARTNER_FEEDS_TOML
+    + """
 [[feed]]
 name = "humanitarian"
 title = "Humanitarian"
 local = ["gaza"]
 sources = ["tag:humanitarian"]
 """
-
-
-def new_key(site: Site, partner: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
-    """`feeds partners new-key`: the key it prints once, and the key_sha256 line."""
-    capsys.readouterr()
-    assert site.feeds("partners", "new-key", partner) == 0
-    out = capsys.readouterr().out.splitlines()
-    key = out[1]
-    line = next(x for x in out if x.startswith("key_sha256 = "))
-    return key, line
-
-
-def partner_table(
-    partner: str, line: str, feeds: str, content: str = "full", enabled: bool = True
-) -> str:
-    return (
-        f'[[partner]]\nid = "{partner}"\nname = "Partner {partner}"\nfeeds = {feeds}\n'
-        f'content = "{content}"\n{line}\nenabled = {"true" if enabled else "false"}\n\n'
-    )
+)
 
 
 @pytest.fixture
 def keys(site: Site, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     """Three partners: alpha (full text of ours and the partners feed), beta (summaries of
     everything) and gamma (disabled). Published once."""
-    (site.config / "feeds.toml").write_text(FEEDS_TOML, encoding="utf-8")
-    found: dict[str, str] = {}
-    tables = ""
-    for partner, feeds, content, enabled in (
-        ("alpha", '["ours", "private-wire"]', "full", True),
-        ("beta", '["everything"]', "summary", True),
-        ("gamma", '["*"]', "full", False),
-    ):
-        key, line = new_key(site, partner, capsys)
-        found[partner] = key
-        tables += partner_table(partner, line, feeds, content, enabled)
-    (site.config / "access.toml").write_text(tables, encoding="utf-8")
-    assert site.feeds("update") == 0
-    return found
+    return add_partners(
+        site,
+        capsys,
+        FEEDS_TOML,
+        [
+            ("alpha", '["ours", "private-wire"]', "full", True),
+            ("beta", '["everything"]', "summary", True),
+            ("gamma", '["*"]', "full", False),
+        ],
+    )
 
 
 @pytest.fixture
@@ -105,15 +65,6 @@ def web(site: Site, keys: dict[str, str]) -> Iterator[FlaskClient]:
     with app.test_client() as c:
         yield c
     state(app).store.close()
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def basic(user: str, key: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{key}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 def has_full_text(response: TestResponse) -> bool:

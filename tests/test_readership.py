@@ -7,7 +7,6 @@ Procfile's gunicorn line)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
@@ -31,29 +30,8 @@ from feeds.store import Store
 from feeds.types import ClientSighting, ReadershipBatch, RequestTally, SubscriberReport
 from feeds.web import create_app, state
 from feeds.web.usage import client_address, flush, usage_of
+from tests.partners import PARTNER_FEEDS_TOML, add_partners, basic, bearer
 from tests.sites import Site
-
-FEEDS_TOML = """
-[[feed]]
-name = "everything"
-title = "Everything"
-local = true
-sources = ["*"]
-limit = 50
-
-[[feed]]
-name = "ours"
-title = "Our articles"
-local = true
-limit = 20
-content = "summary"
-
-[[feed]]
-name = "private-wire"
-title = "Wire, for partners"
-sources = ["wire"]
-access = "partners"
-"""
 
 FEEDLY = (
     "Feedly/1.0 (+http://www.feedly.com/fetcher.html; {n} subscribers; like FeedFetcher-Google)"
@@ -177,33 +155,19 @@ def test_a_tally_gives_back_a_batch_it_could_not_store() -> None:
 # --------------------------------------------------------------------------- a served load
 
 
-def new_key(site: Site, partner: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
-    capsys.readouterr()
-    assert site.feeds("partners", "new-key", partner) == 0
-    out = capsys.readouterr().out.splitlines()
-    return out[1], next(line for line in out if line.startswith("key_sha256 = "))
-
-
 @pytest.fixture
 def keys(site: Site, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     """alpha reads the full text of ours and the partners feed; beta summaries of
     everything. Published once."""
-    (site.config / "feeds.toml").write_text(FEEDS_TOML, encoding="utf-8")
-    found: dict[str, str] = {}
-    tables = ""
-    for partner, feeds, content in (
-        ("alpha", '["ours", "private-wire"]', "full"),
-        ("beta", '["everything"]', "summary"),
-    ):
-        key, line = new_key(site, partner, capsys)
-        found[partner] = key
-        tables += (
-            f'[[partner]]\nid = "{partner}"\nname = "Partner {partner}"\nfeeds = {feeds}\n'
-            f'content = "{content}"\n{line}\n\n'
-        )
-    (site.config / "access.toml").write_text(tables, encoding="utf-8")
-    assert site.feeds("update") == 0
-    return found
+    return add_partners(
+        site,
+        capsys,
+        PARTNER_FEEDS_TOML,
+        [
+            ("alpha", '["ours", "private-wire"]', "full", True),
+            ("beta", '["everything"]', "summary", True),
+        ],
+    )
 
 
 def make_app(site: Site, **settings: object) -> FlaskClient:
@@ -224,14 +188,6 @@ def web(site: Site, keys: dict[str, str]) -> Iterator[FlaskClient]:
     client = make_app(site)
     yield client
     state(client.application).store.close()
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def basic(user: str, key: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{key}".encode()).decode()}
 
 
 @dataclass

@@ -16,7 +16,6 @@ from typing import Any
 
 from feeds.types import (
     DURATION_LABELS,
-    AggregatorSubscribers,
     Article,
     Document,
     Enclosure,
@@ -34,6 +33,7 @@ from feeds.types import (
     SourceCounters,
     SourceState,
     SourceStatus,
+    SubscriberReport,
     duration_bucket,
 )
 
@@ -411,8 +411,8 @@ def reads_from_rows(rows: Any) -> tuple[tuple[FeedReads, ...], tuple[PartnerRead
     )
 
 
-def subscribers_from_row(r: Any) -> AggregatorSubscribers:
-    return AggregatorSubscribers(
+def subscribers_from_row(r: Any) -> SubscriberReport:
+    return SubscriberReport(
         feed=r.feed,
         format=r.format,
         aggregator=r.aggregator,

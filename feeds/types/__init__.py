@@ -36,7 +36,6 @@ from feeds.types.content import (
     Rendered,
 )
 from feeds.types.readership import (
-    AggregatorSubscribers,
     ClientSighting,
     DailyClients,
     FeedReads,
@@ -73,7 +72,6 @@ __all__ = [
     "DURATION_BUCKETS",
     "DURATION_LABELS",
     "Access",
-    "AggregatorSubscribers",
     "ArchivePage",
     "Article",
     "ClientSighting",

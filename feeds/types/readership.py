@@ -3,7 +3,7 @@
 Written by the web process (``RequestTally``, ``SubscriberReport``, ``ClientSighting``, handed
 over together as a ``ReadershipBatch``) and read back as one ``Readership`` report: per feed
 and variant (``FeedReads``), per partner (``PartnerReads``), the subscribers aggregators report
-(``AggregatorSubscribers``) and distinct other clients per day (``DailyClients``).
+(``SubscriberReport``) and distinct other clients per day (``DailyClients``).
 """
 
 from __future__ import annotations
@@ -107,18 +107,6 @@ class PartnerReads:
 
 
 @dataclass(frozen=True)
-class AggregatorSubscribers:
-    """An aggregator's latest reported figure for one of its subscriptions to a feed."""
-
-    feed: str
-    format: str
-    aggregator: str
-    feed_id: str
-    subscribers: int
-    reported: datetime
-
-
-@dataclass(frozen=True)
 class DailyClients:
     """Distinct other clients of a public feed on one UTC day."""
 
@@ -137,7 +125,7 @@ class Readership:
     now: datetime
     feeds: tuple[FeedReads, ...] = ()
     partners: tuple[PartnerReads, ...] = ()
-    subscribers: tuple[AggregatorSubscribers, ...] = ()
+    subscribers: tuple[SubscriberReport, ...] = ()
     clients: tuple[DailyClients, ...] = field(default=())
 
     def feed_names(self) -> list[str]:
