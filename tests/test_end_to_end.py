@@ -210,6 +210,7 @@ def test_the_installed_command_reads_its_environment(site: Site) -> None:
     )
     assert listed.returncode == 0
     assert [line.split()[:2] for line in listed.stdout.splitlines()] == [
+        ["ID", "STATE"],
         ["wire", "ok"],
         ["un", "ok"],
         ["down", "error"],

@@ -1,0 +1,63 @@
+"""The `feeds` command: one module per group of subcommands, each registering its parsers
+with a handler (``set_defaults(handler=…)``) that takes the parsed arguments and returns the
+exit status."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from feeds.cli import admin, check, serve, update
+from feeds.cli.common import (
+    EXIT_CONFIG,
+    EXIT_DATABASE,
+    Handler,
+    global_options,
+    version,
+)
+from feeds.errors import ConfigError, FeedsError, StoreError
+
+GROUPS = (check, update, serve, admin)  # in the order `feeds --help` lists their commands
+LONG_RUNNING = ("serve", "run", "scheduler")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feeds",
+        description="Pull upstream feeds, merge them with local articles, publish them.",
+        parents=[global_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_parsers(sub.add_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command in LONG_RUNNING
+        else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreError as e:
+        print(f"database: {e}", file=sys.stderr)
+        return EXIT_DATABASE
+    except FeedsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1

@@ -1,0 +1,113 @@
+"""`feeds partners new-key` and `feeds stats`: partners' keys and readership."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feeds.cli.common import EXIT_CONFIG, EXIT_OK, AddParser, add_command, config_dir, load
+from feeds.errors import ConfigError
+from feeds.store import Store
+from feeds.types import Config
+
+
+def add_parsers(sub: AddParser) -> None:
+    partners = sub(
+        "partners",
+        help="partners' keys (see docs/partners.md)",
+        description="Partners' keys (see docs/partners.md).",
+    )
+    partners_sub = partners.add_subparsers(
+        dest="partners_command", required=True, metavar="COMMAND"
+    )
+    new_key = add_command(
+        partners_sub.add_parser,
+        "new-key",
+        lambda args: new_partner_key(config_dir(args), args.partner_id),
+        help="make a new key for a partner: printed once, with the line for access.toml",
+        description="Print a new random key (256 bits, URL-safe) once, and the key_sha256 "
+        "line to put in the partner's [[partner]] table in access.toml. Only the hash is "
+        "ever stored; give the key to the partner and keep no copy.",
+    )
+    new_key.add_argument("partner_id", metavar="PARTNER_ID", help="the partner's id")
+    stats_parser = add_command(
+        sub,
+        "stats",
+        lambda args: stats(config_dir(args), args.database, args.since),
+        help="readership: requests and 304s per feed, subscribers, each partner's use",
+        description="Readership of each feed, as the web processes counted it (flushed every "
+        "few seconds): requests, 200s, 304s and bytes per feed and variant; each partner's "
+        "requests, last visit and feeds; the subscribers aggregators report; distinct other "
+        "clients per day. See docs/readership.md.",
+    )
+    stats_parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        type=_duration,
+        help='only this recent, e.g. "7d", "12h" (default: requests ever; subscribers and '
+        "clients of the last 7 days)",
+    )
+
+
+def _duration(text: str) -> tuple[str, timedelta]:
+    from feeds.config import parse_duration
+
+    try:
+        return text, parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def new_partner_key(config_dir: Path, partner_id: str) -> int:
+    import secrets
+
+    from feeds.config import ACCESS_FILE, is_slug
+    from feeds.web.auth import key_sha256
+
+    if not is_slug(partner_id):
+        print(f"error: not a partner id (a slug): {partner_id!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    key = secrets.token_urlsafe(32)
+    access = config_dir / ACCESS_FILE
+    print(f"New key for partner {partner_id!r}, shown only this once (give it to the partner):")
+    print(key)
+    print()
+    try:
+        known = partner_id in {p.id for p in load(config_dir).partners}
+    except ConfigError:
+        known = False
+    if known:
+        print(f"Replace key_sha256 in the [[partner]] table with id = {partner_id!r} in {access}")
+        print("(the old key stops working within seconds of saving the file):")
+        print(f'key_sha256 = "{key_sha256(key)}"')
+    else:
+        print(f"Add this table to {access}:")
+        print("[[partner]]")
+        print(f'id = "{partner_id}"')
+        print(f'name = "{partner_id}"')
+        print('feeds = ["*"]  # or the names of the feeds it may read')
+        print('content = "full"')
+        print(f'key_sha256 = "{key_sha256(key)}"')
+    return EXIT_OK
+
+
+def stats(config_dir: Path, database: str, since: tuple[str, timedelta] | None) -> int:
+    from feeds.stats import report
+
+    try:
+        config: Config | None = load(config_dir)
+    except ConfigError:
+        config = None  # the figures are in the database; the config only adds zeros
+    now = datetime.now(UTC)
+    with Store(database) as store:
+        seen = store.readership(now - since[1] if since else None, now)
+    lines = report(
+        seen,
+        feeds=[f.name for f in config.feeds] if config else (),
+        partners=[p.id for p in config.partners] if config else (),
+        since_text=since[0] if since else None,
+    )
+    print("\n".join(lines))
+    return EXIT_OK
