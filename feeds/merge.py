@@ -162,6 +162,8 @@ def merge(
         return True
 
     for article in sorted(select_articles(spec, articles), key=_article_order):
+        if article.published > now:
+            continue  # scheduled: held back until its date (see ``next_release``)
         item = article_item(article)
         if keep.accepts(item, now):
             add(item)
@@ -187,6 +189,11 @@ def merge(
     if rights:
         items = [republishable(i, rights.get(i.sources[0].id)) if i.sources else i for i in items]
     return distinct_updated(items)
+
+
+def next_release(articles: Iterable[Article], now: datetime) -> datetime | None:
+    """When the next scheduled article (dated after ``now``) is due to appear, if any."""
+    return min((a.published for a in articles if a.published > now), default=None)
 
 
 def republishable(item: Item, most: Republish | None) -> Item:

@@ -263,3 +263,46 @@ readership_daily_clients = Table(
     Column("feed", String(200), primary_key=True),
     Column("clients", Integer, nullable=False),
 )
+
+# Editorial overrides in force (0009): an item (its published id or its link) hidden
+# ("hide", feed ""), pinned to the top of one feed ("pin", until a time or for good), or
+# retitled ("retitle", value = the new title).
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("item", String(2000), primary_key=True),
+    Column("action", String(10), primary_key=True),
+    Column("feed", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("until", UTCDateTime),
+    Column("by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+# Every override command, for the audit trail; a new row tells the clocks to publish (0009).
+override_log = Table(
+    "override_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("item", String(2000), nullable=False),
+    Column("feed", String(200), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("until", UTCDateTime),
+    Column("by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# Each clock process's heartbeat (0009): id (host, pid and start), whether it is active.
+clocks = Table(
+    "clocks",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("heartbeat", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
