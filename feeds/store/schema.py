@@ -306,3 +306,15 @@ clocks = Table(
     Column("heartbeat", UTCDateTime, nullable=False),
     Column("active", Boolean, nullable=False),
 )
+
+# What the clock found wrong, for /status (0009): scope "articles" holds one row per problem
+# of the last articles sync (file, key, message), since when it has been seen.
+problems = Table(
+    "problems",
+    metadata,
+    Column("scope", String(20), primary_key=True),
+    Column("file", String(500), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("message", Text, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+)

@@ -4,7 +4,8 @@
 editor gave it) hidden everywhere, pinned to the top of one feed (until a time, or for good),
 or retitled everywhere. ``override_log`` records every command that changed them, with who,
 when and why; its growing id tells a clock that something changed. ``clocks`` holds each
-clock process's last heartbeat.
+clock process's last heartbeat. ``problems`` holds what the clock found wrong (bad article
+files), for the web process's /status.
 
 Revision ID: 0009
 Revises: 0008
@@ -60,7 +61,18 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "problems",
+        sa.Column("scope", sa.String(20), primary_key=True),
+        sa.Column("file", sa.String(500), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("since", _TIME, nullable=False),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("problems")
     op.drop_table("clocks")
     op.drop_table("override_log")
     op.drop_table("overrides")
