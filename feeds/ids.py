@@ -25,7 +25,7 @@ import functools
 import hashlib
 import re
 import uuid
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from feeds.types import Site
 
@@ -91,6 +91,17 @@ def _host(link: str, base_url: str) -> str:
 def tag_uri(host: str, *path: str) -> str:
     """``tag:HOST,2026:A/B`` with every path segment percent-encoded."""
     return f"tag:{host},{TAG_DATE}:" + "/".join(quote(part, safe="") for part in path)
+
+
+def entry_key(site: Site, value: str) -> tuple[str, str] | None:
+    """``(source id, upstream id)`` of an item id ``item_id`` minted as a tag: URI, else None."""
+    prefix = f"tag:{site_host(site)},{TAG_DATE}:"
+    if not value.startswith(prefix):
+        return None
+    parts = value[len(prefix) :].split("/")
+    if len(parts) != 2 or parts[0] == "item":
+        return None
+    return unquote(parts[0]), unquote(parts[1])
 
 
 def is_global_id(value: str) -> bool:

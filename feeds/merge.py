@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from feeds.ids import item_id
+from feeds.ids import iri, item_id
 from feeds.sanitize import plain_text
 from feeds.text import SUMMARY_LENGTH, cut
+from feeds.times import rfc3339
 from feeds.types import (
     Article,
     ContentMode,
@@ -29,6 +30,10 @@ from feeds.types import (
     FeedSpec,
     Item,
     ItemSource,
+    LeftOut,
+    LeftOutReason,
+    Override,
+    Overrides,
     Republish,
     Site,
 )
@@ -106,14 +111,22 @@ class Filter:
         self.max_age = spec.max_age
 
     def accepts(self, item: Item, now: datetime) -> bool:
+        return self.why_not(item, now) is None
+
+    def why_not(self, item: Item, now: datetime) -> tuple[LeftOutReason, str] | None:
+        """None when the feed takes ``item``; else why not, in an editor's words."""
         if self.max_age is not None and item.published < now - self.max_age:
-            return False
+            return LeftOutReason.AGE, f"older than max_age ({_duration(self.max_age)})"
         if not self.include and not self.exclude:
-            return True
+            return None
         text = "\n".join((item.title, item.summary, " ".join(item.tags)))
         if self.include and not any(p.search(text) for p in self.include):
-            return False
-        return not any(p.search(text) for p in self.exclude)
+            patterns = ", ".join(repr(p.pattern) for p in self.include)
+            return LeftOutReason.FILTER, f"matches no include pattern ({patterns})"
+        for p in self.exclude:
+            if p.search(text):
+                return LeftOutReason.FILTER, f"matches exclude pattern {p.pattern!r}"
+        return None
 
 
 def merge(
@@ -124,49 +137,89 @@ def merge(
     sources: Mapping[str, ItemSource],
     now: datetime,
     rights: Mapping[str, Republish] | None = None,
+    overrides: Overrides | None = None,
+    explain: list[LeftOut] | None = None,
 ) -> list[Item]:
     """The items of one published feed, in full (``in_mode`` makes a summary variant).
 
-    `articles` are all candidate local articles (selected here by `spec.local`); `entries`
-    are candidate entries of the feed's sources. Entries are told apart by their ids. The
-    same story (same link) from several sources appears once, crediting every source; a
-    local article wins over upstream copies of its link. A link identifies a story only
-    where its source uses it for one story: a link its source's document gives to several
-    stories (``Entry.link_shared``), or that two or more candidate entries of one source
-    share (a podcast's home page, a digest's daily page), merges none of them with anything,
-    so each stays an item of its own.
+    `articles` are all candidate local articles (selected here by `spec.local`; those dated
+    after `now` are held back until then); `entries` are candidate entries of the feed's
+    sources. Entries are told apart by their ids. The same story (same link) from several
+    sources appears once, crediting every source; a local article wins over upstream copies
+    of its link. A link identifies a story only where its source uses it for one story: a
+    link its source's document gives to several stories (``Entry.link_shared``), or that two
+    or more candidate entries of one source share (a podcast's home page, a digest's daily
+    page), merges none of them with anything, so each stays an item of its own.
 
     ``rights`` caps, per source id, what of its entries the items carry (see
     ``republishable``); filters read the whole entry, as the editor's own desk does.
+
+    ``overrides`` (an editor's, matched by an item's id, published id or link): a hidden
+    item is left out; a retitled one carries its new title (filters read it); items pinned
+    to this feed come first, newest pin first, whatever the filters, age and dates say, and
+    count within the limit. ``explain``, when given, receives every candidate left out and
+    why, and every item whose text its source's rights cut.
     """
     keep = Filter(spec)
     items: list[Item] = []
     by_link: dict[str, int] = {}
     seen_ids: set[str] = set()
     shared = _shared_links(entries)
+    pinned: dict[str, datetime] = {}  # item id -> when it was pinned
 
-    def add(item: Item, by_its_link: bool = True) -> bool:
+    def left(item: Item, reason: LeftOutReason, detail: str) -> None:
+        if explain is not None:
+            source = item.sources[0].id if item.sources else ""
+            explain.append(
+                LeftOut(item.id, item.title, item.link, item.published, reason, detail, source)
+            )
+
+    def add(item: Item, by_its_link: bool = True) -> str | None:
+        """Add ``item``; when it is a duplicate, the id of the item it duplicates."""
         if item.id in seen_ids:
-            return False
+            return item.id
         if by_its_link and item.link in by_link:
             index = by_link[item.link]
             first = items[index]
             credited = first.sources + tuple(s for s in item.sources if s not in first.sources)
             if first.sources and credited != first.sources:
                 items[index] = replace(first, sources=credited)
-            return False
+            return first.id
         seen_ids.add(item.id)
         if by_its_link and item.link:
             by_link[item.link] = len(items)
         items.append(item)
+        return None
+
+    def consider(item: Item, by_its_link: bool = True) -> bool:
+        """Whether ``item`` joined the feed (filters, overrides, duplicates)."""
+        if overrides:
+            keys = _keys(site, item)
+            hidden = next((overrides.hidden[k] for k in keys if k in overrides.hidden), None)
+            if hidden is not None:
+                left(item, LeftOutReason.HIDDEN, _by(hidden))
+                return False
+            title = next((overrides.titles[k] for k in keys if k in overrides.titles), None)
+            if title is not None:
+                item = replace(item, title=title)
+            pin = next((overrides.pins[k] for k in keys if k in overrides.pins), None)
+            if pin is not None:
+                pinned.setdefault(item.id, pin.at)
+        if item.id not in pinned and (why := keep.why_not(item, now)) is not None:
+            left(item, *why)
+            return False
+        duplicate = add(item, by_its_link)
+        if duplicate is not None:
+            left(item, LeftOutReason.DUPLICATE, f"the same story as {duplicate}")
+            return False
         return True
 
     for article in sorted(select_articles(spec, articles), key=_article_order):
-        if article.published > now:
-            continue  # scheduled: held back until its date (see ``next_release``)
         item = article_item(article)
-        if keep.accepts(item, now):
-            add(item)
+        if article.published > now:
+            left(item, LeftOutReason.EMBARGOED, f"scheduled for {rfc3339(article.published)}")
+            continue  # held back until its date (see ``next_release``)
+        consider(item)
     # Without include/exclude patterns no decision reads an entry's summary: it is made
     # (plain text, cut) only for the entries that end up in the feed.
     lazy = not keep.include and not keep.exclude
@@ -177,18 +230,62 @@ def merge(
             continue
         item = entry_item(entry, source, site, summary=not lazy)
         by_its_link = (entry.source_id, entry.link) not in shared
-        if keep.accepts(item, now) and add(item, by_its_link) and lazy:
+        if consider(item, by_its_link) and lazy:
             summaries[item.id] = entry.summary or entry.content
 
     items.sort(key=lambda i: (-i.published.timestamp(), i.id))
+    if pinned:
+        first = sorted(
+            (i for i in items if i.id in pinned), key=lambda i: -pinned[i.id].timestamp()
+        )
+        items = first + [i for i in items if i.id not in pinned]
+    for over in items[spec.limit :]:
+        left(over, LeftOutReason.LIMIT, f"beyond the feed's limit of {spec.limit} items")
     items = items[: spec.limit]
     if summaries:
         items = [
             replace(i, summary=dek(summaries[i.id])) if i.id in summaries else i for i in items
         ]
     if rights:
-        items = [republishable(i, rights.get(i.sources[0].id)) if i.sources else i for i in items]
+        capped = []
+        for i in items:
+            most = rights.get(i.sources[0].id) if i.sources else None
+            capped.append(republishable(i, most))
+            if explain is not None and most and most is not Republish.FULL and capped[-1] != i:
+                left(
+                    i,
+                    LeftOutReason.RIGHTS,
+                    f"published as {most.value} only (source {i.sources[0].id}: republish)",
+                )
+        items = capped
     return distinct_updated(items)
+
+
+def too_old(
+    spec: FeedSpec,
+    site: Site,
+    entries: Iterable[Entry],
+    sources: Mapping[str, ItemSource],
+    now: datetime,
+) -> list[LeftOut]:
+    """Why ``entries`` older than the feed's ``max_age`` (never candidates: the store leaves
+    them out) are not in it, for ``feeds preview --explain``."""
+    if spec.max_age is None:
+        return []
+    detail = f"older than max_age ({_duration(spec.max_age)})"
+    return [
+        LeftOut(i.id, i.title, i.link, i.published, LeftOutReason.AGE, detail, e.source_id)
+        for e in entries
+        if (source := sources.get(e.source_id)) is not None
+        and (i := entry_item(e, source, site, summary=False)).published < now - spec.max_age
+    ]
+
+
+def visible(items: Sequence[Item], site: Site, overrides: Overrides) -> list[Item]:
+    """``items`` without those an editor hid (archive pages are rendered from snapshots)."""
+    if not overrides.hidden:
+        return list(items)
+    return [i for i in items if not any(k in overrides.hidden for k in _keys(site, i))]
 
 
 def next_release(articles: Iterable[Article], now: datetime) -> datetime | None:
@@ -251,6 +348,24 @@ def _shared_links(entries: Iterable[Entry]) -> frozenset[tuple[str, str]]:
                 shared.add(key)
             seen.add(key)
     return frozenset(shared)
+
+
+def _keys(site: Site, item: Item) -> tuple[str, ...]:
+    """What an editor may name an item by: its id, its published id, its link."""
+    return (item.id, iri(site, item.id), item.link) if item.link else (item.id, iri(site, item.id))
+
+
+def _by(override: Override) -> str:
+    why = f": {override.reason}" if override.reason else ""
+    return f"hidden by {override.by} at {rfc3339(override.at)}{why}"
+
+
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _article_order(article: Article) -> tuple[float, str]:

@@ -2,8 +2,9 @@
 
 One job per enabled source, always set for the time the pipeline decided (`next_fetch`: the
 interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
-articles; a job watching the config files; a job delivering WebSub pings. Feeds are rebuilt
-when something they use changed.
+articles; a job watching the config files; a job delivering WebSub pings; a job following the
+editors' overrides (a hide or a pin from any process is published within seconds). Feeds are
+rebuilt when something they use changed.
 
 Other processes write to the same database (`feeds refresh` by an editor, `feeds update` from
 cron, a second machine): every FOLLOW_SECONDS the clock compares each source's job with what is
@@ -41,6 +42,7 @@ CONFIG_POLL_SECONDS = 5
 FOLLOW_SECONDS = 10
 FOLLOW_TOLERANCE = timedelta(seconds=60)  # more than the start-up spread of new sources
 HUB_POLL_SECONDS = 10
+OVERRIDES_POLL_SECONDS = 1  # an editor's hide or pin is published within seconds
 PRUNE_SECONDS = 6 * 3600
 SOURCE_JOB_PREFIX = "source:"
 
@@ -79,6 +81,7 @@ class Clock:
             (self.config_job, CONFIG_POLL_SECONDS, "config"),
             (self.follow_job, FOLLOW_SECONDS, "follow"),
             (self.hub_job, HUB_POLL_SECONDS, "hub"),
+            (self.overrides_job, OVERRIDES_POLL_SECONDS, "overrides"),
             (self.prune_job, PRUNE_SECONDS, "prune"),
         ):
             self.scheduler.add_job(
@@ -236,6 +239,13 @@ class Clock:
         """Deliver due WebSub notifications (publishing only queues them, never waits)."""
         if self.pipeline.config.site.hub:
             self.pipeline.deliver_hub_pings()
+
+    def overrides_job(self) -> None:
+        """Publish the editors' overrides (hide, pin, retitle, from any process) once they
+        change: one cheap query a second."""
+        published = self.pipeline.follow_overrides()
+        if published:
+            log.info("overrides applied: %d documents changed", len(published))
 
     def prune_job(self) -> None:
         """Keep the fetch log and the retention tombstones from growing without bound."""

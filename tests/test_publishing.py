@@ -100,13 +100,13 @@ def test_archive_pages_are_written_when_full_and_never_change(outlet: Outlet) ->
         assert again == page1[fmt]  # same bytes, same ETag, same Last-Modified
 
 
-def test_archive_pages_are_served_immutable(outlet: Outlet) -> None:
+def test_archive_pages_are_cached_for_a_day(outlet: Outlet) -> None:
     outlet.pipeline.update()
     app = create_app({"FEEDS_CONFIG": str(outlet.config_dir), "DATABASE_URL": outlet.store.url})
     client = app.test_client()
     response = client.get("/feeds/all/archive/1.json")
     assert response.status_code == 200
-    assert "immutable" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
     assert client.get("/feeds/all/archive/2.json").status_code == 404
     state(app).store.close()
 
@@ -171,7 +171,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
 ) -> None:
     outlet.pipeline.update()  # 15 items recorded: page 1 = the first ten
     page1 = {f: outlet.store.get_document("all", f, page=1) for f in Format}
-    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+    assert outlet.store.archive_pages("all") == [(1, 1, 10, False)]
 
     # the editor changes the page size: page 1 stays, later pages use the new size
     (outlet.config_dir / "site.toml").write_text(
@@ -183,7 +183,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
     outlet.upstream.set("/w.xml", rss(*items(0, 37)))
     outlet.pipeline.update(force=True)
-    assert outlet.store.archive_pages("all") == [(1, 1, 10), (2, 11, 22)]
+    assert outlet.store.archive_pages("all") == [(1, 1, 10, False), (2, 11, 22, False)]
     assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
 
     # the feed leaves the config and comes back: its archive continues, page 1 unchanged
@@ -195,7 +195,7 @@ def test_archive_pages_survive_a_page_size_change_and_a_feed_coming_back(
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
     outlet.upstream.set("/w.xml", rss(*items(0, 50)))
     outlet.pipeline.update(force=True)
-    assert outlet.store.archive_pages("all")[:2] == [(1, 1, 10), (2, 11, 22)]
+    assert outlet.store.archive_pages("all")[:2] == [(1, 1, 10, False), (2, 11, 22, False)]
     assert {f: outlet.store.get_document("all", f, page=1) for f in Format} == page1
     assert all(outlet.store.has_document("all", f, page=3) for f in Format)
 
@@ -215,7 +215,7 @@ def test_a_smaller_page_size_writes_the_pages_it_fills_without_new_items(
     )
     outlet.pipeline.reconfigure(load_config(outlet.config_dir))
     outlet.pipeline.publish_all()  # the same items as before
-    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+    assert outlet.store.archive_pages("all") == [(1, 1, 10, False)]
     outlet.close()
 
 
@@ -400,5 +400,5 @@ def test_a_reload_during_a_publish_takes_effect_after_it(
     reloads[0].join()
     assert outlet.store.archive_pages("all") == []
     outlet.pipeline.publish_all()  # the same items, pages of 10 now
-    assert outlet.store.archive_pages("all") == [(1, 1, 10)]
+    assert outlet.store.archive_pages("all") == [(1, 1, 10, False)]
     outlet.close()

@@ -204,7 +204,7 @@ def test_archive_pages_are_documents_of_their_feed_by_page(store: Store) -> None
     # page 0 is the current document, never an archive page
     with pytest.raises(StoreError, match="numbered from 1"):
         store.write_archive_page("all", 0, 1, 10, {Format.RSS: b"<rss/>"}, NOW)
-    assert store.archive_pages("all") == [(1, 1, 10)]
+    assert store.archive_pages("all") == [(1, 1, 10, False)]
 
 
 def test_entries_round_trip_new_updated_unchanged(store: Store) -> None:

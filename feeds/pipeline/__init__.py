@@ -17,7 +17,7 @@ from feeds import policy
 from feeds.fetch import Fetcher
 from feeds.pipeline.articles import ArticleSync, sync_articles
 from feeds.pipeline.outbox import deliver_hub_pings
-from feeds.pipeline.publish import Publisher
+from feeds.pipeline.publish import Preview, Publisher
 from feeds.pipeline.refresh import (
     Fetched,
     NetworkWatch,
@@ -34,6 +34,7 @@ __all__ = [
     "ArticleSync",
     "Fetched",
     "Pipeline",
+    "Preview",
     "UpdateReport",
     "fetch_settings_hash",
     "parse_and_normalize",
@@ -196,6 +197,22 @@ class Pipeline:
 
     def deliver_hub_pings(self) -> int:
         return deliver_hub_pings(self.store, self.fetcher, self.clock)
+
+    def preview(self, spec: FeedSpec) -> Preview:
+        """What ``spec`` would publish now, and what it leaves out and why (no writes)."""
+        return self.publisher.preview(spec)
+
+    def follow_overrides(self) -> list[str]:
+        """Publish every feed when the editors' overrides changed (a hide, a pin, … from any
+        process) since the publisher last read them. Returns "name.format" of the documents
+        that changed."""
+        if not self.publisher.overrides_changed():
+            return []
+        self.publisher.reload_overrides()
+        published = self.publish_all()
+        if published and self.config.site.hub:
+            self.deliver_hub_pings()
+        return published
 
     # ------------------------------------------------------------------ everything
 

@@ -13,15 +13,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feeds import policy
-from feeds.merge import distinct_updated, in_mode, merge
+from feeds.merge import distinct_updated, in_mode, merge, too_old, visible
 from feeds.render import Renderer, fit, render_all
 from feeds.store import Store
 from feeds.times import Now
-from feeds.types import Article, Config, FeedSpec, Format, Item, ItemSource, Page, Site
+from feeds.types import (
+    ArchivePage,
+    Article,
+    Config,
+    Entry,
+    FeedSpec,
+    Format,
+    Item,
+    ItemSource,
+    LeftOut,
+    LeftOutReason,
+    Override,
+    Overrides,
+    Page,
+    Site,
+)
 from feeds.urls import public_url
 
 log = logging.getLogger(__name__)
@@ -39,6 +54,9 @@ class Publisher:
         self._renderer = Renderer()
         self._recorded: dict[str, frozenset[Item]] = {}  # see _publish_archives
         self._variants: dict[str, frozenset[str]] = {}  # the variants last stored, per feed
+        self._overrides: list[Override] | None = None  # read at the first publish
+        self._overrides_generation = -1  # of the overrides read (see overrides_changed)
+        self._pin_ends: datetime | None = None  # when the next pin read ends
 
     def reconfigure(self, config: Config) -> None:
         """Use a new config; what was remembered of each feed was for the old one."""
@@ -47,6 +65,59 @@ class Publisher:
             self._renderer = Renderer()
             self._recorded.clear()
             self._variants.clear()
+
+    def reload_overrides(self) -> None:
+        """Read the editors' overrides again (they changed): the next publish applies them."""
+        with self.lock:
+            self._overrides_generation = self.store.override_generation()
+            self._overrides = self.store.overrides()
+            now = self.clock()
+            ends = [o.until for o in self._overrides if o.until is not None and o.until > now]
+            self._pin_ends = min(ends, default=None)
+
+    def overrides_changed(self) -> bool:
+        """Whether an override command was stored, or a pin ended, since the overrides were
+        last read."""
+        if self._pin_ends is not None and self.clock() >= self._pin_ends:
+            return True
+        return self.store.override_generation() != self._overrides_generation
+
+    def overrides(self, spec: FeedSpec, now: datetime) -> Overrides:
+        """The overrides that apply to ``spec`` at ``now`` (read at the first publish)."""
+        if self._overrides is None:
+            self.reload_overrides()
+        assert self._overrides is not None
+        return Overrides.for_feed(self._overrides, spec.name, now)
+
+    def preview(self, spec: FeedSpec) -> Preview:
+        """What ``spec`` would publish now, and every candidate it leaves out and why,
+        publishing nothing."""
+        with self.lock:
+            now = self.clock()
+            explain: list[LeftOut] = []
+            items = self._items(spec, self.store.articles(), now, explain)
+            own = in_mode(items, spec.content)
+            page = Page(prev_archive=None, ttl=policy.feed_ttl(self.config, spec))
+            site = _site_for(self.config, spec)
+            _, omitted = fit(site, spec, own, page, render_all(site, spec, own, page))
+            cut = max(omitted.values(), default=0)
+            if cut:
+                for item in own[len(own) - cut :]:
+                    source = item.sources[0].id if item.sources else ""
+                    budget = f"beyond the byte budget of {spec.max_bytes:,} bytes (max_bytes)"
+                    explain.append(
+                        LeftOut(
+                            item.id,
+                            item.title,
+                            item.link,
+                            item.published,
+                            LeftOutReason.BUDGET,
+                            budget,
+                            source,
+                        )
+                    )
+                own = own[: len(own) - cut]
+            return Preview(items=tuple(own), left_out=tuple(explain))
 
     def publish(self, spec: FeedSpec, articles: Sequence[Article] | None = None) -> list[Format]:
         """Render one feed (and any newly full archive page) in every format and variant;
@@ -111,21 +182,51 @@ class Publisher:
                 published.extend(f"{spec.name}.{fmt.value}" for fmt in changed)
         return published
 
-    def _items(self, spec: FeedSpec, articles: Sequence[Article], now: datetime) -> list[Item]:
+    def _items(
+        self,
+        spec: FeedSpec,
+        articles: Sequence[Article],
+        now: datetime,
+        explain: list[LeftOut] | None = None,
+    ) -> list[Item]:
         """The feed's items now. Candidates: a few more than the limit, more (four times as
-        many each time) while filters leave too few. Always the same for the same stored
-        entries: which copy of a story is credited first depends on how far back the
-        candidates go, so a feed must not change when nothing else did."""
+        many each time) while filters leave too few, and the entries pinned to the feed
+        however old. Always the same for the same stored entries: which copy of a story is
+        credited first depends on how far back the candidates go, so a feed must not change
+        when nothing else did. ``explain`` receives what the last round left out."""
         config = self.config
         source_ids = config.source_ids_for(spec)
         sources = self._item_sources(source_ids)
         rights = {sid: s.republish for sid in source_ids if (s := config.source(sid))}
         since = now - spec.max_age if spec.max_age else None
+        overrides = self.overrides(spec, now)
+        pinned = (
+            self.store.entries_named(source_ids, overrides.pins, config.site)
+            if overrides.pins
+            else []
+        )
         want = spec.limit + EXTRA_CANDIDATES
         while True:
             entries = self.store.recent_entries(source_ids, want, since)
-            items = merge(spec, config.site, articles, entries, sources, now, rights)
+            candidates = _with(entries, pinned)
+            round_explain: list[LeftOut] | None = None if explain is None else []
+            items = merge(
+                spec,
+                config.site,
+                articles,
+                candidates,
+                sources,
+                now,
+                rights,
+                overrides,
+                round_explain,
+            )
             if len(items) >= spec.limit or len(entries) < want or want >= MAX_CANDIDATES:
+                if explain is not None and round_explain is not None:
+                    explain.extend(round_explain)
+                    if since is not None:
+                        older = self.store.recent_entries(source_ids, want)
+                        explain.extend(too_old(spec, config.site, older, sources, now))
                 return items
             want = min(want * 4, MAX_CANDIDATES)
 
@@ -151,6 +252,8 @@ class Publisher:
         """
         size = self.config.site.archive_page_size
         pages = self.store.archive_pages(spec.name)
+        for stale in (p for p in pages if p.stale):
+            self._rewrite_archive_page(spec, stale, now)
         frozen = pages[-1].last if pages else 0
         # Items recorded as they are by this process's last publish of the feed are still
         # recorded so: only new or changed ones are written, and without any, no page can
@@ -163,7 +266,10 @@ class Publisher:
         number, first = len(pages), frozen + 1
         while total - first + 1 >= size:
             number, last = number + 1, first + size - 1
-            page_items = distinct_updated(self.store.feed_items_range(spec.name, first, last))
+            recorded_items = self.store.feed_items_range(spec.name, first, last)
+            page_items = distinct_updated(
+                visible(recorded_items, self.config.site, self.overrides(spec, now))
+            )
             page = Page(number=number, prev_archive=number - 1 or None)
             bodies = {
                 r.format: r.body
@@ -174,6 +280,40 @@ class Publisher:
             first = last + 1
         self._recorded[spec.name] = frozenset(items)
         return number
+
+    def _rewrite_archive_page(self, spec: FeedSpec, page: ArchivePage, now: datetime) -> None:
+        """Write a stale archive page again: without the items hidden now (a deleted
+        article has already left the record), with the ones unhidden."""
+        recorded = self.store.feed_items_range(spec.name, page.first, page.last)
+        items = distinct_updated(visible(recorded, self.config.site, self.overrides(spec, now)))
+        shape = Page(number=page.number, prev_archive=page.number - 1 or None)
+        bodies = {
+            r.format: r.body for r in render_all(_site_for(self.config, spec), spec, items, shape)
+        }
+        self.store.rewrite_archive_page(spec.name, page, bodies, now)
+        log.info(
+            "archive %s page %d written again (%d of %d items: hidden or deleted ones left out)",
+            spec.name,
+            page.number,
+            len(items),
+            page.last - page.first + 1,
+        )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a feed would publish now (``items``, in order) and what it leaves out, and why."""
+
+    items: tuple[Item, ...]
+    left_out: tuple[LeftOut, ...]
+
+
+def _with(entries: Sequence[Entry], pinned: Sequence[Entry]) -> Sequence[Entry]:
+    """``entries`` and the pinned ones that are not among them."""
+    if not pinned:
+        return entries
+    known = {(e.source_id, e.id) for e in entries}
+    return [*entries, *(e for e in pinned if (e.source_id, e.id) not in known)]
 
 
 def _site_for(config: Config, spec: FeedSpec) -> Site:

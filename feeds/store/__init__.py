@@ -11,6 +11,7 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``documents.py``  rendered documents by (feed, page, format), with their gzip copies;
 - ``archives.py``   RFC 5005 archives: recorded feed items and archive pages;
 - ``outbox.py``     WebSub pings still to deliver;
+- ``overrides.py``  editorial overrides in force and their audit trail;
 - ``counters.py``   per-source fetch counters for /metrics;
 - ``readership.py`` what the web processes count of their readers, added up across them;
 - ``codec.py``      every row <-> value codec;
@@ -30,6 +31,7 @@ from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.outbox import OutboxMixin
+from feeds.store.overrides import OverridesMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
 
@@ -44,6 +46,7 @@ class Store(
     PublishedDocumentsMixin,
     ArchivesMixin,
     OutboxMixin,
+    OverridesMixin,
     CountersMixin,
     ReadershipMixin,
 ):

@@ -3,7 +3,9 @@
 Items are numbered in the order they joined the feed and their snapshot is kept, so that a
 page renders the items as they were. A page is written once, every format in one
 transaction, as documents of its feed with the page's number (see documents.insert_page),
-and never changes.
+and never changes, with one exception: a legal kill outranks immutability. A page holding an
+item an editor hid or unhid, or a deleted article, is marked stale (``mark_stale``) and
+written again by the next publish of its feed (``rewrite_archive_page``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
 from feeds.errors import StoreError
 from feeds.store import codec
@@ -68,7 +71,7 @@ class ArchivesMixin(Database):
                 .where(archive_pages.c.feed == feed)
                 .order_by(archive_pages.c.number)
             )
-            return [ArchivePage(r.number, r.first_seq, r.last_seq) for r in rows]
+            return [ArchivePage(r.number, r.first_seq, r.last_seq, r.stale) for r in rows]
 
     def feed_items_range(self, feed: str, first: int, last: int) -> list[Item]:
         """The recorded items with sequence numbers first..last, newest first."""
@@ -113,3 +116,50 @@ class ArchivesMixin(Database):
                 )
             )
             insert_page(conn, feed, number, bodies, packed, now)
+
+    def rewrite_archive_page(
+        self, feed: str, page: ArchivePage, bodies: Mapping[Format, bytes], now: datetime
+    ) -> None:
+        """Replace every format of a stale archive page and clear its mark, in one
+        transaction. A page marked stale again meanwhile (another hide) stays marked."""
+        packed = dict(zip(bodies, gzip_all(list(bodies.values())), strict=True))
+        with self._write() as conn:
+            cleared = conn.execute(
+                archive_pages.update()
+                .where(
+                    archive_pages.c.feed == feed,
+                    archive_pages.c.number == page.number,
+                    archive_pages.c.stale == sa.true(),
+                )
+                .values(stale=False)
+            )
+            if cleared.rowcount:
+                insert_page(conn, feed, page.number, bodies, packed, now)
+
+
+def mark_stale(conn: Connection, item_ids: Sequence[str]) -> int:
+    """Mark stale, inside the caller's write transaction, every archive page of any feed that
+    holds one of ``item_ids``. Returns how many pages were marked."""
+    held: list[tuple[str, int]] = []
+    for chunk in chunks(list(item_ids), 500):
+        held += [
+            (r.feed, r.seq)
+            for r in conn.execute(
+                sa.select(feed_items.c.feed, feed_items.c.seq).where(
+                    feed_items.c.item_id.in_(chunk)
+                )
+            )
+        ]
+    marked = 0
+    for feed, seq in held:
+        marked += conn.execute(
+            archive_pages.update()
+            .where(
+                archive_pages.c.feed == feed,
+                archive_pages.c.first_seq <= seq,
+                archive_pages.c.last_seq >= seq,
+                archive_pages.c.stale == sa.false(),
+            )
+            .values(stale=True)
+        ).rowcount
+    return marked

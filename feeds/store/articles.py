@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 
 from feeds.store import codec
-from feeds.store.engine import Database
-from feeds.store.schema import articles
+from feeds.store.archives import mark_stale
+from feeds.store.engine import Database, chunks
+from feeds.store.schema import articles, feed_items
 from feeds.types import Article
 
 
@@ -22,7 +23,8 @@ class ArticlesMixin(Database):
 
         `unreadable` are paths of files that exist but are invalid right now (an editor
         mid-edit): the article last stored from such a file stays until the file is fixed
-        or deleted.
+        or deleted. A deleted article also leaves every feed's archive record, and the
+        archive pages that held it are marked to be written again.
         """
         added = changed = removed = 0
         keep_paths = set(unreadable) - {a.path for a in current}
@@ -34,11 +36,19 @@ class ArticlesMixin(Database):
                 )
             }
             wanted = {a.slug: a for a in current}
-            for slug in stored.keys() - wanted.keys():
-                if stored[slug][1] in keep_paths:
-                    continue
+            gone = [s for s in stored.keys() - wanted.keys() if stored[s][1] not in keep_paths]
+            links = [
+                codec.article_from_row(r).link
+                for chunk in chunks(gone, 500)
+                for r in conn.execute(sa.select(articles.c.data).where(articles.c.slug.in_(chunk)))
+            ]
+            for slug in gone:
                 conn.execute(articles.delete().where(articles.c.slug == slug))
                 removed += 1
+            if links:
+                mark_stale(conn, links)
+                for chunk in chunks(links, 500):
+                    conn.execute(feed_items.delete().where(feed_items.c.item_id.in_(chunk)))
             for slug, article in wanted.items():
                 values = codec.article_values(article)
                 if slug not in stored:

@@ -194,6 +194,8 @@ archive_pages = Table(
     Column("number", Integer, primary_key=True),
     Column("first_seq", Integer, nullable=False),
     Column("last_seq", Integer, nullable=False),
+    # An item on it was hidden, unhidden or deleted: written again by the next publish (0009).
+    Column("stale", Boolean, nullable=False, server_default=false()),
 )
 
 # Readership (0008), counted by the web processes and added up across them: requests per feed,

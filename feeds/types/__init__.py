@@ -35,6 +35,14 @@ from feeds.types.content import (
     ParsedFeed,
     Rendered,
 )
+from feeds.types.editorial import (
+    LeftOut,
+    LeftOutReason,
+    Override,
+    OverrideAction,
+    OverrideRecord,
+    Overrides,
+)
 from feeds.types.readership import (
     ClientSighting,
     DailyClients,
@@ -94,6 +102,12 @@ __all__ = [
     "Image",
     "Item",
     "ItemSource",
+    "LeftOut",
+    "LeftOutReason",
+    "Override",
+    "OverrideAction",
+    "OverrideRecord",
+    "Overrides",
     "Page",
     "ParsedEntry",
     "ParsedFeed",

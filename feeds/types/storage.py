@@ -122,3 +122,4 @@ class ArchivePage(NamedTuple):
     number: int
     first: int
     last: int
+    stale: bool = False  # to be written again (an item on it was hidden, unhidden, deleted)

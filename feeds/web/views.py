@@ -21,8 +21,10 @@ from feeds.web.responses import document_response, not_modified
 bp = Blueprint("feeds", __name__)
 
 FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON Feed"}
-ARCHIVE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-PARTNER_ARCHIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+# Archive pages change only when an editor hides an item on them or deletes an article (a
+# legal kill outranks immutability): cached for a day, so such a change reaches every cache.
+ARCHIVE_CACHE_CONTROL = "public, max-age=86400"
+PARTNER_ARCHIVE_CACHE_CONTROL = "private, max-age=86400"
 XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
 
 

@@ -5,7 +5,9 @@ editor gave it) hidden everywhere, pinned to the top of one feed (until a time, 
 or retitled everywhere. ``override_log`` records every command that changed them, with who,
 when and why; its growing id tells a clock that something changed. ``clocks`` holds each
 clock process's last heartbeat. ``problems`` holds what the clock found wrong (bad article
-files), for the web process's /status.
+files), for the web process's /status. An archive page becomes ``stale`` when an item on it is
+hidden or unhidden, or its article deleted: the next publish of its feed writes it again (a
+legal kill outranks a page's immutability).
 
 Revision ID: 0009
 Revises: 0008
@@ -60,7 +62,6 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean, nullable=False),
     )
 
-
     op.create_table(
         "problems",
         sa.Column("scope", sa.String(20), primary_key=True),
@@ -70,8 +71,15 @@ def upgrade() -> None:
         sa.Column("since", _TIME, nullable=False),
     )
 
+    op.add_column(
+        "archive_pages",
+        sa.Column("stale", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("archive_pages") as batch:
+        batch.drop_column("stale")
     op.drop_table("problems")
     op.drop_table("clocks")
     op.drop_table("override_log")
