@@ -4,6 +4,11 @@ command line, applied in every feed, variant, format and archive page; `feeds pr
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +55,7 @@ def item_id(n: int) -> str:
 
 
 class Desk:
-    def __init__(self, root: Path, upstream: Upstream, db: str) -> None:
+    def __init__(self, root: Path, upstream: Upstream, db: str, site_extra: str = "") -> None:
         self.upstream = upstream
         upstream.set("/w.xml", rss(*entries(0, 25)))
         self.config = write_site(
@@ -58,7 +63,7 @@ class Desk:
             upstream,
             sources=source_toml("w", upstream.url("/w.xml")),
             feeds=FEEDS,
-            site_extra="archive_page_size = 10",
+            site_extra="archive_page_size = 10\n" + site_extra,
         )
         self.db = db
         self.app = create_app(
@@ -217,3 +222,51 @@ def test_preview_lists_the_items_and_explains_what_is_left_out(
 
     assert desk.feeds("preview", "nope") == 2
     assert "no feed 'nope'" in capsys.readouterr().err
+
+
+def test_a_clock_in_another_process_publishes_an_override_within_seconds(
+    tmp_path: Path, upstream: Upstream, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The web process (here) and the clock (`feeds scheduler`) apart, on one database: an
+    editor's hide reaches the served documents without anyone running `feeds update`, and
+    the hub hears of it. (How fast: bench/overrides.py; this test asserts the outcome.)"""
+    upstream.set("/hub", b"", status=202)
+    desk = Desk(tmp_path, upstream, db_url, f'hub = "{upstream.url("/hub")}"')
+    assert desk.feeds("update") == 0
+    assert desk.titles("/feeds/all")[0] == "Entry 24"
+    clock = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "feeds.cli",
+            "--config",
+            str(desk.config),
+            "--database",
+            db_url,
+            "scheduler",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, FEEDS_ALLOW_PRIVATE_ADDRESSES="1"),
+    )
+    try:
+        time.sleep(3)  # the clock starts and publishes what is stored (nothing changes)
+        pings = len([r for r in upstream.requests_to("/hub") if r.method == "POST"])
+        assert desk.feeds("hide", "https://wire.example/e24", "--reason", "legal") == 0
+        deadline = time.monotonic() + 30
+        while "Entry 24" in desk.titles("/feeds/all") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert desk.titles("/feeds/all")[0] == "Entry 23"
+        assert "Entry 24" not in desk.titles("/feeds/short")
+        while time.monotonic() < deadline and pings == len(
+            [r for r in upstream.requests_to("/hub") if r.method == "POST"]
+        ):
+            time.sleep(0.2)
+        assert len([r for r in upstream.requests_to("/hub") if r.method == "POST"]) > pings
+        assert clock.poll() is None  # still running
+    finally:
+        clock.send_signal(signal.SIGTERM)
+        output = clock.communicate(timeout=30)[0].decode()
+        state(desk.app).store.close()
+    assert "overrides applied" in output
+    capsys.readouterr()
