@@ -8,10 +8,11 @@ For SQLite (a file) and PostgreSQL (a fresh schema, dropped afterwards): a loopb
 serves SOURCES generated RSS feeds of ITEMS items; `feeds update` stores them; `feeds scheduler`
 starts in its own process; then, ROUNDS times, `feeds hide LINK` (a new process, as an editor
 runs it) of the newest item of the feed "all", then `feeds unhide LINK`, each after a random
-pause of up to a second (so that commands do not fall in step with the clock's 1 s poll). Measured for each
-command: from its start to the moment the stored RSS document of "all" has new bytes (a new
-ETag), read every 20 ms from this process. A web process serves a stored document at most
-CACHE_SECONDS (2 s under the Procfile) after that. Every run holds /tmp/feeds-bench.lock.
+pause of up to a second (so that commands do not fall in step with the clock's 1 s poll).
+Measured for each command: from its start to the moment the stored RSS document of "all" has
+new bytes (a new ETag), read every 20 ms from this process. A web process serves a stored
+document at most CACHE_SECONDS (2 s under the Procfile) after that. Every run holds
+/tmp/feeds-bench.lock.
 """
 
 from __future__ import annotations
