@@ -18,6 +18,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from feeds.cli import main
+from feeds.config import load_config
+from feeds.pipeline import Pipeline
+from feeds.store import Store
 from feeds.types import Format
 from feeds.web import create_app, state
 from tests.sites import source_toml, write_site
@@ -270,3 +273,18 @@ def test_a_clock_in_another_process_publishes_an_override_within_seconds(
         state(desk.app).store.close()
     assert "overrides applied" in output
     capsys.readouterr()
+
+
+def test_a_pin_with_an_end_ends_by_itself(desk: Desk, capsys: pytest.CaptureFixture[str]) -> None:
+    assert desk.feeds("update") == 0
+    assert desk.feeds("pin", item_id(12), "--feed", "all", "--until", "1h") == 0
+    capsys.readouterr()
+    now = [datetime.now(UTC)]
+    with Store(desk.db) as store, Pipeline(load_config(desk.config), store) as pipeline:
+        pipeline.clock = lambda: now[0]
+        pipeline.publish_all()
+        assert desk.titles("/feeds/all")[0] == "Entry 12"
+        assert pipeline.follow_overrides() == []  # nothing changed
+        now[0] += timedelta(minutes=61)
+        assert "all.rss" in pipeline.follow_overrides()  # the pin ended: published again
+    assert desk.titles("/feeds/all")[0] == "Entry 24"

@@ -9,7 +9,19 @@ from pathlib import Path
 
 from feeds.ids import item_id
 from feeds.merge import in_mode, merge
-from feeds.types import Article, ContentMode, Entry, FeedSpec, ItemSource, Site
+from feeds.types import (
+    Article,
+    ContentMode,
+    Entry,
+    FeedSpec,
+    ItemSource,
+    LeftOut,
+    LeftOutReason,
+    Override,
+    OverrideAction,
+    Overrides,
+    Site,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SITE = Site(
@@ -260,3 +272,93 @@ def test_a_link_shared_in_its_source_s_document_merges_nothing_even_alone_in_the
     plain = [replace(wire, link_shared=False), replace(un, link_shared=False)]
     (one,) = merge(spec(limit=10), SITE, [], plain, SOURCES, NOW)
     assert [s.id for s in one.sources] == ["un", "wire"]
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def hide(item: str, by: str = "rania") -> Override:
+    return Override(item=item, action=OverrideAction.HIDE, by=by, reason="legal", at=NOW)
+
+
+def pin(item: str, feed: str = "all", until: datetime | None = None, minutes: int = 0) -> Override:
+    at = NOW - timedelta(minutes=minutes)
+    return Override(
+        item=item, action=OverrideAction.PIN, by="omar", reason="", at=at, feed=feed, until=until
+    )
+
+
+def test_overrides_hide_retitle_and_pin_by_id_published_id_or_link() -> None:
+    entries = [ent("wire", str(n), hours_ago=n) for n in range(1, 8)]
+    articles = [art("a", 0.5)]
+    retitle = Override(
+        item="https://wire.example/2",
+        action=OverrideAction.RETITLE,
+        by="o",
+        reason="",
+        at=NOW,
+        value="Entry 2, corrected",
+    )
+    chosen = Overrides.for_feed(
+        [
+            hide(item_id(SITE, "wire", "1")),  # by published id
+            hide("https://outlet.example/a"),  # a local article, by its link (its id)
+            retitle,  # by link
+            pin("https://wire.example/7", minutes=5),  # the oldest, pinned first
+            pin("https://wire.example/6", minutes=1),  # pinned later: above the other pin
+            pin("https://wire.example/5", feed="other"),  # another feed's pin
+            pin("https://wire.example/4", until=NOW - timedelta(seconds=1)),  # ended
+        ],
+        "all",
+        NOW,
+    )
+    explain: list[LeftOut] = []
+    items = merge(spec(limit=4), SITE, articles, entries, SOURCES, NOW, None, chosen, explain)
+    assert [i.title for i in items] == ["Entry 6", "Entry 7", "Entry 2, corrected", "Entry 3"]
+    reasons = {(o.title, o.reason) for o in explain}
+    assert ("Entry 1", LeftOutReason.HIDDEN) in reasons
+    assert ("Article a", LeftOutReason.HIDDEN) in reasons
+    assert {("Entry 4", LeftOutReason.LIMIT), ("Entry 5", LeftOutReason.LIMIT)} <= reasons
+    hidden = next(o for o in explain if o.title == "Entry 1")
+    assert hidden.detail == "hidden by rania at 2026-11-20T12:00:00Z: legal"
+
+
+def test_a_pin_beats_filters_and_age_but_not_a_hide() -> None:
+    old = ent("wire", "old", hours_ago=24 * 30, title="Sport results")
+    fresh = ent("wire", "new", hours_ago=1, title="News")
+    narrow = spec(exclude=("sport",), max_age=timedelta(days=7))
+    pinned = Overrides.for_feed([pin("https://wire.example/old")], "all", NOW)
+    assert [i.title for i in merge(narrow, SITE, [], [old, fresh], SOURCES, NOW)] == ["News"]
+    items = merge(narrow, SITE, [], [old, fresh], SOURCES, NOW, None, pinned)
+    assert [i.title for i in items] == ["Sport results", "News"]
+    both = Overrides.for_feed(
+        [pin("https://wire.example/old"), hide("https://wire.example/old")], "all", NOW
+    )
+    assert [i.title for i in merge(narrow, SITE, [], [old, fresh], SOURCES, NOW, None, both)] == [
+        "News"
+    ]
+
+
+def test_explain_names_the_filter_the_duplicate_and_the_embargo() -> None:
+    later = replace(art("later", 0), published=NOW + timedelta(hours=2))
+    copy = ent("un", "copy", hours_ago=2, link="https://wire.example/1")
+    explain: list[LeftOut] = []
+    merge(
+        spec(exclude=("entry 3",)),
+        SITE,
+        [later],
+        [ent("wire", "1", 1), copy, ent("wire", "3", 3)],
+        SOURCES,
+        NOW,
+        explain=explain,
+    )
+    found = {o.title: (o.reason, o.detail) for o in explain}
+    assert found["Article later"] == (
+        LeftOutReason.EMBARGOED,
+        "scheduled for 2026-11-20T14:00:00Z",
+    )
+    assert found["Entry 3"] == (LeftOutReason.FILTER, "matches exclude pattern 'entry 3'")
+    assert found["Entry 1"] == (
+        LeftOutReason.DUPLICATE,
+        f"the same story as {item_id(SITE, 'un', 'copy')}",
+    )
