@@ -3,6 +3,7 @@ another process (issue 11: "within 5 seconds").
 
     .venv/bin/python bench/overrides.py [--rounds 10] [--sources 50] [--items 50]
                                         [--postgres-url URL] [--skip-postgres]
+                                        [--preview-runs 5]
 
 For SQLite (a file) and PostgreSQL (a fresh schema, dropped afterwards): a loopback upstream
 serves SOURCES generated RSS feeds of ITEMS items; `feeds update` stores them; `feeds scheduler`
@@ -13,6 +14,12 @@ Measured for each command: from its start to the moment the stored RSS document 
 new bytes (a new ETag), read every 20 ms from this process. A web process serves a stored
 document at most CACHE_SECONDS (2 s under the Procfile) after that. Every run holds
 /tmp/feeds-bench.lock.
+
+Then `feeds preview`'s speed (issue 11: "under a second on the shipped config"): the shipped
+config/ (its feeds, filters and articles) with each of its sources served from loopback (the
+same generated feeds, ITEMS items each), stored by `feeds update`
+in a SQLite file; then `feeds preview FEED --explain` for every shipped feed, PREVIEW_RUNS
+times each as an editor runs it (a new process), wall time median and max.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import fcntl
 import http.server
 import os
 import random
+import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -153,6 +162,42 @@ def measure(
     return seconds, commands
 
 
+def preview_times(root: Path, base: str, runs: int, env: dict[str, str]) -> None:
+    repository = Path(__file__).resolve().parent.parent
+    config = root / "shipped" / "config"  # articles = "../content/articles"
+    shutil.copytree(repository / "config", config)
+    shutil.copytree(repository / "content", root / "shipped" / "content")
+    sources = (config / "sources.toml").read_text(encoding="utf-8")
+    count = 0
+
+    def loopback(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f'url = "{base}/s{count - 1}.xml"'
+
+    (config / "sources.toml").write_text(
+        re.sub(r'^url = "[^"]*"', loopback, sources, flags=re.MULTILINE), encoding="utf-8"
+    )
+    args = ["--config", str(config), "--database", f"sqlite:///{root / 'shipped.db'}"]
+    subprocess.run([*FEEDS, *args, "update"], check=True, env=env, capture_output=True)
+    names = re.findall(r'^name = "([^"]+)"', (config / "feeds.toml").read_text(), re.MULTILINE)
+    for name in names:
+        seconds = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [*FEEDS, *args, "preview", name, "--explain"], env=env, capture_output=True
+            )
+            seconds.append(time.perf_counter() - start)
+            assert done.returncode == 0, done.stderr
+        shown = done.stdout.decode().splitlines()[0]
+        print(
+            f"preview {name} --explain: median {statistics.median(seconds):.2f} s, "
+            f"max {max(seconds):.2f} s ({shown})",
+            flush=True,
+        )
+
+
 def report(name: str, measured: tuple[list[float], list[float]]) -> None:
     seconds, commands = measured
     ordered = sorted(seconds)
@@ -173,12 +218,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--postgres-url", default=os.environ.get("FEEDS_TEST_POSTGRES", PG))
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--preview-runs", type=int, default=5)
     args = parser.parse_args()
-    base = serve(args.sources, args.items)
+    base = serve(max(args.sources, 20), args.items)
     env = dict(os.environ, FEEDS_ALLOW_PRIVATE_ADDRESSES="1")
     with tempfile.TemporaryDirectory() as tmp, open("/tmp/feeds-bench.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         root = Path(tmp)
+        preview_times(root, base, args.preview_runs, env)
+        if args.rounds < 1:
+            return
         config = write_config(root, base, args.sources)
         report("SQLite", measure(config, f"sqlite:///{root / 'feeds.db'}", args.rounds, env))
         if args.skip_postgres:
