@@ -60,7 +60,6 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean, nullable=False),
     )
 
-
     op.create_table(
         "problems",
         sa.Column("scope", sa.String(20), primary_key=True),
