@@ -4,7 +4,10 @@ One job per enabled source, always set for the time the pipeline decided (`next_
 interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
 articles; a job watching the config files; a job delivering WebSub pings; a job following the
 editors' overrides (a hide or a pin from any process is published within seconds). Feeds are
-rebuilt when something they use changed.
+rebuilt when something they use changed. A local article dated in the future is published at
+its time by a one-shot job (``release``), planned again after every articles sync, config
+reload and release. Every HEARTBEAT_SECONDS the clock writes its heartbeat to the database
+(for /status), and removes it when it stops.
 
 Other processes write to the same database (`feeds refresh` by an editor, `feeds update` from
 cron, a second machine): every FOLLOW_SECONDS the clock compares each source's job with what is
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,9 +37,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds import policy
+from feeds.merge import next_release
 from feeds.pipeline import Pipeline, source_config_hash
 from feeds.reload import ConfigWatcher
-from feeds.types import Config, Source, SourceState
+from feeds.types import ARTICLE_PROBLEMS, HEARTBEAT_SECONDS, Config, Source, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ HUB_POLL_SECONDS = 10
 OVERRIDES_POLL_SECONDS = 1  # an editor's hide or pin is published within seconds
 PRUNE_SECONDS = 6 * 3600
 SOURCE_JOB_PREFIX = "source:"
+RELEASE_JOB = "release"
 
 
 class Clock:
@@ -54,8 +61,14 @@ class Clock:
         self._pending: Config | None = None  # a new config not applied yet (retried)
         self._running: set[str] = set()  # sources whose job runs now
         self._running_lock = threading.Lock()
+        self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
+        self.id = f"{self.host}:{self.pid}:{int(self.started.timestamp())}"
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
-        executors = {"default": ThreadPoolExecutor(max_workers=workers)}
+        executors = {
+            "default": ThreadPoolExecutor(max_workers=workers),
+            # its own thread: busy fetches never delay the heartbeat into looking stopped
+            "heartbeat": ThreadPoolExecutor(max_workers=1),
+        }
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         cls = BlockingScheduler if blocking else BackgroundScheduler
         self.scheduler: BaseScheduler = cls(
@@ -67,11 +80,17 @@ class Clock:
 
     def start(self) -> None:
         """Publish what is stored, schedule every job, then run (blocks if blocking)."""
+        self.heartbeat_job()
         self.pipeline.sync_sources()  # the stored states below are those of this config
         try:
             synced = self.pipeline.sync_articles()
             log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
+            new = {str(p) for p in synced.appeared}  # logged by the sync, as they appeared
+            for problem in self.pipeline.store.problems(ARTICLE_PROBLEMS):
+                if str(problem) not in new:
+                    log.warning("article problem (since %s): %s", problem.since, problem)
             self.pipeline.publish_all()
+            self.plan_release()
         except Exception:  # the clock must start even if the first publish fails
             log.exception("initial publish failed; the jobs will retry")
         self.schedule_sources(spread=30)
@@ -87,11 +106,17 @@ class Clock:
             self.scheduler.add_job(
                 job, IntervalTrigger(seconds=seconds), id=name, replace_existing=True
             )
+        beat = IntervalTrigger(seconds=HEARTBEAT_SECONDS)
+        self.scheduler.add_job(self.heartbeat_job, beat, id="heartbeat", executor="heartbeat")
         self.scheduler.start()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        try:
+            self.pipeline.store.clock_stopped(self.id)
+        except Exception:
+            log.exception("could not remove this clock's heartbeat")
 
     # ------------------------------------------------------------------ source jobs
 
@@ -218,6 +243,34 @@ class Clock:
                 synced.removed,
             )
             self.pipeline.publish_all(self.pipeline.feeds_with_articles())
+        self.plan_release()  # also for articles another process stored (`feeds update`)
+
+    def plan_release(self) -> datetime | None:
+        """Set the one-shot job that publishes the next scheduled article (a local article
+        dated in the future) at its time; returns that time (None: nothing scheduled)."""
+        when = next_release(self.pipeline.store.articles(), self.pipeline.clock())
+        if when is None:
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(RELEASE_JOB)
+            return None
+        trigger = DateTrigger(run_date=when)
+        self.scheduler.add_job(self.release_job, trigger, id=RELEASE_JOB, replace_existing=True)
+        return when
+
+    def release_job(self) -> None:
+        """Publish the feeds with local articles now that a scheduled one is due."""
+        published = self.pipeline.publish_all(self.pipeline.feeds_with_articles())
+        log.info("scheduled articles due: published %s", ", ".join(published) or "nothing new")
+        self.plan_release()
+
+    def heartbeat_job(self) -> None:
+        """Tell the database (and /status) that this clock is alive."""
+        try:
+            now = self.pipeline.clock()
+            store = self.pipeline.store
+            store.clock_heartbeat(self.id, self.host, self.pid, self.started, now, active=True)
+        except Exception as e:  # the database is away: the clock carries on, and retries
+            log.warning("heartbeat not written: %s", e)
 
     def config_job(self) -> None:
         """Apply a changed, valid config; if applying it fails, try again on the next tick."""
@@ -230,6 +283,7 @@ class Clock:
             self.schedule_sources(spread=5)
             self.pipeline.sync_articles()
             self.pipeline.publish_all()
+            self.plan_release()
         except Exception:
             log.exception("applying the new config failed; retrying")
             return

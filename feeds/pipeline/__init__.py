@@ -180,7 +180,7 @@ class Pipeline:
 
     def sync_articles(self) -> ArticleSync:
         """Bring the stored articles in line with the files (see ``sync_articles``)."""
-        return sync_articles(self.config.site, self.store, self.publisher.lock)
+        return sync_articles(self.config.site, self.store, self.publisher.lock, self.clock())
 
     def feeds_using(self, source_ids: Iterable[str]) -> list[FeedSpec]:
         wanted = set(source_ids)

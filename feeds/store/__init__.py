@@ -14,6 +14,8 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``overrides.py``  editorial overrides in force and their audit trail;
 - ``counters.py``   per-source fetch counters for /metrics;
 - ``readership.py`` what the web processes count of their readers, added up across them;
+- ``clocks.py``     each clock process's heartbeat;
+- ``problems.py``   what the clock found wrong (bad article files), for /status;
 - ``codec.py``      every row <-> value codec;
 - ``schema.py`` and ``migrations/``: the tables, changed only through an Alembic migration,
   applied automatically when a Store opens.
@@ -26,12 +28,14 @@ from __future__ import annotations
 
 from feeds.store.archives import ArchivesMixin
 from feeds.store.articles import ArticlesMixin
+from feeds.store.clocks import ClocksMixin
 from feeds.store.counters import CountersMixin
 from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.outbox import OutboxMixin
 from feeds.store.overrides import OverridesMixin
+from feeds.store.problems import ProblemsMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
 
@@ -49,8 +53,10 @@ class Store(
     OverridesMixin,
     CountersMixin,
     ReadershipMixin,
+    ClocksMixin,
+    ProblemsMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
-    WebSub pings, counters and readership. ``Store(url)`` opens (and migrates) the database;
-    ``Store(url, migrate=False)`` leaves the schema as it is; ``pooled=False`` keeps no
-    connection open between uses."""
+    WebSub pings, counters, readership, clocks' heartbeats and problems. ``Store(url)``
+    opens (and migrates) the database; ``Store(url, migrate=False)`` leaves the schema as it
+    is; ``pooled=False`` keeps no connection open between uses."""

@@ -2,9 +2,9 @@
 
 Values (feeds.types) become the column values of a row, and rows become values again: source
 states, entries, articles, documents, the fetch log, feed items, and the JSON kept in `data`
-columns. The names of counter rows are this module's business too; everywhere else counters
-are SourceCounters. Rows are anything with the table's columns as attributes (SQLAlchemy
-rows), so this module needs no database.
+columns; clocks' heartbeats and problems too. The names of counter rows are this module's
+business too; everywhere else counters are SourceCounters. Rows are anything with the
+table's columns as attributes (SQLAlchemy rows), so this module needs no database.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from feeds.types import (
     DURATION_LABELS,
     Article,
+    ClockBeat,
     Document,
     Enclosure,
     Entry,
@@ -29,6 +30,7 @@ from feeds.types import (
     Item,
     ItemSource,
     PartnerReads,
+    Problem,
     RequestTally,
     SourceCounters,
     SourceState,
@@ -365,6 +367,35 @@ def document_from_row(r: Any) -> Document:
         variant=r.variant,
         omitted=r.omitted,
     )
+
+
+# --------------------------------------------------------------------------- clocks, problems
+
+
+def clock_from_row(r: Any) -> ClockBeat:
+    return ClockBeat(
+        id=r.id,
+        host=r.host,
+        pid=int(r.pid),
+        started=r.started,
+        heartbeat=r.heartbeat,
+        active=bool(r.active),
+    )
+
+
+def problem_values(scope: str, problem: Problem, since: datetime) -> dict[str, Any]:
+    """A problem's row; its file and key cut to their columns' sizes."""
+    return {
+        "scope": scope,
+        "file": problem.file[:500],
+        "key": problem.key[:200],
+        "message": problem.message,
+        "since": since,
+    }
+
+
+def problem_from_row(r: Any) -> Problem:
+    return Problem(file=r.file, key=r.key, message=r.message, since=r.since)
 
 
 # --------------------------------------------------------------------------- readership

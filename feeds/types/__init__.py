@@ -4,7 +4,8 @@ config -> fetch -> parse -> normalize -> store -> merge -> render -> serve
 
 One module per group (``config``: what the files say; ``content``: entries, articles, items
 and documents; ``sources``: fetches and source states; ``storage``: what the pipeline and the
-store pass each other; ``readership``: what the web process counts and the store reports),
+store pass each other; ``readership``: what the web process counts and the store reports;
+``status``: the clocks' heartbeats and the problems editors are shown),
 every name re-exported here: ``from feeds.types import Item``. These modules import the
 standard library only, so every other module can use them. All datetimes are timezone-aware
 and in UTC.
@@ -62,6 +63,16 @@ from feeds.types.sources import (
     SourceStatus,
     shown_state,
 )
+from feeds.types.status import (
+    ARTICLE_PROBLEMS,
+    FORGET_AFTER,
+    HEARTBEAT_SECONDS,
+    STALE_AFTER,
+    ClockBeat,
+    Problem,
+    ProblemChanges,
+    split_problems,
+)
 from feeds.types.storage import (
     DURATION_BUCKETS,
     DURATION_LABELS,
@@ -77,12 +88,17 @@ from feeds.types.storage import (
 )
 
 __all__ = [
+    "ARTICLE_PROBLEMS",
     "DURATION_BUCKETS",
     "DURATION_LABELS",
+    "FORGET_AFTER",
+    "HEARTBEAT_SECONDS",
+    "STALE_AFTER",
     "Access",
     "ArchivePage",
     "Article",
     "ClientSighting",
+    "ClockBeat",
     "Config",
     "ContentMode",
     "DailyClients",
@@ -114,6 +130,8 @@ __all__ = [
     "Partner",
     "PartnerReads",
     "PendingPing",
+    "Problem",
+    "ProblemChanges",
     "Readership",
     "ReadershipBatch",
     "RefreshOutcome",
@@ -130,4 +148,5 @@ __all__ = [
     "SubscriberReport",
     "duration_bucket",
     "shown_state",
+    "split_problems",
 ]

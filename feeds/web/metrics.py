@@ -7,20 +7,25 @@ same monotonic values whichever node a scraper reaches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 
 from flask import Blueprint, Response, current_app
 
 from feeds.readership import utc_day
+from feeds.times import utcnow
 from feeds.types import (
+    ARTICLE_PROBLEMS,
     DURATION_LABELS,
     Config,
     FetchStatus,
     Readership,
     SourceCounters,
     SourceState,
+    SourceStatus,
 )
-from feeds.web import state
+from feeds.web import WebState, state
+from feeds.web.status import config_problems, failing
 
 bp = Blueprint("metrics", __name__)
 
@@ -30,6 +35,8 @@ def _label(value: str) -> str:
 
 
 def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
@@ -52,6 +59,7 @@ class _Exposition:
 
 def exposition() -> str:
     web = state(current_app)
+    web.config_tick()
     config = web.watcher.current
     statuses = web.store.source_statuses()
     counts = web.store.counters()
@@ -111,8 +119,33 @@ def exposition() -> str:
 
     out.family("feeds_hub_pings_pending", "gauge", "WebSub notifications not delivered yet.")
     out.sample("feeds_hub_pings_pending", (), len(web.store.pending_hub_pings()))
+    desk(out, web, config, statuses)
     readership(out, config, web.store.readership())
     return out.text()
+
+
+def desk(
+    out: _Exposition, web: WebState, config: Config, statuses: Mapping[str, SourceStatus]
+) -> None:
+    """What /status shows editors, as numbers: problems, failing sources, the clock."""
+    name = "feeds_config_problems"
+    out.family(name, "gauge", "Problems of the config files (the last good config runs).")
+    out.sample(name, (), len(config_problems(web.watcher.last_problems)))
+    name = "feeds_article_problems"
+    out.family(name, "gauge", "Problems of the local article files, one per file and key.")
+    out.sample(name, (), len(web.store.problems(ARTICLE_PROBLEMS)))
+    name = "feeds_sources_failing"
+    out.family(name, "gauge", "Sources whose last counted fetch failed (error or gone).")
+    out.sample(name, (), len(failing(config, statuses)))
+    now = utcnow()
+    beats = web.store.clocks()
+    active = next((b for b in beats if b.active), None)
+    name = "feeds_clock_heartbeat_age_seconds"
+    out.family(name, "gauge", "Seconds since the active clock's last heartbeat (+Inf: none).")
+    out.sample(name, (), active.age(now).total_seconds() if active else math.inf)
+    name = "feeds_clock_up"
+    out.family(name, "gauge", "1 when the newest clock heartbeat is recent (a clock is running).")
+    out.sample(name, (), 1 if beats and not beats[0].stale(now) else 0)
 
 
 def readership(out: _Exposition, config: Config, seen: Readership) -> None:
