@@ -328,3 +328,22 @@ def test_problem_lines_split_into_file_key_and_message() -> None:
         Problem("feeds.toml", "feed[My feed].limit", "must be an integer")
     ]
     assert str(Problem("a.md", "", "cannot read: gone")) == "a.md: cannot read: gone"
+
+
+def test_overrides_in_force_show_with_who_when_and_why(site: Site, client: FlaskClient) -> None:
+    assert client.get("/status.json").get_json()["overrides"] == []
+    assert "no-overrides" in client.get("/status").get_data(as_text=True)
+    link = "https://wire.example/2026/11/water-deal"
+    assert site.feeds("hide", link, "--by", "rania", "--reason", "court order") == 0
+    assert site.feeds("pin", link, "--feed", "everything", "--until", "1h", "--by", "omar") == 0
+    assert site.feeds("pin", link, "--feed", "ours", "--by", "omar") == 0
+    assert site.feeds("unpin", link, "--feed", "ours", "--by", "omar") == 0
+    shown = client.get("/status.json").get_json()["overrides"]
+    assert [(o["action"], o["feed"], o["by"], o["reason"]) for o in shown] == [
+        ("hide", None, "rania", "court order"),
+        ("pin", "everything", "omar", ""),
+    ]
+    assert shown[1]["until"] is not None and shown[0]["until"] is None
+    page = client.get("/status").get_data(as_text=True)
+    assert "overrides-in-force" in page and "court order" in page
+    assert "pinned first in <code>everything</code> until " in page

@@ -7,6 +7,7 @@
   parses article files), each as file, key and message;
 - the failing sources (state ``error`` or ``gone``): since when, the last error, the next
   attempt;
+- the editors' overrides in force (hides, pins, retitles: who, when, why);
 - every configured feed (partners-only ones too, marked so: this is the newsroom's page,
   like /metrics) with, per format, the items its current document holds, when it was last
   published, its size, and how many items it left out to stay within the feed's byte budget.
@@ -38,6 +39,7 @@ from feeds.types import (
     Document,
     FetchStatus,
     Format,
+    Override,
     Problem,
     SourceState,
     SourceStatus,
@@ -242,6 +244,25 @@ def feeds_data(config: Config, published: Mapping[tuple[str, Format], Published]
     return feeds
 
 
+def overrides_data(overrides: Sequence[Override], now: datetime) -> list[dict[str, Any]]:
+    """The editors' overrides in force (``feeds overrides``), oldest first; ended pins are
+    left out."""
+    return [
+        {
+            "item": o.item,
+            "action": o.action.value,
+            "feed": o.feed or None,
+            "title": o.value or None,
+            "until": _iso(o.until),
+            "by": o.by,
+            "reason": o.reason,
+            "at": rfc3339(o.at),
+        }
+        for o in overrides
+        if o.until is None or o.until > now
+    ]
+
+
 def status_data() -> dict[str, Any]:
     """Everything /status shows, as plain values (the keys of /status.json)."""
     web = state(current_app)
@@ -254,6 +275,7 @@ def status_data() -> dict[str, Any]:
         "config_problems": [problem_data(p) for p in config_problems(web.watcher.last_problems)],
         "article_problems": [problem_data(p) for p in web.store.problems(ARTICLE_PROBLEMS)],
         "failing_sources": sources_data(web.store, config),
+        "overrides": overrides_data(web.store.overrides(), now),
         "feeds": feeds_data(config, published_facts(current_app).current(web.store)),
     }
 
