@@ -103,6 +103,8 @@ articles = Table(
     Column("content_hash", String(64), nullable=False),
     Column("data", Text, nullable=False),  # JSON of the whole Article
     Index("ix_articles_published", "published"),
+    # Who owns the slug: "file" (an article file) or "api" (a CMS client) (0010).
+    Column("origin", String(10), nullable=False, server_default="file"),
 )
 
 # Rendered documents, ready to serve: a feed's current document (page 0) and its RFC 5005
@@ -319,4 +321,16 @@ problems = Table(
     Column("key", String(200), primary_key=True),
     Column("message", Text, nullable=False),
     Column("since", UTCDateTime, nullable=False),
+)
+
+# Every write through the API (0010): when, which client, which slug, what happened ("created",
+# "replaced", "unchanged", "deleted"); the growing id tells a clock that articles changed.
+api_writes = Table(
+    "api_writes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("client", String(200), nullable=False),
+    Column("slug", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
 )
