@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from feeds.cli import admin, check, serve, update
+from feeds.cli import admin, check, opml, serve, update
 from feeds.cli.common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
@@ -19,7 +19,7 @@ from feeds.cli.common import (
 )
 from feeds.errors import ConfigError, FeedsError, StoreError
 
-GROUPS = (check, update, serve, admin)  # in the order `feeds --help` lists their commands
+GROUPS = (check, update, serve, admin, opml)  # in the order `feeds --help` lists their commands
 LONG_RUNNING = ("serve", "run", "scheduler")
 
 
