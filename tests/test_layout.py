@@ -37,6 +37,7 @@ HOMES = {
     "markdown_it": ("articles.py",),
     "nh3": ("sanitize.py",),
     "sqlalchemy": ("store/",),
+    "tomlkit": ("config/edit.py",),
     "werkzeug": ("web/",),
     "yaml": ("articles.py",),
 }

@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from feeds.cli import admin, check, editorial, serve, update
+from feeds.cli import admin, check, editorial, opml, serve, update
 from feeds.cli.common import (
     EXIT_CONFIG,
     EXIT_DATABASE,
@@ -19,13 +19,8 @@ from feeds.cli.common import (
 )
 from feeds.errors import ConfigError, FeedsError, StoreError
 
-GROUPS = (
-    check,
-    update,
-    serve,
-    editorial,
-    admin,
-)  # in the order `feeds --help` lists their commands
+# In the order `feeds --help` lists their commands.
+GROUPS = (check, update, serve, editorial, opml, admin)
 LONG_RUNNING = ("serve", "run", "scheduler")
 
 

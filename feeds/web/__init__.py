@@ -67,11 +67,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
 
     from feeds.web import metrics, usage, views
+    from feeds.web.opml import bp as opml_bp
     from feeds.web.status import bp as status_bp
 
     app.register_blueprint(views.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(status_bp)
+    app.register_blueprint(opml_bp)
     usage.install(app)
     return app
 
