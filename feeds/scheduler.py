@@ -58,7 +58,7 @@ class Clock:
     def __init__(self, pipeline: Pipeline, watcher: ConfigWatcher, *, blocking: bool) -> None:
         self.pipeline = pipeline
         self.watcher = watcher
-        self._pending: Config | None = None  # a new config not applied yet (retried)
+        self._applied: Config = pipeline.config  # the watcher's newer configs get applied
         self._running: set[str] = set()  # sources whose job runs now
         self._running_lock = threading.Lock()
         self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
@@ -273,11 +273,13 @@ class Clock:
             log.warning("heartbeat not written: %s", e)
 
     def config_job(self) -> None:
-        """Apply a changed, valid config; if applying it fails, try again on the next tick."""
-        config = self.watcher.poll() or self._pending  # a newer edit replaces a failing one
-        if config is None:
+        """Apply a changed, valid config; if applying it fails, try again on the next tick
+        (with the newest one). The watcher logs the reload; in `feeds run` the web requests
+        poll the same watcher, so a new config may have arrived through them."""
+        self.watcher.poll()
+        config = self.watcher.current
+        if config is self._applied:
             return
-        self._pending = config
         try:
             self.pipeline.reconfigure(config)
             self.schedule_sources(spread=5)
@@ -287,7 +289,7 @@ class Clock:
         except Exception:
             log.exception("applying the new config failed; retrying")
             return
-        self._pending = None
+        self._applied = config
 
     def hub_job(self) -> None:
         """Deliver due WebSub notifications (publishing only queues them, never waits)."""

@@ -317,7 +317,11 @@ SOURCE_PROBLEMS = [
         'interval = "15m"\nenabled = "no"',
         "source[wire-one].enabled: must be true or false, not a string",
     ),
-    ('interval = "15m"', 'interval = "15m"\netag = "x"', "source[wire-one].etag: unknown key"),
+    (
+        'interval = "15m"',
+        'interval = "15m"\netag = "x"',
+        "source[wire-one].etag: unknown key; did you mean 'tags'?",
+    ),
 ]
 
 
@@ -327,6 +331,85 @@ def test_source_problems(tmp_path: Path, old: str, new: str, expected: str) -> N
     # Keep feeds.toml independent of the source under test.
     found = problems(write(tmp_path, sources=sources))
     assert found == [f"sources.toml: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "sources.toml",
+            'interval = "15m"',
+            'intreval = "15m"',
+            "sources.toml: source[wire-one].intreval: unknown key; did you mean 'interval'?",
+        ),
+        (
+            "site.toml",
+            'language = "en"',
+            'langauge = "en"',
+            "site.toml: langauge: unknown key; did you mean 'language'?",
+        ),
+        (
+            "site.toml",
+            'articles = "articles"',
+            'articles = "articles"\n[fetch]\nmax_redirect = 3',
+            "site.toml: fetch.max_redirect: unknown key; did you mean 'max_redirects'?",
+        ),
+        (
+            "site.toml",
+            'articles = "articles"',
+            'articles = "articles"\n[fech]\nconcurrency = 3',
+            "site.toml: fech: unknown key; did you mean 'fetch'?",
+        ),
+        (
+            "feeds.toml",
+            "local = true",
+            "local = true\nlimt = 5",
+            "feeds.toml: feed[everything].limt: unknown key; did you mean 'limit'?",
+        ),
+        (
+            "feeds.toml",
+            "[[feed]]",
+            "[[feeds]]",
+            "feeds.toml: feeds: unknown key; did you mean 'feed'?",
+        ),
+        (
+            "sources.toml",
+            'interval = "15m"',
+            'interval = "15m"\nINTERVAL = "1h"',
+            "sources.toml: source[wire-one].INTERVAL: unknown key; did you mean 'interval'?",
+        ),
+        (
+            "sources.toml",
+            'interval = "15m"',
+            'interval = "15m"\ncolour = "red"',
+            "sources.toml: source[wire-one].colour: unknown key",  # nothing close: no guess
+        ),
+    ],
+)
+def test_unknown_key_suggests_the_nearest_known_one(
+    tmp_path: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    texts = {"site": SITE, "sources": SOURCES, "feeds": FEEDS}
+    name = file.removesuffix(".toml")
+    assert old in texts[name]
+    texts[name] = texts[name].replace(old, new, 1)
+    found = problems(write(tmp_path, **texts))
+    assert expected in found
+    assert [p for p in found if "unknown key" in p] == [expected]
+
+
+def test_unknown_partner_key_suggests_the_nearest_known_one(tmp_path: Path) -> None:
+    config_dir = write(tmp_path)
+    (config_dir / "access.toml").write_text(
+        '[[partner]]\nid = "wire-desk"\nname = "Wire desk"\nfeeds = ["*"]\n'
+        f'key_sha256 = "{"a" * 64}"\nenable = false\n'
+        '[[partners]]\nid = "x"\n',
+        encoding="utf-8",
+    )
+    assert problems(config_dir) == [
+        "access.toml: partners: unknown key; did you mean 'partner'?",
+        "access.toml: partner[wire-desk].enable: unknown key; did you mean 'enabled'?",
+    ]
 
 
 def test_duplicate_source_id(tmp_path: Path) -> None:

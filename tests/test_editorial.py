@@ -288,3 +288,24 @@ def test_a_pin_with_an_end_ends_by_itself(desk: Desk, capsys: pytest.CaptureFixt
         now[0] += timedelta(minutes=61)
         assert "all.rss" in pipeline.follow_overrides()  # the pin ended: published again
     assert desk.titles("/feeds/all")[0] == "Entry 24"
+
+
+def test_the_desk_never_creates_a_database(
+    tmp_path: Path, upstream: Upstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --database must not record a hide where no clock will ever read it."""
+    missing = tmp_path / "typo" / "feeds.db"
+    desk = Desk(tmp_path, upstream, f"sqlite:///{tmp_path / 'feeds.db'}")
+    for command in (
+        ["hide", "https://wire.example/e1"],
+        ["pin", "https://wire.example/e1", "--feed", "all"],
+        ["preview", "all"],
+        ["overrides"],
+    ):
+        assert (
+            main(["--config", str(desk.config), "--database", f"sqlite:///{missing}", *command])
+            == 3
+        )
+        assert f"no database at {missing}" in capsys.readouterr().err
+    assert not missing.parent.exists()
+    state(desk.app).store.close()

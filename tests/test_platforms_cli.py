@@ -14,6 +14,7 @@ import pytest
 import feeds.times
 from feeds.cli import main
 from feeds.platforms import PLATFORMS
+from feeds.store import Store
 from tests.sites import Site, serve_fixture_feeds
 from tests.upstream import Upstream
 
@@ -32,6 +33,7 @@ def test_plain_check_is_unchanged(site: Site, capsys: pytest.CaptureFixture[str]
 
 
 def test_nothing_published_yet(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(site.db).close()  # a database, nothing in it (a missing one is refused: test_cli)
     assert site.feeds("check", "--platform", "google-news") == 1
     captured = capsys.readouterr()
     assert lines(captured.out) == [

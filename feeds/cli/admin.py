@@ -7,9 +7,16 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feeds.cli.common import EXIT_CONFIG, EXIT_OK, AddParser, add_command, config_dir, load
+from feeds.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    AddParser,
+    add_command,
+    config_dir,
+    load,
+    open_existing,
+)
 from feeds.errors import ConfigError
-from feeds.store import Store
 from feeds.types import Config
 
 
@@ -101,7 +108,7 @@ def stats(config_dir: Path, database: str, since: tuple[str, timedelta] | None) 
     except ConfigError:
         config = None  # the figures are in the database; the config only adds zeros
     now = datetime.now(UTC)
-    with Store(database) as store:
+    with open_existing(database) as store:
         seen = store.readership(now - since[1] if since else None, now)
     lines = report(
         seen,

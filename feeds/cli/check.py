@@ -8,9 +8,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from feeds.cli.common import EXIT_CONFIG, EXIT_OK, AddParser, add_command, config_dir, load, plural
+from feeds.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    AddParser,
+    add_command,
+    config_dir,
+    load,
+    open_existing,
+    plural,
+)
 from feeds.platforms import PLATFORMS, Platform
-from feeds.store import DEFAULT_URL, Store
+from feeds.store import DEFAULT_URL
 from feeds.types import Config, Format
 
 
@@ -83,7 +92,7 @@ def check_platform(
     specs = [spec for spec in config.feeds if not names or spec.name in names]
     now = utcnow()
     violations = []
-    with Store(database) as store:
+    with open_existing(database) as store:
         for spec in specs:
             bodies = {}
             for fmt in Format:

@@ -9,7 +9,9 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from feeds.store import DEFAULT_URL
+from feeds.errors import StoreError
+from feeds.store import DEFAULT_URL, Store
+from feeds.store.engine import NoDatabase
 from feeds.types import Config
 
 EXIT_OK = 0
@@ -80,6 +82,19 @@ def load(config_dir: Path) -> Config:
     from feeds.config import load_config
 
     return load_config(config_dir)
+
+
+def open_existing(database: str) -> Store:
+    """The store at ``database`` for a command that only reads it: a SQLite file that does
+    not exist is neither created nor migrated into being; StoreError (exit status 3) names
+    the path instead. Use it as ``with open_existing(args.database) as store: …``."""
+    try:
+        return Store(database, create=False)
+    except NoDatabase as e:
+        raise StoreError(
+            f"no database at {e.path} (run `feeds update` or `feeds run` first, "
+            "or check --database / DATABASE_URL)"
+        ) from e
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -1,5 +1,7 @@
 """The editors' desk: `feeds preview`, and the overrides (`hide`, `unhide`, `pin`, `unpin`,
-`retitle`, `overrides`), each recorded with who, when and why."""
+`retitle`, `overrides`), each recorded with who, when and why. Every one of them needs the
+service's database to exist (a mistyped --database must not record a hide where no clock
+reads it)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from feeds.cli.common import (
     add_command,
     config_dir,
     load,
+    open_existing,
     plural,
 )
 from feeds.store import Store
@@ -148,7 +151,7 @@ def _preview(args: argparse.Namespace) -> int:
     spec = _feed(config, args.feed)
     if spec is None:
         return EXIT_CONFIG
-    with Store(args.database) as store, Pipeline(config, store) as pipeline:
+    with open_existing(args.database) as store, Pipeline(config, store) as pipeline:
         shown = pipeline.preview(spec)
     print(
         f"{spec.name}: {plural(len(shown.items), 'item')} (limit {spec.limit}, "
@@ -236,7 +239,7 @@ def _set(
         value=args.title.strip() if action is OverrideAction.RETITLE else "",
         until=args.until if action is OverrideAction.PIN else None,
     )
-    with Store(args.database) as store:
+    with open_existing(args.database) as store:
         ids = store.item_ids_for(item, config.site)
         known = len(ids) > 1 or _is_article(store, item)
         store.add_override(override, ids)
@@ -258,7 +261,7 @@ def _end(args: argparse.Namespace, action: OverrideAction, done: str) -> int:
     config = load(config_dir(args))
     item = args.item.strip()
     feed = getattr(args, "feed", "") if action is OverrideAction.PIN else ""
-    with Store(args.database) as store:
+    with open_existing(args.database) as store:
         ended = store.remove_override(
             item,
             action,
@@ -277,7 +280,7 @@ def _end(args: argparse.Namespace, action: OverrideAction, done: str) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> int:
-    with Store(args.database) as store:
+    with open_existing(args.database) as store:
         now = utcnow()
         current = store.overrides()
         trail = store.override_log(max(0, args.log))

@@ -3,30 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
 import os
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
 
 from feeds.cli.common import EXIT_OK, AddParser, add_command, config_dir
+from feeds.errors import FeedsError
 from feeds.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = "8000"
 
 
 def add_parsers(sub: AddParser) -> None:
+    port = int(os.environ.get("PORT", DEFAULT_PORT))
     for name, with_clock, text, description in (
         (
             "serve",
             False,
             "serve the published feeds (the web process alone)",
             "Serve the published documents, /, /sources, /status and /metrics. Publishes "
-            "nothing: run `feeds scheduler` (or `feeds update` from cron) beside it.",
+            "nothing: run `feeds scheduler` (or `feeds update` from cron) beside it. The port "
+            "is taken before anything else. When base_url (site.toml, or env FEEDS_BASE_URL) "
+            "is not the address served, a warning says so.",
         ),
         (
             "run",
             True,
             "web + scheduler in one process: one machine",
             "Serve the published feeds and run the clock in the same process: fetch every "
-            "source on its schedule, re-read the articles and the config, publish.",
+            "source on its schedule, re-read the articles and the config, publish. The port "
+            "is taken first: a busy port fails before any fetching or publishing. When "
+            "base_url (site.toml, or env FEEDS_BASE_URL) is not the address served, a warning "
+            "says so.",
         ),
     ):
         parser = add_command(
@@ -36,12 +51,16 @@ def add_parsers(sub: AddParser) -> None:
             help=text,
             description=description,
         )
-        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument(
+            "--host",
+            default=DEFAULT_HOST,
+            help=f"address to listen on; 0.0.0.0 for every interface (default: {DEFAULT_HOST})",
+        )
         parser.add_argument(
             "--port",
             type=int,
-            default=int(os.environ.get("PORT", "8000")),
-            help="port to listen on (env PORT)",
+            default=port,
+            help=f"port to listen on; 0 for any free one (env PORT, default: {DEFAULT_PORT})",
         )
     add_command(
         sub,
@@ -74,7 +93,7 @@ def scheduler(config_dir: Path, database: str) -> int:
     from feeds.reload import ConfigWatcher
     from feeds.scheduler import Clock
 
-    watcher = ConfigWatcher(config_dir)
+    watcher = ConfigWatcher(config_dir, process="the clock")
     _stop_on_sigterm()
     with Store(database) as store, Pipeline(watcher.current, store) as pipeline:
         clock = Clock(pipeline, watcher, blocking=True)
@@ -87,28 +106,68 @@ def scheduler(config_dir: Path, database: str) -> int:
     return EXIT_OK
 
 
-def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
-    from feeds.web import create_app
-    from feeds.web import serve as serve_app
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, taken before any other work; FeedsError
+    ``cannot listen on HOST:PORT: address in use`` (or why else) when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as werkzeug chooses
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # as werkzeug does: a port left in TIME_WAIT is free again, one in use is not
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        reasons = {
+            errno.EADDRINUSE: "address in use (another program listens there; stop it, "
+            "or choose another --port)",
+            errno.EACCES: "permission denied (ports below 1024 need privileges)",
+            errno.EADDRNOTAVAIL: "this machine has no such address",
+        }
+        if isinstance(e, socket.gaierror):
+            reason = f"unknown host ({e.strerror})"
+        else:
+            reason = reasons.get(e.errno or 0, e.strerror or str(e))
+        raise FeedsError(f"cannot listen on {shown}: {reason}") from e
+    return sock
 
-    app = create_app({"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": database})
+
+def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
+    from feeds.reload import ConfigWatcher
+    from feeds.web import create_app, state
+    from feeds.web import serve as serve_app
+    from feeds.web.origin import listening_mismatch
+
+    sock = listen(host, port)  # before the database is even opened
+    port = sock.getsockname()[1]  # --port 0: the one given
     clock = None
     pipeline = None
     store = None
-    if with_clock:
-        from feeds.pipeline import Pipeline
-        from feeds.reload import ConfigWatcher
-        from feeds.scheduler import Clock
-
-        watcher = ConfigWatcher(config_dir)
-        store = Store(database)
-        pipeline = Pipeline(watcher.current, store)
-        clock = Clock(pipeline, watcher, blocking=False)
-        clock.start()
-    _stop_on_sigterm()
-    print(f"serving on http://{host}:{port}/", flush=True)
     try:
-        serve_app(app, host, port)
+        watcher = ConfigWatcher(
+            config_dir, process="the web process and clock" if with_clock else "the web process"
+        )
+        app = create_app(
+            {"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": database}, watcher=watcher
+        )
+        warning = listening_mismatch(
+            state(app).watcher.current.site.base_url, host, port, str(config_dir / "site.toml")
+        )
+        if warning:
+            log.warning("%s", warning)
+        if with_clock:
+            from feeds.pipeline import Pipeline
+            from feeds.scheduler import Clock
+
+            store = Store(database)
+            pipeline = Pipeline(watcher.current, store)
+            clock = Clock(pipeline, watcher, blocking=False)
+            clock.start()
+        _stop_on_sigterm()
+        shown = f"[{host}]" if ":" in host else host
+        print(f"serving on http://{shown}:{port}/", flush=True)
+        serve_app(app, host, port, sock)
     except KeyboardInterrupt:
         pass
     finally:
@@ -118,4 +177,5 @@ def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: 
             pipeline.close()
         if store is not None:
             store.close()
+        sock.close()
     return EXIT_OK

@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from feeds.cli.common import EXIT_CONFIG, EXIT_OK, AddParser, add_command, config_dir, load, plural
+from feeds.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    AddParser,
+    add_command,
+    config_dir,
+    load,
+    open_existing,
+    plural,
+)
 from feeds.store import Store
 from feeds.types import (
     FetchStatus,
@@ -131,7 +140,7 @@ def refresh(config_dir: Path, database: str, source_id: str) -> int:
 
 def sources(config_dir: Path, database: str) -> int:
     config = load(config_dir)
-    with Store(database) as store:
+    with open_existing(database) as store:
         statuses = store.source_states()
     rows: list[tuple[str, ...]] = [("ID", "STATE", "HTTP", "LAST OK", "NEXT", "DETAIL")]
     for source in config.sources:

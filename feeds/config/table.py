@@ -8,10 +8,11 @@ validated values out of one TOML table, reporting each bad key to the shared
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -66,7 +67,7 @@ class Table:
     def check_keys(self, allowed: frozenset[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                self.problem(key, "unknown key")
+                self.problem(key, unknown_key(key, allowed))
 
     def has(self, key: str) -> bool:
         return key in self.data
@@ -202,6 +203,16 @@ class Table:
         return tuple(dict.fromkeys(value))
 
 
+def unknown_key(key: str, allowed: Collection[str]) -> str:
+    """The problem with a key that is not one of ``allowed``: ``unknown key``, followed by
+    the nearest known key when one is close enough to be a typo (``intreval`` → ``did you
+    mean 'interval'?``)."""
+    nearest = difflib.get_close_matches(key, sorted(allowed), n=1)
+    if not nearest:
+        nearest = difflib.get_close_matches(key.lower(), sorted(allowed), n=1)
+    return f"unknown key; did you mean {nearest[0]!r}?" if nearest else "unknown key"
+
+
 def read_toml(config_dir: Path, name: str, problems: Problems) -> dict[str, Any] | None:
     """The parsed file ``config_dir / name``, or None after recording why it cannot be read.
 
@@ -256,7 +267,7 @@ def array_of_tables(
     """
     for top in data:
         if top not in top_keys:
-            problems.add(file, top, "unknown key")
+            problems.add(file, top, unknown_key(top, top_keys))
     tables = data.get(key, [])
     if not isinstance(tables, list):
         problems.add(file, key, f"must be an array of tables ([[{key}]]), not {type_name(tables)}")

@@ -15,6 +15,7 @@ applied when a store opens; Alembic is only imported when there is work to do.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -89,27 +90,63 @@ def create_engine(url: str, *, pooled: bool = True) -> Engine:
     return engine
 
 
+class NoDatabase(StoreError):
+    """``create=False`` and there is no SQLite database file at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"no database at {path}")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for PostgreSQL or an in-memory database)."""
+    parsed = sa.make_url(engine_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 class Database:
-    """One engine, its schema and its transactions; the base of every storage concern."""
+    """One engine, its schema and its transactions; the base of every storage concern.
+
+    ``create=False`` (read-only commands): a SQLite file that does not exist is not created
+    (nor its directory); NoDatabase is raised instead."""
 
     def __init__(
-        self, url: str = DEFAULT_URL, *, migrate: bool = True, pooled: bool = True
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        migrate: bool = True,
+        pooled: bool = True,
+        create: bool = True,
     ) -> None:
         self.url = engine_url(url)
+        try:
+            sqlite = sa.make_url(self.url).get_backend_name() == "sqlite"
+        except SQLAlchemyError as e:  # not a URL at all
+            shown = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)  # never show a password
+            raise StoreError(
+                f"not a database URL: {shown!r} (sqlite:///PATH or postgresql://…)"
+            ) from e
+        path = None if create else sqlite_file(self.url)
+        if path is not None and not path.is_file():
+            raise NoDatabase(path.absolute())
         # SQLite has one writer at a time. Threads of this process queue on a lock rather than
         # in SQLite's busy handler, which polls with sleeps of up to 100 ms; other processes
         # still wait in the busy handler.
         self._write_lock: AbstractContextManager[Any] = (
-            threading.Lock()
-            if sa.make_url(self.url).get_backend_name() == "sqlite"
-            else nullcontext()
+            threading.Lock() if sqlite else nullcontext()
         )
         try:
             self.engine = create_engine(self.url, pooled=pooled)
             if migrate:
                 self.migrate()
         except SQLAlchemyError as e:
-            raise StoreError(f"cannot open database {sa.make_url(self.url)!r}: {e}") from e
+            reason = " ".join(str(getattr(e, "orig", None) or e).split())  # the driver's words
+            shown = sa.make_url(url).render_as_string(hide_password=True)
+            raise StoreError(f"cannot open database {shown}: {reason}") from e
+        except OSError as e:  # its directory cannot be made
+            raise StoreError(f"cannot open database {url}: {e.strerror or e}: {e.filename}") from e
 
     def schema_revision(self) -> str | None:
         """The schema revision of the database (None when it has no schema yet)."""

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from feeds.errors import ConfigError
 from feeds.reload import ConfigWatcher
 from feeds.store import DEFAULT_URL, Store
 from feeds.web.cache import DocumentCache
+from feeds.web.origin import OriginCheck
 
 
 class WebState:
@@ -44,12 +46,15 @@ def _proxies(raw: str) -> int:
     return int(raw)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, watcher: ConfigWatcher | None = None
+) -> Flask:
     """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
     MAX_AGE (Cache-Control max-age of feed documents, seconds), READERSHIP (count readers;
     env FEEDS_READERSHIP, default on), READERSHIP_FLUSH_SECONDS, TRUSTED_PROXIES (env
     FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0);
-    see feeds/web/usage.py."""
+    see feeds/web/usage.py. ``watcher``: the process's config watcher when something else in
+    it polls one too (``feeds run``); by default the app makes its own."""
     app = Flask(__name__)
     app.config.from_mapping(
         FEEDS_CONFIG=os.environ.get("FEEDS_CONFIG", "config"),
@@ -62,9 +67,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.from_mapping(test_config)
-    watcher = ConfigWatcher(Path(app.config["FEEDS_CONFIG"]))
+    config_dir = Path(app.config["FEEDS_CONFIG"])
+    watcher = watcher or ConfigWatcher(config_dir, process="the web process")
     store = Store(app.config["DATABASE_URL"])
-    app.extensions["feeds"] = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
+    web = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
+    app.extensions["feeds"] = web
+    origin = OriginCheck(int(app.config["TRUSTED_PROXIES"]), str(config_dir / "site.toml"))
+
+    @app.before_request
+    def _check_origin() -> None:  # is this server reached at base_url? (logged once)
+        origin.check(web.watcher.current.site.base_url, request.path, request.environ)
 
     from feeds.web import metrics, usage, views
     from feeds.web.opml import bp as opml_bp
@@ -78,17 +90,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def serve(app: Flask, host: str, port: int) -> None:
+def serve(app: Flask, host: str, port: int, sock: socket.socket | None = None) -> None:
     """Serve ``app`` with werkzeug's development server, a thread per request (``feeds
-    serve`` and ``feeds run``; production uses gunicorn, see the Procfile)."""
+    serve`` and ``feeds run``; production uses gunicorn, see the Procfile). ``sock``: a
+    socket already listening on ``host``:``port`` (bound before any other work, so that a
+    busy port fails at once)."""
     import logging
 
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server, run_simple
 
     from feeds.web.logs import RedactKeys
 
     logging.getLogger("werkzeug").addFilter(RedactKeys())  # its request lines hold queries
-    run_simple(host, port, app, threaded=True)
+    if sock is None:
+        run_simple(host, port, app, threaded=True)
+        return
+    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+    server.log_startup()
+    server.serve_forever()
 
 
 def state(app: Flask) -> WebState:
