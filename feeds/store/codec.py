@@ -29,6 +29,9 @@ from feeds.types import (
     Image,
     Item,
     ItemSource,
+    Override,
+    OverrideAction,
+    OverrideRecord,
     PartnerReads,
     Problem,
     RequestTally,
@@ -450,4 +453,36 @@ def subscribers_from_row(r: Any) -> SubscriberReport:
         feed_id=r.feed_id,
         subscribers=int(r.subscribers),
         reported=r.reported,
+    )
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def override_from_row(r: Any) -> Override:
+    """An override in force from its ``overrides`` row."""
+    return Override(
+        item=r.item,
+        action=OverrideAction(r.action),
+        by=r.by,
+        reason=r.reason,
+        at=r.at,
+        feed=r.feed,
+        value=r.value,
+        until=r.until,
+    )
+
+
+def override_record_from_row(r: Any) -> OverrideRecord:
+    """One line of the audit trail from its ``override_log`` row."""
+    return OverrideRecord(
+        id=r.id,
+        at=r.at,
+        action=r.action,
+        item=r.item,
+        by=r.by,
+        reason=r.reason,
+        feed=r.feed,
+        value=r.value,
+        until=r.until,
     )

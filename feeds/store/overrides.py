@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from feeds.ids import entry_key, item_id
 from feeds.store.archives import mark_stale
-from feeds.store.codec import entry_from_row
+from feeds.store.codec import entry_from_row, override_from_row, override_record_from_row
 from feeds.store.engine import Database
 from feeds.store.schema import entries, override_log, overrides
 from feeds.types import Entry, Override, OverrideAction, OverrideRecord, Site
@@ -75,19 +75,7 @@ class OverridesMixin(Database):
         """Every override in force (expired pins too: merge leaves them out), oldest first."""
         with self._read() as conn:
             rows = conn.execute(sa.select(overrides).order_by(overrides.c.at, overrides.c.item))
-            return [
-                Override(
-                    item=r.item,
-                    action=OverrideAction(r.action),
-                    by=r.by,
-                    reason=r.reason,
-                    at=r.at,
-                    feed=r.feed,
-                    value=r.value,
-                    until=r.until,
-                )
-                for r in rows
-            ]
+            return [override_from_row(r) for r in rows]
 
     def override_log(self, limit: int = 100) -> list[OverrideRecord]:
         """The newest ``limit`` override commands, newest first."""
@@ -95,20 +83,7 @@ class OverridesMixin(Database):
             rows = conn.execute(
                 sa.select(override_log).order_by(override_log.c.id.desc()).limit(limit)
             )
-            return [
-                OverrideRecord(
-                    id=r.id,
-                    at=r.at,
-                    action=r.action,
-                    item=r.item,
-                    by=r.by,
-                    reason=r.reason,
-                    feed=r.feed,
-                    value=r.value,
-                    until=r.until,
-                )
-                for r in rows
-            ]
+            return [override_record_from_row(r) for r in rows]
 
     def override_generation(self) -> int:
         """The id of the newest override command (0 before the first): it grows with each."""
