@@ -78,17 +78,26 @@ class Desk:
         return main(["--config", str(self.config), "--database", self.db, *args])
 
     def titles(self, path: str) -> list[str]:
-        """The item titles a reader gets at ``path``, for every format (the same in each)."""
-        found = {}
-        for fmt in Format:
-            response = self.client.get(f"{path}.{fmt.value}")
-            assert response.status_code == 200, path
-            if fmt is Format.JSON:
-                found[fmt] = [i.get("title", "") for i in json.loads(response.data)["items"]]
-            else:
-                found[fmt] = [e.get("title", "") for e in feedparser.parse(response.data).entries]
-        assert found[Format.RSS] == found[Format.ATOM] == found[Format.JSON], found
-        return found[Format.RSS]
+        """The item titles a reader gets at ``path``, for every format (the same in each).
+
+        A clock in another process writes the formats one after another, so a reader may
+        catch them mid-publish: they must agree within a few seconds."""
+        deadline = time.monotonic() + 5
+        while True:
+            found = {}
+            for fmt in Format:
+                response = self.client.get(f"{path}.{fmt.value}")
+                assert response.status_code == 200, path
+                if fmt is Format.JSON:
+                    found[fmt] = [i.get("title", "") for i in json.loads(response.data)["items"]]
+                else:
+                    found[fmt] = [
+                        e.get("title", "") for e in feedparser.parse(response.data).entries
+                    ]
+            if found[Format.RSS] == found[Format.ATOM] == found[Format.JSON]:
+                return found[Format.RSS]
+            assert time.monotonic() < deadline, found
+            time.sleep(0.1)
 
 
 @pytest.fixture
