@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import random
 import threading
 from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -30,6 +29,7 @@ from feeds import policy
 from feeds.errors import ParseError
 from feeds.fetch import Fetcher
 from feeds.normalize import normalize_feed
+from feeds.pipeline.workers import parse_pool
 from feeds.store import Store
 from feeds.times import Now
 from feeds.types import (
@@ -377,9 +377,7 @@ class RefreshBatch:
         statuses = refresher.store.source_states() if len(set(ids)) == len(ids) else {}
         cpus = os.cpu_count() or 1
         if len(self.sources) >= PROCESS_POOL_MIN_SOURCES and cpus > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["feeds.pipeline.refresh", "feeds.parse"])
-            self.pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
+            self.pool = parse_pool(cpus, ["feeds.pipeline.refresh", "feeds.parse"])
         try:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="refresh") as threads:
                 return list(threads.map(lambda s: self._one(s, statuses.get(s.id)), self.sources))

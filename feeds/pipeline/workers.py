@@ -1,0 +1,59 @@
+"""The parse workers of a large update: worker processes that never outlive the update.
+
+A batch of many sources parses in a process pool (feedparser is CPU-bound). The pool's
+processes come from a fork server, and nothing in them notices the update's death: a worker
+holds both ends of its own task pipe, and the fork server (the workers' parent) lives as long
+as any worker does; the resource tracker lives as long as either. Left alone after a SIGKILL
+or a SIGTERM of the update, they would wait forever, 100+ MB each. So every worker watches
+the process that made the pool and exits within ``WATCH_SECONDS`` of its end; the fork server
+and the resource tracker then see their pipes close and exit too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import select
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+WATCH_SECONDS = 0.5
+
+
+def parse_pool(workers: int, preload: list[str]) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that end when the process that made it ends."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=die_with,
+        initargs=(os.getpid(),),
+    )
+
+
+def die_with(starter: int) -> None:
+    """Run in each worker as it starts: exit when the process ``starter`` has ended."""
+    threading.Thread(target=_watch, args=(starter,), name="starter-watch", daemon=True).start()
+
+
+def _watch(starter: int) -> None:
+    try:
+        handle = os.pidfd_open(starter)  # readable once the process has ended (Linux 5.3+)
+    except (AttributeError, OSError):
+        while _exists(starter):
+            time.sleep(WATCH_SECONDS)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)  # nobody is left to read this worker's results
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

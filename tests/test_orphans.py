@@ -1,0 +1,98 @@
+"""Killing `feeds update` leaves no process behind: the parse workers of a large batch (a
+fork server, its workers, the resource tracker) go within a few seconds of the update."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.pipeline.refresh import PROCESS_POOL_MIN_SOURCES
+from tests.sites import ALL_SOURCES_FEED, source_toml, write_site
+from tests.test_ingestion import rss
+from tests.upstream import Upstream
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc (Linux)"
+)
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+
+
+def descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (ppid := parent_of(int(entry.name))) is not None:
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_an_update_leaves_no_process_behind(
+    tmp_path: Path, upstream: Upstream, how: signal.Signals
+) -> None:
+    now = datetime.now(UTC)
+    items = [(f"e{n}", f"Entry {n}", now - timedelta(minutes=n)) for n in range(200)]
+    sources = ""
+    for n in range(PROCESS_POOL_MIN_SOURCES):  # parsed at once, in the worker processes
+        upstream.set(f"/fast{n}.xml", rss(*items))
+        sources += source_toml(f"fast{n}", upstream.url(f"/fast{n}.xml"))
+    for n in range(8):  # keep the update busy until it is killed
+        sources += source_toml(f"hang{n}", upstream.url(f"/hang?n={n}"))
+    config = write_site(tmp_path, upstream, sources=sources, feeds=ALL_SOURCES_FEED, deadline=60)
+    update = subprocess.Popen(
+        [sys.executable, "-m", "feeds.cli", "--config", str(config), "update"],
+        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        family: set[int] = set()
+        # the fork server, at least one worker, the resource tracker, and every fast source in
+        while time.monotonic() < deadline and (
+            len(family) < 3 or len(upstream.requests_to("/hang")) < 4
+        ):
+            assert update.poll() is None, "the update ended before it could be killed"
+            family |= descendants(update.pid)
+            time.sleep(0.1)
+        assert len(family) >= 3, family
+        update.send_signal(how)
+        update.wait(timeout=10)
+        gone_by = time.monotonic() + 5
+        while time.monotonic() < gone_by and any(alive(pid) for pid in family):
+            time.sleep(0.1)
+        left = sorted(pid for pid in family if alive(pid))
+        assert not left, [
+            (pid, parent_of(pid), Path(f"/proc/{pid}/cmdline").read_bytes()[:90]) for pid in left
+        ]
+    finally:
+        if update.poll() is None:
+            update.kill()
+            update.wait()
