@@ -78,6 +78,7 @@ class Fetcher:
         self._transport = Transport(
             max_connections=max(1, settings.concurrency),
             allow_private=settings.allow_private_addresses,
+            allowed=settings.allow_addresses,
         )
         common = [("User-Agent", settings.user_agent), ("Accept-Encoding", ACCEPT_ENCODING)]
         self._get_headers: Headers = [*common, ("Accept", ACCEPT)]
