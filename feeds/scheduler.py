@@ -6,8 +6,16 @@ articles; a job watching the config files; a job delivering WebSub pings; a job 
 editors' overrides (a hide or a pin from any process is published within seconds). Feeds are
 rebuilt when something they use changed. A local article dated in the future is published at
 its time by a one-shot job (``release``), planned again after every articles sync, config
-reload and release. Every HEARTBEAT_SECONDS the clock writes its heartbeat to the database
-(for /status), and removes it when it stops.
+reload and release.
+
+Any number of clocks may run against one database; exactly one is active (feeds/lease.py).
+Every HEARTBEAT_SECONDS each clock writes its heartbeat, which renews or claims the lease
+(/status shows them); a standby runs no other job. When the active clock dies, a standby
+takes over within LEASE plus a heartbeat: it publishes what is stored and schedules every
+source from its stored next attempt (after one fetch deadline when the old clock did not stop
+cleanly: a fetch it began is never made twice). An active clock that cannot renew its lease
+for FENCE stops fetching and publishing on its own, before anyone can take it over. A clock
+removes its row when it stops cleanly, so a standby takes over at its next heartbeat.
 
 Other processes write to the same database (`feeds refresh` by an editor, `feeds update` from
 cron, a second machine): every FOLLOW_SECONDS the clock compares each source's job with what is
@@ -24,6 +32,8 @@ import os
 import random
 import socket
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +47,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds import policy
+from feeds.lease import FENCE
 from feeds.merge import next_release
 from feeds.pipeline import Pipeline, source_config_hash
 from feeds.reload import ConfigWatcher
@@ -63,6 +74,11 @@ class Clock:
         self._running_lock = threading.Lock()
         self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
         self.id = f"{self.host}:{self.pid}:{int(self.started.timestamp())}"
+        self.active = False  # holds the lease (as of its last renewal)
+        self.monotonic = time.monotonic  # replaceable by tests (the fence's own clock)
+        self._renewed = float("-inf")  # time.monotonic() of the last renewal
+        self._holder: str | None = None  # the active clock's id, while we stand by
+        self._grace = 0.0  # seconds before due sources start, after a takeover
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
         executors = {
             "default": ThreadPoolExecutor(max_workers=workers),
@@ -79,8 +95,28 @@ class Clock:
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
-        """Publish what is stored, schedule every job, then run (blocks if blocking)."""
-        self.heartbeat_job()
+        """Claim the lease; if this clock holds it, publish what is stored and schedule
+        every job; then run (blocks if blocking), renewing the lease or standing by."""
+        self.heartbeat_job(activate=False)
+        if self.active:
+            self.activate()
+        beat = IntervalTrigger(seconds=HEARTBEAT_SECONDS)
+        self.scheduler.add_job(self.heartbeat_job, beat, id="heartbeat", executor="heartbeat")
+        self.scheduler.start()
+
+    def holding(self) -> bool:
+        """Whether this clock may fetch and publish now: it holds the lease, renewed less
+        than FENCE ago."""
+        return self.active and self.monotonic() - self._renewed < FENCE.total_seconds()
+
+    def activate(self) -> None:
+        """Become the active clock: apply the newest config, publish what is stored, schedule
+        every job. After a takeover, sources due now start after one fetch deadline."""
+        self.watcher.poll()
+        config = self.watcher.current
+        if config is not self._applied:
+            self.pipeline.reconfigure(config)
+            self._applied = config
         self.pipeline.sync_sources()  # the stored states below are those of this config
         try:
             synced = self.pipeline.sync_articles()
@@ -93,7 +129,7 @@ class Clock:
             self.plan_release()
         except Exception:  # the clock must start even if the first publish fails
             log.exception("initial publish failed; the jobs will retry")
-        self.schedule_sources(spread=30)
+        self.schedule_sources(spread=30, not_before=self._grace)
         site = self.pipeline.config.site
         for job, seconds, name in (
             (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
@@ -104,11 +140,27 @@ class Clock:
             (self.prune_job, PRUNE_SECONDS, "prune"),
         ):
             self.scheduler.add_job(
-                job, IntervalTrigger(seconds=seconds), id=name, replace_existing=True
+                self._guarded(job),
+                IntervalTrigger(seconds=seconds),
+                id=name,
+                replace_existing=True,
             )
-        beat = IntervalTrigger(seconds=HEARTBEAT_SECONDS)
-        self.scheduler.add_job(self.heartbeat_job, beat, id="heartbeat", executor="heartbeat")
-        self.scheduler.start()
+
+    def stand_down(self, reason: str) -> None:
+        """Stop fetching and publishing (jobs already running finish): `reason` logged."""
+        self.active = False
+        for job in self.scheduler.get_jobs():
+            if job.id != "heartbeat":
+                with contextlib.suppress(JobLookupError):
+                    job.remove()
+        log.warning("this clock stands by: %s", reason)
+
+    def _guarded(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            if self.holding():
+                job()
+
+        return run
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -120,11 +172,12 @@ class Clock:
 
     # ------------------------------------------------------------------ source jobs
 
-    def schedule_sources(self, spread: float) -> None:
+    def schedule_sources(self, spread: float, not_before: float = 0) -> None:
         """One job per enabled source that is not gone, at its stored next fetch time.
 
         Sources never fetched (or reset by a config change) start within `spread` seconds,
-        spread out; a job already set for a source keeps its time.
+        spread out; a job already set for a source keeps its time. None starts sooner than
+        `not_before` seconds from now.
         """
         wanted = {s.id: s for s in self.pipeline.config.sources if s.enabled}
         statuses = self.pipeline.store.source_states()
@@ -135,6 +188,7 @@ class Clock:
                     job.remove()  # gone from the config, or changed: starts afresh
         existing = {j.id for j in self.scheduler.get_jobs()}
         now = datetime.now(UTC)
+        earliest = now + timedelta(seconds=not_before)
         for source in wanted.values():
             if SOURCE_JOB_PREFIX + source.id in existing:
                 continue
@@ -144,7 +198,7 @@ class Clock:
             when = now + timedelta(seconds=random.uniform(0, spread))
             if status is not None and status.next_fetch is not None:
                 when = max(status.next_fetch, when if status.next_fetch < now else now)
-            self._schedule(source, when)
+            self._schedule(source, max(when, earliest))
 
     def _schedule(self, source: Source, when: datetime) -> None:
         self.scheduler.add_job(
@@ -159,8 +213,8 @@ class Clock:
     def source_job(self, source_id: str) -> None:
         """Refresh one source, publish the feeds it changed, and set its next run."""
         source: Source | None = self.pipeline.config.source(source_id)
-        if source is None or not source.enabled:
-            return
+        if source is None or not source.enabled or not self.holding():
+            return  # (standing by: the job is set again if this clock becomes active)
         with self._running_lock:
             self._running.add(source_id)
         try:
@@ -259,18 +313,51 @@ class Clock:
 
     def release_job(self) -> None:
         """Publish the feeds with local articles now that a scheduled one is due."""
+        if not self.holding():
+            return
         published = self.pipeline.publish_all(self.pipeline.feeds_with_articles())
         log.info("scheduled articles due: published %s", ", ".join(published) or "nothing new")
         self.plan_release()
 
-    def heartbeat_job(self) -> None:
-        """Tell the database (and /status) that this clock is alive."""
+    def heartbeat_job(self, activate: bool = True) -> None:
+        """Renew or claim the lease (and tell /status this clock is alive); take over as the
+        active clock, or stand by, as the database decides."""
         try:
-            now = self.pipeline.clock()
-            store = self.pipeline.store
-            store.clock_heartbeat(self.id, self.host, self.pid, self.started, now, active=True)
+            decision = self.pipeline.store.claim_lease(
+                self.id, self.host, self.pid, self.started, self.pipeline.clock()
+            )
         except Exception as e:  # the database is away: the clock carries on, and retries
             log.warning("heartbeat not written: %s", e)
+            if self.active and not self.holding():
+                self.stand_down(f"the lease was not renewed for {FENCE.total_seconds():.0f} s")
+            return
+        if not decision.active:
+            holder = decision.holder.id if decision.holder is not None else "another clock"
+            if self.active:
+                self.stand_down(f"{holder} holds the lease")
+            elif holder != self._holder:
+                log.info("standing by: %s is the active clock", holder)
+            self._holder = holder
+            return
+        self._renewed = self.monotonic()
+        self._holder = None
+        if self.active:
+            return
+        self.active = True
+        self._grace = 0.0
+        if decision.taken_from is not None:
+            self._grace = self.pipeline.config.site.fetch.deadline
+            log.warning(
+                "this clock is now the active one: %s stopped renewing its lease (last "
+                "heartbeat %s); sources due start in %.0f s",
+                decision.taken_from.id,
+                decision.taken_from.heartbeat.isoformat(),
+                self._grace,
+            )
+        else:
+            log.info("this clock is the active one")
+        if activate:  # heavy: on a worker thread, never delaying the next heartbeat
+            self.scheduler.add_job(self.activate, id="activate")
 
     def config_job(self) -> None:
         """Apply a changed, valid config; if applying it fails, try again on the next tick

@@ -125,6 +125,8 @@ def clock(desk: Desk) -> Iterator[Clock]:
     store = Store(desk.db)
     pipeline = Pipeline(watcher.current, store)
     c = Clock(pipeline, watcher, blocking=False)
+    c.heartbeat_job(activate=False)  # the only clock: it holds the lease
+    assert c.holding()
     c.scheduler.start(paused=True)  # jobs are run by hand below
     yield c
     c.shutdown()

@@ -34,6 +34,8 @@ def clock(tmp_path: Path, upstream: Upstream) -> Iterator[Clock]:
     store = Store(f"sqlite:///{tmp_path / 'feeds.db'}")
     pipeline = Pipeline(watcher.current, store)
     c = Clock(pipeline, watcher, blocking=False)
+    c.heartbeat_job(activate=False)  # the only clock: it holds the lease
+    assert c.holding()
     c.scheduler.start(paused=True)  # jobs are run by hand below, deterministically
     yield c
     c.shutdown()
@@ -177,6 +179,8 @@ def desk_clock(site: Site) -> Iterator[tuple[Clock, list[datetime]]]:
     store = Store(site.db)
     pipeline = Pipeline(watcher.current, store, clock=lambda: now[0])
     c = Clock(pipeline, watcher, blocking=False)
+    c.heartbeat_job(activate=False)  # the only clock: it holds the lease
+    assert c.holding()
     c.scheduler.start(paused=True)
     yield c, now
     c.shutdown()

@@ -250,6 +250,7 @@ def test_the_clock_heartbeat_shows_and_goes_stale(site: Site, client: FlaskClien
     assert "clock-host-a" in html.get_element_by_id("clock-active").text_content()
     assert "clock-host-b" in html.get_element_by_id("clock-standbys").text_content()
     assert metrics(client)["feeds_clock_up"] == 1
+    assert metrics(client)["feeds_clock_standbys"] == 1
     assert metrics(client)["feeds_clock_heartbeat_age_seconds"] < 15
 
     # the heartbeats stop (injected times: a minute ago)

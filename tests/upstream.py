@@ -72,12 +72,13 @@ def bomb_body() -> bytes:
 
 class Request(NamedTuple):
     """One request the upstream received: the path (with query), lower-cased headers, method and
-    body (read for POST only)."""
+    body (read for POST only), and when it came (time.monotonic())."""
 
     path: str
     headers: dict[str, str]
     method: str = "GET"
     body: bytes = b""
+    time: float = 0.0
 
 
 class Hit(NamedTuple):
@@ -423,7 +424,7 @@ class Upstream:
 
     def _log(self, request: Request) -> None:
         with self._lock:
-            self._requests.append(request)
+            self._requests.append(request._replace(time=time.monotonic()))
 
     def _track(self, connection: socket.socket, *, add: bool) -> None:
         with self._lock:

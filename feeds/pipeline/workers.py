@@ -18,6 +18,8 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from feeds.lease import pid_alive
+
 WATCH_SECONDS = 0.5
 
 
@@ -42,18 +44,8 @@ def _watch(starter: int) -> None:
     try:
         handle = os.pidfd_open(starter)  # readable once the process has ended (Linux 5.3+)
     except (AttributeError, OSError):
-        while _exists(starter):
+        while pid_alive(starter):
             time.sleep(WATCH_SECONDS)
     else:
         select.select([handle], [], [])
     os._exit(1)  # nobody is left to read this worker's results
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -31,6 +31,7 @@ from sqlalchemy.pool import NullPool
 from feeds.errors import StoreError
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
+_MIGRATING = threading.Lock()
 HEAD_REVISION = "0010"  # the newest migration; a test keeps this in step with migrations/
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
@@ -167,7 +168,9 @@ class Database:
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as conn:
+        # Alembic keeps the running migration's context in module globals: one at a time in
+        # a process (other processes wait on the database's own lock, see migrations/env.py).
+        with _MIGRATING, self.engine.connect() as conn:
             conn.execution_options(feeds_write=True)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)

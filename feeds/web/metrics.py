@@ -146,6 +146,9 @@ def desk(
     name = "feeds_clock_up"
     out.family(name, "gauge", "1 when the newest clock heartbeat is recent (a clock is running).")
     out.sample(name, (), 1 if beats and not beats[0].stale(now) else 0)
+    name = "feeds_clock_standbys"
+    out.family(name, "gauge", "Clocks standing by, ready to take over (recent heartbeat).")
+    out.sample(name, (), sum(1 for b in beats if not b.active and not b.stale(now)))
 
 
 def readership(out: _Exposition, config: Config, seen: Readership) -> None:

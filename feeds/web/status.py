@@ -132,7 +132,10 @@ def clock_data(beats: Sequence[ClockBeat], now: datetime) -> dict[str, Any]:
             "published until a clock (feeds scheduler, or feeds run) starts."
         )
     elif claims > 1:
-        warning = f"{claims} clocks are active at once: run one clock per database."
+        warning = (
+            f"{claims} clocks say they are active at once: their machines' clocks disagree "
+            "(the lease needs them within seconds of each other: run NTP)."
+        )
 
     def shown(beat: ClockBeat) -> dict[str, Any]:
         return {
