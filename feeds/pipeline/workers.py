@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -48,4 +49,4 @@ def _watch(starter: int) -> None:
             time.sleep(WATCH_SECONDS)
     else:
         select.select([handle], [], [])
-    os._exit(1)  # nobody is left to read this worker's results
+    os.kill(os.getpid(), signal.SIGKILL)  # nobody is left to read this worker's results
