@@ -27,14 +27,13 @@ Modules, each with one job:
 from __future__ import annotations
 
 from feeds.render.budget import fit
-from feeds.render.common import FORMATS, GENERATOR, STYLESHEET, document_url, feed_url, syndication
+from feeds.render.common import FORMATS, GENERATOR, document_url, feed_url, syndication
 from feeds.render.document import render, render_all
 from feeds.render.incremental import Renderer
 
 __all__ = [
     "FORMATS",
     "GENERATOR",
-    "STYLESHEET",
     "Renderer",
     "document_url",
     "feed_url",
