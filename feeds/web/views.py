@@ -142,6 +142,7 @@ def index() -> str:
     feeds = [
         {
             "spec": spec,
+            "view": f"/feeds/{spec.name}",
             "links": [
                 {
                     "format": fmt,
