@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy feeds
 	$(BIN)/pytest -q
+
+# Extract the pages' text, update every catalog under feeds/translations, compile them (.mo,
+# committed). A new language: $(BIN)/pybabel init -i feeds/translations/messages.pot \
+#   -d feeds/translations -l LANG, then `make translations` (docs/languages.md).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-by-file --no-wrap --omit-header \
+		-o feeds/translations/messages.pot feeds
+	$(BIN)/pybabel -q update -i feeds/translations/messages.pot -d feeds/translations \
+		--no-wrap
+	$(BIN)/pybabel compile --statistics -d feeds/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

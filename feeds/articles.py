@@ -32,13 +32,20 @@ ARTICLE_KEYS = frozenset(
 IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
 
 
-def _markdown() -> MarkdownIt:
+def _markdown(smart_quotes: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
-    md.enable(["replacements", "smartquotes"])
+    md.enable(["replacements", "smartquotes"] if smart_quotes else ["replacements"])
     return md
 
 
-_MD = _markdown()
+# markdown-it's curly quotes are English typography: an article in another language (Arabic,
+# French...) keeps its quotes as typed.
+_MD = _markdown(smart_quotes=True)
+_MD_AS_TYPED = _markdown(smart_quotes=False)
+
+
+def _smart_quotes(language: str) -> bool:
+    return language.lower().split("-")[0] == "en"
 
 
 _Report = Callable[[str, str], None]  # (key, problem)
@@ -219,7 +226,7 @@ def _build(
         return None
     assert title is not None and published is not None and slug is not None
     assert link is not None and summary is not None and tags is not None and authors is not None
-    content, first_paragraph = _render(body, link)
+    content, first_paragraph = _render(body, link, _smart_quotes(language or site.language))
     article = Article(
         slug=slug,
         title=title,
@@ -377,10 +384,12 @@ def _yaml_type(value: object) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def _render(body: str, base: str) -> tuple[str, str]:
-    """Markdown → (HTML with absolute links, plain text of the first non-empty paragraph)."""
+def _render(body: str, base: str, smart_quotes: bool = True) -> tuple[str, str]:
+    """Markdown → (HTML with absolute links, plain text of the first non-empty paragraph);
+    straight quotes made curly only with ``smart_quotes`` (English)."""
+    md = _MD if smart_quotes else _MD_AS_TYPED
     env: dict[str, Any] = {}
-    tokens = _MD.parse(body, env)
+    tokens = md.parse(body, env)
     first_paragraph = ""
     in_paragraph = False
     for token in tokens:
@@ -392,7 +401,7 @@ def _render(body: str, base: str) -> tuple[str, str]:
             _absolutize(token.children, base)
             if in_paragraph and not first_paragraph:
                 first_paragraph = _plain_text(token.children)
-    html = _MD.renderer.render(tokens, _MD.options, env)
+    html = md.renderer.render(tokens, md.options, env)
     return html.strip() + "\n" if html.strip() else "", first_paragraph
 
 

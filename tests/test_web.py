@@ -11,7 +11,6 @@ import lxml.html
 import pytest
 from flask import Response
 from flask.testing import FlaskClient
-from lxml import etree
 
 from feeds.store import Store
 from feeds.types import Format
@@ -262,7 +261,8 @@ def test_index_lists_every_feed_with_autodiscovery(site: Site, client: FlaskClie
     for name in ("everything", "ours", "humanitarian"):
         (item,) = doc.xpath(f"//li[@id='feed-{name}']")
         assert [a.get("href") for a in item.xpath(".//a")] == [
-            f"/feeds/{name}.{ext}" for ext in ("rss", "atom", "json")
+            f"/feeds/{name}",  # its HTML view, then the feed in each format
+            *(f"/feeds/{name}.{ext}" for ext in ("rss", "atom", "json")),
         ]
     assert doc.xpath("//a[@href='/sources']")
     assert "not published yet" not in html
@@ -279,7 +279,7 @@ def test_index_lists_every_feed_with_autodiscovery(site: Site, client: FlaskClie
         "/feeds/ours.atom",
         "/feeds/ours.json",
         "/feeds/ours/archive/1.atom",
-        "/static/feed.xsl",
+        "/feeds/ours",
     ],
 )
 def test_head_answers_every_route_like_get(site: Site, client: FlaskClient, path: str) -> None:
@@ -292,171 +292,6 @@ def test_head_answers_every_route_like_get(site: Site, client: FlaskClient, path
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
     for name in ("ETag", "Cache-Control", "Link", "Last-Modified"):
         assert head.headers.get(name) == get.headers.get(name)
-
-
-# --------------------------------------------------------------------------- XSL stylesheet
-
-PI = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
-
-
-def test_the_stylesheet_is_served_as_xslt(client: FlaskClient) -> None:
-    response = client.get("/static/feed.xsl")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == "text/xsl; charset=utf-8"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "max-age=" in response.headers["Cache-Control"]
-    again = client.get("/static/feed.xsl", headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
-    etree.XSLT(etree.fromstring(response.data))  # compiles as XSLT 1.0
-
-
-def _transform(client: FlaskClient, document: bytes) -> lxml.html.HtmlElement:
-    """Apply the stylesheet a served document names, as a browser does."""
-    if PI not in document:  # until the renderer writes it
-        declaration, rest = document.split(b"\n", 1)
-        document = declaration + b"\n" + PI + b"\n" + rest
-    tree = etree.ElementTree(etree.fromstring(document))
-    pis = [
-        node
-        for node in tree.xpath("/processing-instruction('xml-stylesheet')")
-        if 'type="text/xsl"' in node.text
-    ]
-    assert len(pis) == 1
-    href = pis[0].get("href")
-    stylesheet = client.get(href)
-    assert stylesheet.status_code == 200
-    transform = etree.XSLT(etree.fromstring(stylesheet.data))
-    html = str(transform(tree))
-    assert html.startswith("<!DOCTYPE html")
-    return lxml.html.fromstring(html)
-
-
-def _articles(page: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    articles: list[lxml.html.HtmlElement] = page.xpath("//main/article")
-    assert all(a.get("dir") == "auto" for a in articles)
-    return articles
-
-
-@pytest.mark.parametrize("ext", ["rss", "atom"])
-def test_stylesheet_turns_served_feeds_into_a_readable_page(
-    site: Site, client: FlaskClient, ext: str
-) -> None:
-    assert site.feeds("update") == 0
-    served = client.get(f"/feeds/everything.{ext}").data
-    parsed = feedparser.parse(served)
-    page = _transform(client, served)
-
-    assert page.get("dir") == "auto"
-    assert page.get("lang") == "en"
-    about = page.xpath("//section[@class='about']")[0].text_content()
-    assert "This is a web feed" in about and "feed reader" in about
-    assert f"https://feeds.outlet.example/feeds/everything.{ext}" in about
-    assert page.xpath("//h1")[0].text_content() == "Everything"
-    assert "All our articles and every source" in page.text_content()
-
-    articles = _articles(page)
-    assert len(parsed.entries) >= 5
-    assert len(articles) == len(parsed.entries)
-    for article, entry in zip(articles, parsed.entries, strict=True):
-        (link,) = article.xpath(".//h2/a")
-        assert link.text_content() == entry.title
-        assert link.get("href") == entry.link
-        assert article.xpath(".//time")
-        if entry.get("summary"):
-            assert entry.summary in article.text_content()
-    convoy = next(a for a in articles if "Aid convoy" in a.text_content())
-    assert "Lina Sabbagh" in convoy.xpath(".//*[@class='author']")[0].text_content()
-    # Arabic items (when the local article is there) keep their text; dir="auto" sets RTL
-    for article, entry in zip(articles, parsed.entries, strict=True):
-        if entry.title.startswith("الأردن"):
-            assert article.xpath(".//h2/a")[0].text_content() == entry.title
-
-    if ext == "rss" or b"<media:content" in served:  # Atom: once the renderer writes it
-        (figure,) = convoy.xpath(".//figure")
-        assert figure.xpath(".//img/@src") == ["https://wire.example/img/convoy-large.jpg"]
-        assert figure.xpath(".//*[@class='caption']")[0].text == "Trucks wait at the crossing."
-        assert figure.xpath(".//*[@class='credit']")[0].text == "Wire Photo/Omar Khalil"
-        silos = next(a for a in articles if "grain silos" in a.text_content())
-        assert "Photo: Maya Haddad/Outlet" in silos.xpath(".//figcaption")[0].text_content()
-
-
-ATOM_WITH_MEDIA = """<?xml version="1.0" encoding="UTF-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
-  <title>Archive</title>
-  <link rel="self" href="https://feeds.example/feeds/x/archive/2.atom"/>
-  <link rel="current" href="https://feeds.example/feeds/x.atom"/>
-  <link rel="prev-archive" href="https://feeds.example/feeds/x/archive/1.atom"/>
-  <entry xml:lang="ar">
-    <title>صورة</title>
-    <link href="https://example.org/a"/>
-    <updated>2026-11-19T09:00:00+02:00</updated>
-    <media:content url="https://example.org/a.jpg" medium="image" width="4" height="3">
-      <media:description>Caption A</media:description>
-      <media:credit>Credit A</media:credit>
-    </media:content>
-  </entry>
-  <entry>
-    <title>Enclosed</title>
-    <link rel="alternate" href="javascript:alert(1)"/>
-    <link rel="enclosure" type="image/png" href="https://example.org/b.png"/>
-    <published>2026-11-18T07:00:00Z</published>
-    <updated>2026-11-19T07:00:00Z</updated>
-    <summary type="text">Summary B</summary>
-  </entry>
-</feed>
-"""
-
-
-def test_stylesheet_shows_atom_images_archive_links_and_only_safe_urls(
-    client: FlaskClient,
-) -> None:
-    page = _transform(client, ATOM_WITH_MEDIA.encode())
-    first, second = _articles(page)
-    assert first.get("lang") == "ar"
-    assert first.xpath(".//img/@src") == ["https://example.org/a.jpg"]
-    assert first.xpath(".//figcaption")[0].text_content() == "Caption A Credit A"
-    assert first.xpath(".//time")[0].text_content() == "2026-11-19 09:00 +02:00"
-    assert second.xpath(".//img/@src") == ["https://example.org/b.png"]
-    assert second.xpath(".//time")[0].text_content() == "2026-11-18 07:00 UTC"  # published
-    assert second.xpath(".//h2/a") == []  # a javascript: URL is not made a link
-    assert second.xpath(".//h2")[0].text_content() == "Enclosed"
-    assert "Summary B" in second.text_content()
-    nav = page.xpath("//nav[@class='pages']")[0]
-    assert [(a.text, a.get("href")) for a in nav.xpath("a")] == [
-        ("Latest items", "https://feeds.example/feeds/x.atom"),
-        ("Older items", "https://feeds.example/feeds/x/archive/1.atom"),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        (None, "application/rss+xml; charset=utf-8"),
-        ("*/*", "application/rss+xml; charset=utf-8"),
-        (
-            "application/rss+xml, application/xml;q=0.9, */*;q=0.5",
-            "application/rss+xml; charset=utf-8",
-        ),
-        ("application/atom+xml, text/html;q=0.5", "application/rss+xml; charset=utf-8"),
-        # what Chromium and Firefox send when a person opens the URL
-        (
-            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8",
-            "application/xml; charset=utf-8",
-        ),
-    ],
-)
-def test_browsers_get_the_feed_as_xml_readers_as_rss(
-    site: Site, client: FlaskClient, accept: str | None, expected: str
-) -> None:
-    assert site.feeds("update") == 0
-    headers = {"Accept": accept} if accept else {}
-    response = client.get("/feeds/ours.rss", headers=headers)
-    assert response.headers["Content-Type"] == expected
-    assert response.headers["Vary"] == "Accept, Accept-Encoding"
-    plain = client.get("/feeds/ours.rss")
-    assert response.data == plain.data and response.headers["ETag"] == plain.headers["ETag"]
-    json_doc = client.get("/feeds/ours.json", headers=headers)
-    assert json_doc.headers["Content-Type"] == "application/feed+json; charset=utf-8"
 
 
 def test_the_document_cache_is_bounded(site: Site, client: FlaskClient) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from feeds import policy
 from feeds.merge import distinct_updated, in_mode, merge, too_old, visible
+from feeds.pipeline.views import ViewPublisher
 from feeds.render import Renderer, fit, render_all
 from feeds.store import Store
 from feeds.times import Now
@@ -52,6 +53,7 @@ class Publisher:
         self.clock = clock
         self.lock = threading.RLock()
         self._renderer = Renderer()
+        self._views = ViewPublisher(store)  # the feeds' HTML views
         self._recorded: dict[str, frozenset[Item]] = {}  # see _publish_archives
         self._variants: dict[str, frozenset[str]] = {}  # the variants last stored, per feed
         self._overrides: list[Override] | None = None  # read at the first publish
@@ -63,6 +65,7 @@ class Publisher:
         with self.lock:  # not while a publish remembers what it did
             self.config = config
             self._renderer = Renderer()
+            self._views.forget()
             self._recorded.clear()
             self._variants.clear()
 
@@ -139,6 +142,7 @@ class Publisher:
             variants = policy.variants(spec, config.partners)
             site = _site_for(config, spec)
             changed: list[Format] = []
+            viewed: Sequence[Item] = ()
             for variant, mode in variants.items():
                 shown = own if not variant else in_mode(items, mode)
                 rendered = self._renderer.render_all(site, spec, shown, page, variant=variant)
@@ -158,6 +162,8 @@ class Publisher:
                     )
                 if not variant:
                     changed = formats
+                    viewed = shown[: len(shown) - omitted.get(Format.RSS, 0)]  # as in RSS
+            self._views.publish(config.site, spec, viewed, now)
             if self._variants.get(spec.name) != frozenset(variants):
                 self.store.keep_variants(spec.name, variants)
                 self._variants[spec.name] = frozenset(variants)

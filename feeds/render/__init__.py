@@ -8,7 +8,8 @@ elements while the document is being built.
 
 A :class:`~feeds.types.Page` says which document is rendered: the current (subscription)
 document or an RFC 5005 archive page, with its ``prev-archive``/``next-archive`` neighbours and
-a ttl. RSS and Atom documents carry an ``xml-stylesheet`` processing instruction.
+a ttl. No document carries a stylesheet: a browser opening a feed gets its HTML view
+(``html``: rendered with Jinja2 in the site's language, not with feedgen).
 
 Modules, each with one job:
 
@@ -21,20 +22,20 @@ Modules, each with one job:
 - ``document``: one document in every format (``render``, ``render_all``);
 - ``incremental``: ``Renderer``, which renders only the items it has not seen and splices
   the remembered bytes of the others;
-- ``budget``: ``fit``, a feed's byte budget: a document over it leaves out its oldest items.
+- ``budget``: ``fit``, a feed's byte budget: a document over it leaves out its oldest items;
+- ``html``: ``render_view``, the HTML page of a feed for people (templates/view.html).
 """
 
 from __future__ import annotations
 
 from feeds.render.budget import fit
-from feeds.render.common import FORMATS, GENERATOR, STYLESHEET, document_url, feed_url, syndication
+from feeds.render.common import FORMATS, GENERATOR, document_url, feed_url, syndication
 from feeds.render.document import render, render_all
 from feeds.render.incremental import Renderer
 
 __all__ = [
     "FORMATS",
     "GENERATOR",
-    "STYLESHEET",
     "Renderer",
     "document_url",
     "feed_url",

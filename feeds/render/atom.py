@@ -45,7 +45,6 @@ from feeds.render.tree import (
     XML_NS,
     Extension,
     ItemExtension,
-    add_stylesheet,
     element,
     index_after,
     sub,
@@ -130,7 +129,7 @@ def render_atom(
 
 
 class _AtomFeedExtension(Extension):
-    """The feed's updated date, fh:archive and the stylesheet."""
+    """The feed's updated date and fh:archive."""
 
     def __init__(self, updated: datetime, page: Page, marks: ItemMarks) -> None:
         self.updated = updated
@@ -145,7 +144,6 @@ class _AtomFeedExtension(Extension):
         if self.page.is_archive:
             position = index_after(feed, ("link",))
             feed.insert(position, element(f"{{{FH_NS}}}archive"))
-        add_stylesheet(feed)
         self.marks.start(feed)
         return feed
 

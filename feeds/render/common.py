@@ -21,7 +21,6 @@ __all__ = [
     "DEFAULT_MIME_TYPE",
     "FORMATS",
     "GENERATOR",
-    "STYLESHEET",
     "channel_link",
     "content_html",
     "description_html",
@@ -44,7 +43,6 @@ __all__ = [
 GENERATOR = "feeds"
 FORMATS = (Format.RSS, Format.ATOM, Format.JSON)  # the order of render_all
 CURRENT = Page()  # the current (subscription) document: the default page
-STYLESHEET = "/static/feed.xsl"  # served by the web app; makes the XML readable in a browser
 
 DEFAULT_MIME_TYPE = "application/octet-stream"
 

@@ -63,7 +63,6 @@ from feeds.render.tree import (
     SY_NS,
     Extension,
     ItemExtension,
-    add_stylesheet,
     element,
     index_after,
     sub,
@@ -183,7 +182,6 @@ class _RssChannelExtension(Extension):
             sub(channel, f"{{{SY_NS}}}updateFrequency", str(frequency))
         if self.page.is_archive:
             sub(channel, f"{{{FH_NS}}}archive")
-        add_stylesheet(rss)
         self.marks.start(channel)
         return rss
 

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedgen.util import xml_elem
-from lxml import etree  # type: ignore[import-untyped]  # feedgen's own XML library
 
-from feeds.render.common import STYLESHEET
 from feeds.render.marks import ItemMarks
 from feeds.types import Item
 
@@ -29,7 +27,6 @@ __all__ = [
     "XML_NS",
     "Extension",
     "ItemExtension",
-    "add_stylesheet",
     "element",
     "index_after",
     "sub",
@@ -94,10 +91,3 @@ def index_after(parent: Any, tags: Sequence[str]) -> int:
         if child.tag in tags:
             index = i + 1
     return index
-
-
-def add_stylesheet(root: Any) -> None:
-    """``<?xml-stylesheet?>`` before the root element (lxml writes it after the declaration)."""
-    root.addprevious(
-        etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET}"')
-    )

@@ -9,6 +9,7 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``entries.py``    entry upserts with tombstones, retention, the newest entries of a feed;
 - ``articles.py``   the outlet's own articles;
 - ``documents.py``  rendered documents by (feed, page, format), with their gzip copies;
+- ``views.py``      the feeds' HTML views, in the documents table (format ``html``);
 - ``archives.py``   RFC 5005 archives: recorded feed items and archive pages;
 - ``outbox.py``     WebSub pings still to deliver;
 - ``overrides.py``  editorial overrides in force and their audit trail;
@@ -38,6 +39,7 @@ from feeds.store.overrides import OverridesMixin
 from feeds.store.problems import ProblemsMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
+from feeds.store.views import ViewsMixin
 
 __all__ = ["DEFAULT_URL", "HEAD_REVISION", "MIGRATIONS", "Store", "engine_url"]
 
@@ -55,6 +57,7 @@ class Store(
     ReadershipMixin,
     ClocksMixin,
     ProblemsMixin,
+    ViewsMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
     WebSub pings, counters, readership, clocks' heartbeats and problems. ``Store(url)``

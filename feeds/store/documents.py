@@ -29,6 +29,8 @@ from feeds.types import Document, Format
 # ~30 % faster, which matters because every changed document is compressed on publish.
 GZIP_LEVEL = 6
 CURRENT = 0  # the page number of a feed's current document
+# The feed formats: the table also holds the feeds' HTML views (format "html", see views.py).
+FEED_FORMATS = tuple(fmt.value for fmt in Format)
 
 
 class DocumentsMixin(Database):
@@ -99,6 +101,7 @@ class DocumentsMixin(Database):
                     documents.c.feed == feed,
                     documents.c.variant == variant,
                     documents.c.page == CURRENT,
+                    documents.c.format.in_(FEED_FORMATS),
                 )
             )
             return {Format(r.format): r.etag for r in rows}
@@ -129,7 +132,9 @@ class DocumentsMixin(Database):
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(documents.c.feed, documents.c.format, documents.c.etag).where(
-                    documents.c.page == CURRENT, documents.c.variant == ""
+                    documents.c.page == CURRENT,
+                    documents.c.variant == "",
+                    documents.c.format.in_(FEED_FORMATS),
                 )
             )
             return {(r.feed, Format(r.format)): r.etag for r in rows}
@@ -228,7 +233,11 @@ class PublishedDocumentsMixin(Database):
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(documents)
-                .where(documents.c.page == CURRENT, documents.c.variant == "")
+                .where(
+                    documents.c.page == CURRENT,
+                    documents.c.variant == "",
+                    documents.c.format.in_(FEED_FORMATS),
+                )
                 .order_by(documents.c.feed, documents.c.format)
             )
             return [codec.document_from_row(r) for r in rows]

@@ -35,6 +35,7 @@ from feeds.types.content import (
     ParsedEntry,
     ParsedFeed,
     Rendered,
+    View,
 )
 from feeds.types.editorial import (
     LeftOut,
@@ -146,6 +147,7 @@ __all__ = [
     "SourceStatus",
     "StoredRefresh",
     "SubscriberReport",
+    "View",
     "duration_bucket",
     "shown_state",
     "split_problems",

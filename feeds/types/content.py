@@ -187,3 +187,19 @@ class Document:
     page: int = 0  # 0: the current (subscription) document; n: archive page n
     variant: str = ""  # "": the feed's own; else the content mode of a partners' variant
     omitted: int = 0  # items left out to keep the document within the feed's byte budget
+
+
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class View:
+    """A feed's HTML view: the page a browser opening the feed shows, rendered at publish
+    time and stored like a document (with its own ETag and gzip copy)."""
+
+    feed: str
+    body: bytes
+    gzip: bytes
+    etag: str  # strong, quoted
+    last_modified: datetime  # UTC, whole seconds: when these bytes were first stored
+    content_type: str = HTML_CONTENT_TYPE

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, request
 
+from feeds import i18n
 from feeds.errors import ConfigError
 from feeds.reload import ConfigWatcher
 from feeds.store import DEFAULT_URL, Store
@@ -74,6 +75,7 @@ def create_app(
     store = Store(app.config["DATABASE_URL"])
     web = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
     app.extensions["feeds"] = web
+    i18n.init_app(app, lambda: web.watcher.current.site.language)  # pages in the site's language
     origin = OriginCheck(int(app.config["TRUSTED_PROXIES"]), str(config_dir / "site.toml"))
 
     @app.before_request

@@ -19,7 +19,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import remove_entity_headers
 
 from feeds.times import parse_http_date, rfc822
-from feeds.types import Document, Format
+from feeds.types import Document, Format, View
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -61,24 +61,31 @@ def _wants_gzip() -> bool:
 
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+# What a client that wants a feed names: the feed types, and XML or JSON in general.
+FEED_LIKE_TYPES = (*FEED_TYPES, "application/xml", "text/xml", "application/json")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 BROWSER_XML_TYPE = "application/xml; charset=utf-8"
 
 
-def _browser_navigation() -> bool:
-    """A person opening the feed in a browser tab, rather than a feed reader polling it.
+def prefers_html() -> bool:
+    """A person opening a feed in a browser tab, rather than a feed reader polling it: the
+    Accept header names ``text/html`` (or ``application/xhtml+xml``) with a quality above
+    every feed type, ``application/xml``, ``text/xml`` and ``application/json`` it names.
+    Wildcards (``*/*``, ``text/*``) count for neither side, and equal qualities go to the
+    feed.
 
-    Browsers name text/html explicitly in Accept on navigation; readers ask for feed types
-    or */*. Chromium shows application/rss+xml and application/atom+xml as plain text and
-    never applies their stylesheet, so a browser gets the same bytes as application/xml and
-    the XSL turns them into a readable page.
+    Browsers name text/html first on navigation (``text/html,...,application/xml;q=0.9,
+    */*;q=0.8``); readers ask for feed types, XML or ``*/*``, or name text/html no higher
+    than the feed types.
     """
-    if "text/html" not in request.environ.get("HTTP_ACCEPT", "").lower():
+    raw = request.environ.get("HTTP_ACCEPT", "").lower()
+    if "text/html" not in raw and "application/xhtml+xml" not in raw:
         return False  # the common case (feed readers), decided without parsing the header
     html = feed = 0.0
     for value, quality in request.accept_mimetypes:
-        if value == "text/html":
+        if value.lower() in HTML_TYPES:
             html = max(html, quality)
-        elif value in FEED_TYPES:
+        elif value.lower() in FEED_LIKE_TYPES:
             feed = max(feed, quality)
     return html > feed
 
@@ -146,16 +153,16 @@ class StoredResponse(Response):
 
 
 def document_response(
-    document: Document,
+    document: Document | View,
     *,
     cache_control: str,
     link: str,
     keyed: bool = False,
     vary_authorization: bool = False,
 ) -> Response:
-    """A stored document's 200 or 304. ``keyed``: a partner's response (private, no CORS,
-    varying on Authorization); ``vary_authorization``: a public response of a URL partners
-    read another variant of."""
+    """A stored document's (or a feed's HTML view's) 200 or 304. ``keyed``: a partner's
+    response (private, no CORS, varying on Authorization); ``vary_authorization``: a public
+    response of a URL partners read another variant of."""
     gz = _wants_gzip()
     vary_authorization = vary_authorization or keyed
     inm = request.environ.get("HTTP_IF_NONE_MATCH")
@@ -177,7 +184,9 @@ def document_response(
         )
         return StoredResponse(b"", 304, items)
     content_type = document.content_type
-    if document.format is not Format.JSON and _browser_navigation():
+    if isinstance(document, Document) and document.format is not Format.JSON and prefers_html():
+        # A browser that gets the feed itself (a partner's, or one without a view yet):
+        # Chromium shows the feed types as plain text, application/xml as a tree.
         content_type = BROWSER_XML_TYPE
     items = _stored_headers(
         document.etag,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from feeds import policy
-from feeds.ids import etag
-from feeds.times import EPOCH, rfc3339
-from feeds.types import Config, FeedSpec, Format, Partner, shown_state
+from feeds.times import rfc3339
+from feeds.types import Config, FeedSpec, Format, Partner, View, shown_state
 from feeds.urls import public_url
 from feeds.web import auth, state, usage
-from feeds.web.responses import document_response, not_modified
+from feeds.web.responses import document_response, prefers_html
 
 bp = Blueprint("feeds", __name__)
 
@@ -25,7 +22,6 @@ FORMAT_LABELS = {Format.RSS: "RSS 2.0", Format.ATOM: "Atom", Format.JSON: "JSON 
 # legal kill outranks immutability): cached for a day, so such a change reaches every cache.
 ARCHIVE_CACHE_CONTROL = "public, max-age=86400"
 PARTNER_ARCHIVE_CACHE_CONTROL = "private, max-age=86400"
-XSL_CONTENT_TYPE = "text/xsl; charset=utf-8"
 
 
 def link_header(links: list[tuple[str, str]]) -> str:
@@ -56,10 +52,22 @@ def _partners_read(config: Config, spec: FeedSpec) -> bool:
     return any(p.reads(spec.name) for p in config.partners)
 
 
+def _cache_control(partner: Partner | None) -> str:
+    max_age = int(current_app.config["MAX_AGE"])
+    scope = "private" if partner else "public"
+    return f"{scope}, max-age={max_age}, stale-while-revalidate={max_age * 2}"
+
+
 @bp.route("/feeds/<name>.<ext>", methods=["GET", "HEAD"])
 def feed(name: str, ext: str) -> Response:
     fmt = _format(ext)
     config, spec, partner = _reader(name)
+    if partner is None and spec.public and prefers_html():
+        # A person opening the feed in a browser: its HTML view, at the same address (so the
+        # address bar holds the feed's URL to copy). Readers and partners get the feed.
+        view = state(current_app).cache.view(name)
+        if view is not None:
+            return _view_response(config, name, view)
     variant = policy.variant_for(spec, partner) if partner else ""
     usage.reading(name, fmt, variant, partner)  # counted once answered (feeds/web/usage.py)
     document = state(current_app).cache.get(name, fmt, variant=variant)
@@ -72,15 +80,37 @@ def feed(name: str, ext: str) -> Response:
     links = [(site.feed_url(name, fmt.value), "self")]
     if site.hub and spec.public:
         links.append((site.hub, "hub"))  # WebSub: subscribers discover the hub here
-    max_age = int(current_app.config["MAX_AGE"])
-    scope = "private" if partner else "public"
     return document_response(
         document,
-        cache_control=f"{scope}, max-age={max_age}, stale-while-revalidate={max_age * 2}",
+        cache_control=_cache_control(partner),
         link=link_header(links),
         keyed=partner is not None,
         vary_authorization=_partners_read(config, spec),
     )
+
+
+@bp.route("/feeds/<name>", methods=["GET", "HEAD"])
+def feed_view(name: str) -> Response:
+    """A public feed's HTML view (rendered by the clock when it published the feed). A
+    partners feed has none: 404, whoever asks (its readers read the feed itself)."""
+    web = state(current_app)
+    web.config_tick()
+    config = web.watcher.current
+    spec = config.feed(name)
+    if spec is None or not spec.public:
+        abort(404)
+    view = web.cache.view(name)
+    if view is None:
+        return Response(
+            "not published yet\n", status=503, headers={"Retry-After": "30"}, mimetype="text/plain"
+        )
+    return _view_response(config, name, view)
+
+
+def _view_response(config: Config, name: str, view: View) -> Response:
+    """The view's 200 or 304, linking the feed's documents as alternates."""
+    links = [(config.site.feed_url(name, fmt.value), "alternate") for fmt in Format]
+    return document_response(view, cache_control=_cache_control(None), link=link_header(links))
 
 
 @bp.route("/feeds/<name>/archive/<int:number>.<ext>", methods=["GET", "HEAD"])
@@ -103,27 +133,6 @@ def archive(name: str, number: int, ext: str) -> Response:
     )
 
 
-@bp.route("/static/feed.xsl", methods=["GET", "HEAD"])
-def feed_stylesheet() -> Response:
-    """The XSLT that feed documents reference, with a type every browser's XSLT accepts
-    (Flask's guess depends on the host's mime.types)."""
-    body, etag = _stylesheet()
-    headers = {
-        "ETag": etag,
-        "Cache-Control": "public, max-age=86400",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if not_modified(etag, EPOCH, request.headers.get("If-None-Match"), None):
-        return Response(status=304, headers=headers)
-    return Response(body, headers=headers, content_type=XSL_CONTENT_TYPE)
-
-
-@functools.cache
-def _stylesheet() -> tuple[bytes, str]:
-    body = (Path(__file__).parent / "static" / "feed.xsl").read_bytes()
-    return body, etag(body)
-
-
 @bp.route("/", methods=["GET", "HEAD"])
 def index() -> str:
     web = state(current_app)
@@ -133,6 +142,7 @@ def index() -> str:
     feeds = [
         {
             "spec": spec,
+            "view": f"/feeds/{spec.name}",
             "links": [
                 {
                     "format": fmt,

@@ -1,0 +1,99 @@
+"""The feeds' HTML views: the page a browser opening a public feed shows, rendered by the
+clock at publish time and stored beside the feed's documents.
+
+A view is a row of the documents table with the format ``html`` (page 0, variant ""): no
+schema change. The documents' own queries leave these rows out (``FEED_FORMATS``); the view
+is removed with the feed's current documents when the feed leaves the config.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from feeds.ids import etag
+from feeds.store.documents import CURRENT, gzip_all
+from feeds.store.engine import Database
+from feeds.store.schema import documents
+from feeds.times import utc
+from feeds.types import View
+from feeds.types.content import HTML_CONTENT_TYPE
+
+VIEW_FORMAT = "html"  # the documents table's format value of a view
+
+
+def _key(feed: str) -> sa.ColumnElement[bool]:
+    return (
+        (documents.c.feed == feed)
+        & (documents.c.variant == "")
+        & (documents.c.page == CURRENT)
+        & (documents.c.format == VIEW_FORMAT)
+    )
+
+
+class ViewsMixin(Database):
+    """Put, get and drop the feeds' HTML views."""
+
+    def put_view(self, feed: str, body: bytes, now: datetime) -> bool:
+        """Store a feed's view unless the same bytes are stored; returns whether it changed.
+        Last-Modified moves on as a document's does (see ``put_documents``)."""
+        tag = etag(body)
+        if self.view_etag(feed) == tag:
+            return False
+        (packed,) = gzip_all([body])
+        with self._write() as conn:
+            old = conn.execute(
+                sa.select(documents.c.etag, documents.c.last_modified).where(_key(feed))
+            ).first()
+            if old is not None and old.etag == tag:
+                return False
+            modified = utc(now)
+            if old is not None and modified <= old.last_modified:
+                modified = old.last_modified + timedelta(seconds=1)
+            values = {
+                "body": body,
+                "gzip": packed,
+                "etag": tag,
+                "last_modified": modified,
+                "content_type": HTML_CONTENT_TYPE,
+                "omitted": 0,
+            }
+            if old is None:
+                conn.execute(
+                    documents.insert().values(
+                        feed=feed, variant="", page=CURRENT, format=VIEW_FORMAT, **values
+                    )
+                )
+            else:
+                conn.execute(documents.update().where(_key(feed)).values(**values))
+        return True
+
+    def get_view(self, feed: str) -> View | None:
+        """A feed's stored view, if it has one."""
+        with self._read() as conn:
+            r = conn.execute(sa.select(documents).where(_key(feed))).first()
+        if r is None:
+            return None
+        return View(
+            feed=r.feed,
+            body=bytes(r.body),
+            gzip=bytes(r.gzip),
+            etag=r.etag,
+            last_modified=r.last_modified,
+            content_type=r.content_type,
+        )
+
+    def view_etag(self, feed: str) -> str | None:
+        """The ETag of a feed's view only: a cheap query to validate a cached copy."""
+        with self._read() as conn:
+            value = conn.execute(sa.select(documents.c.etag).where(_key(feed))).scalar()
+        return None if value is None else str(value)
+
+    def drop_view(self, feed: str) -> bool:
+        """Remove a feed's view (a feed that became partners-only has none)."""
+        if self.view_etag(feed) is None:
+            return False
+        with self._write() as conn:
+            conn.execute(documents.delete().where(_key(feed)))
+        return True
