@@ -13,12 +13,14 @@ and in UTC.
 
 from feeds.types.config import (
     Access,
+    Client,
     Config,
     ContentMode,
     FeedSpec,
     FetchSettings,
     Partner,
     Republish,
+    Scope,
     Site,
     Source,
 )
@@ -97,6 +99,7 @@ __all__ = [
     "Access",
     "ArchivePage",
     "Article",
+    "Client",
     "ClientSighting",
     "ClockBeat",
     "Config",
@@ -139,6 +142,7 @@ __all__ = [
     "Rendered",
     "Republish",
     "RequestTally",
+    "Scope",
     "Site",
     "Source",
     "SourceCounters",
