@@ -33,7 +33,7 @@ from typing import Protocol, TypeVar
 
 from flask import Request, Response, abort
 
-from feeds.types import Client, FeedSpec, Partner
+from feeds.types import FeedSpec, Partner
 
 KEY_PARAMETER = "key"
 REALM = "feeds"
