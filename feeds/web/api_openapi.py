@@ -91,24 +91,21 @@ _SUMMARY = {
     "required": ["slug", "title", "date", "updated", "link"],
     "properties": {k: {"type": "string"} for k in ("slug", "title", "date", "updated", "link")},
 }
-_OVERRIDE = {
-    "type": "object",
-    "required": ["item", "action", "feed", "title", "until", "by", "reason", "at"],
-    "properties": {
-        "item": _TEXT,
-        "action": {"enum": ["hide", "pin", "retitle"]},
-        "feed": _TEXT,
-        "title": _TEXT,
-        "until": _optional(_TEXT),
-        "by": _TEXT,
-        "reason": _TEXT,
-        "at": _TEXT,
-    },
+_OVERRIDE_FIELDS: dict[str, Any] = {
+    "item": _TEXT,
+    "action": {"enum": ["hide", "pin", "retitle"]},
+    "feed": _TEXT,
+    "title": _TEXT,
+    "until": _optional(_TEXT),
+    "by": _TEXT,
+    "reason": _TEXT,
+    "at": _TEXT,
 }
+_OVERRIDE = {"type": "object", "required": list(_OVERRIDE_FIELDS), "properties": _OVERRIDE_FIELDS}
 _RECORD = {
     "type": "object",
-    "required": ["id", "at", "action", "item", "feed", "title", "until", "by", "reason"],
-    "properties": {**_OVERRIDE["properties"], "id": {"type": "integer"}, "action": _TEXT},
+    "required": ["id", *_OVERRIDE_FIELDS],
+    "properties": {**_OVERRIDE_FIELDS, "id": {"type": "integer"}, "action": _TEXT},
 }
 _COMMAND = {
     "type": "object",

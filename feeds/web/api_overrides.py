@@ -137,11 +137,7 @@ def _until(value: object, errors: list[FieldError]) -> datetime | None:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             errors.append(FieldError("until", "needs a UTC offset"))
             return None
-        try:
-            when = utc(parsed)
-        except OverflowError:
-            errors.append(FieldError("until", "out of range"))
-            return None
+        when = utc(parsed)
     if when <= now:
         errors.append(FieldError("until", "is in the past"))
         return None
