@@ -75,9 +75,7 @@ CHECKS = [
 
 
 @pytest.mark.parametrize("who", ["cms", None])
-def test_schemathesis_finds_no_500_and_no_nonconforming_response(
-    api: Api, who: str | None
-) -> None:
+def test_schemathesis_finds_no_500_and_no_nonconforming_response(api: Api, who: str | None) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", api.app)
     headers = {"Authorization": f"Bearer {api.keys[who]}"} if who else {}
     assert api.put("cranes", ARTICLE).status_code == 201  # something to read and delete
