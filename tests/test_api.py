@@ -56,6 +56,9 @@ def test_the_status_code_table(api: Api) -> None:
     # 200: the same again changes nothing; something else replaces it whole
     again = api.put("cranes", ARTICLE)
     assert (again.status_code, again.headers["X-Feeds-Write"]) == (200, "unchanged")
+    nulls = {"summary": None, "image": {**ARTICLE["image"], "caption": None}}  # type: ignore[dict-item]
+    assert api.put("cranes", {**ARTICLE, **nulls}).headers["X-Feeds-Write"] == "replaced"
+    assert "summary" not in api.call("GET", "/api/articles/cranes").get_json()
     replaced = api.put("cranes", {"title": "Cranes", "date": ARTICLE["date"]})
     assert (replaced.status_code, replaced.headers["X-Feeds-Write"]) == (200, "replaced")
     assert "image" not in api.call("GET", "/api/articles/cranes").get_json()

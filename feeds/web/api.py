@@ -156,6 +156,8 @@ def api_store() -> Store:
 def put_article(slug: str) -> Response:
     config, client = caller(Scope.ARTICLES)
     fields = {k: v for k, v in json_body().items() if v is not None}  # null: not given
+    if isinstance(fields.get("image"), dict):
+        fields["image"] = {k: v for k, v in fields["image"].items() if v is not None}
     article, errors = article_from_fields(fields, slug, config.site)
     if article is None:
         raise ApiError(422, errors)
