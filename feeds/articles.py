@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from markdown_it.token import Token
 
 from feeds.config import LANGUAGE_RE, is_http_url, is_slug
 from feeds.errors import ArticleError
-from feeds.text import SUMMARY_LENGTH, collapse, cut
+from feeds.text import SUMMARY_LENGTH, collapse, cut, storable_text
 from feeds.times import utc
 from feeds.types import Article, Image, Site
 from feeds.urls import image_type
@@ -30,6 +30,10 @@ ARTICLE_KEYS = frozenset(
     {"title", "date", "updated", "author", "summary", "slug", "link", "tags", "image", "language"}
 )
 IMAGE_KEYS = frozenset({"url", "caption", "credit", "width", "height"})
+# The fields of an article pushed over the API: the front matter (its slug is the URL's) and
+# its Markdown body.
+API_KEYS = (ARTICLE_KEYS - {"slug"}) | {"body"}
+API_PATH = ""  # Article.path of an API article: it comes from no file
 
 
 def _markdown(smart_quotes: bool) -> MarkdownIt:
@@ -49,6 +53,17 @@ def _smart_quotes(language: str) -> bool:
 
 
 _Report = Callable[[str, str], None]  # (key, problem)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem of one field (``image.url``); ``field`` is "" for the whole document."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class _Invalid(Exception):
@@ -119,19 +134,64 @@ def load_article(path: Path, site: Site) -> Article:
     except OSError as e:
         raise ArticleError(f"{path}: cannot read: {e.strerror or e}") from e
     rel = relative_path(path, site)
-    problems: list[str] = []
+    problems: list[FieldError] = []
     try:
         front, body = _split_front_matter(text)
         article = _build(front, body, path.stem, rel, site, problems)
     except _Invalid as e:
-        problems.append(str(e))
+        problems.append(FieldError("", str(e)))
         article = None
     except Exception as e:  # one odd file must never stop the others
-        problems.append(f"cannot be read as an article: {type(e).__name__}: {e}")
+        problems.append(FieldError("", f"cannot be read as an article: {type(e).__name__}: {e}"))
         article = None
     if problems or article is None:
-        raise ArticleError(f"{path}: " + "; ".join(problems))
+        raise ArticleError(f"{path}: " + "; ".join(map(str, problems)))
     return article
+
+
+def article_from_fields(
+    fields: Mapping[str, Any], slug: str, site: Site
+) -> tuple[Article | None, list[FieldError]]:
+    """An article pushed over the API: the front-matter fields and ``body`` (Markdown), its
+    slug given apart (the URL's), checked by the same rules as an article file. Returns the
+    article, or None and one error per bad field (the first found for each)."""
+    problems: list[FieldError] = []
+    for key, value in _strings(fields, ""):
+        if storable_text(value) != value:
+            problems.append(FieldError(key, "holds control characters or unpaired surrogates"))
+    front = {k: v for k, v in fields.items() if k != "body"}
+    for key in front:
+        if key not in API_KEYS:
+            problems.append(FieldError(key, "unknown field"))
+    front = {k: v for k, v in front.items() if k in API_KEYS}
+    body = fields.get("body", "")
+    if not isinstance(body, str):
+        problems.append(FieldError("body", f"must be a string (Markdown), not {_yaml_type(body)}"))
+        body = ""
+    article = None
+    try:
+        article = _build({**front, "slug": slug}, body, slug, API_PATH, site, problems)
+    except Exception as e:  # odd input is a problem of the input, never a crash
+        problems.append(FieldError("", f"cannot be read as an article: {type(e).__name__}"))
+    first: dict[str, FieldError] = {}
+    for problem in problems:
+        first.setdefault(problem.field, problem)
+    return (None, list(first.values())) if first else (article, [])
+
+
+def _strings(value: object, path: str) -> list[tuple[str, str]]:
+    """(field path, text) of every string in a JSON value."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, Mapping):
+        return [
+            found
+            for key, item in value.items()
+            for found in _strings(item, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(value, list):
+        return [found for item in value for found in _strings(item, path)]
+    return []
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -174,10 +234,10 @@ def _build(
     stem: str,
     rel: str,
     site: Site,
-    problems: list[str],
+    problems: list[FieldError],
 ) -> Article | None:
     def problem(key: str, message: str) -> None:
-        problems.append(f"{key}: {message}")
+        problems.append(FieldError(key, message))
 
     for key in front:
         if key not in ARTICLE_KEYS:

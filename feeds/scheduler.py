@@ -3,7 +3,8 @@
 One job per enabled source, always set for the time the pipeline decided (`next_fetch`: the
 interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
 articles; a job watching the config files; a job delivering WebSub pings; a job following the
-editors' overrides (a hide or a pin from any process is published within seconds). Feeds are
+editors' overrides (a hide or a pin from any process is published within seconds); a job
+following the articles API clients write (published within seconds). Feeds are
 rebuilt when something they use changed. A local article dated in the future is published at
 its time by a one-shot job (``release``), planned again after every articles sync, config
 reload and release.
@@ -60,6 +61,7 @@ FOLLOW_SECONDS = 10
 FOLLOW_TOLERANCE = timedelta(seconds=60)  # more than the start-up spread of new sources
 HUB_POLL_SECONDS = 10
 OVERRIDES_POLL_SECONDS = 1  # an editor's hide or pin is published within seconds
+API_POLL_SECONDS = 1  # an article the CMS pushes is published within seconds (bench/api.py)
 PRUNE_SECONDS = 6 * 3600
 SOURCE_JOB_PREFIX = "source:"
 RELEASE_JOB = "release"
@@ -137,6 +139,7 @@ class Clock:
             (self.follow_job, FOLLOW_SECONDS, "follow"),
             (self.hub_job, HUB_POLL_SECONDS, "hub"),
             (self.overrides_job, OVERRIDES_POLL_SECONDS, "overrides"),
+            (self.api_job, API_POLL_SECONDS, "api"),
             (self.prune_job, PRUNE_SECONDS, "prune"),
         ):
             self.scheduler.add_job(
@@ -389,6 +392,14 @@ class Clock:
         published = self.pipeline.follow_overrides()
         if published:
             log.info("overrides applied: %d documents changed", len(published))
+
+    def api_job(self) -> None:
+        """Publish the articles API clients wrote (the web process only stores them): one
+        cheap query a second."""
+        changed, published = self.pipeline.follow_api_articles()
+        if changed:
+            log.info("API articles changed: %d documents changed", len(published))
+            self.plan_release()  # an article dated in the future waits for its time
 
     def prune_job(self) -> None:
         """Keep the fetch log and the retention tombstones from growing without bound."""

@@ -703,6 +703,7 @@ def test_docs_document_every_key_and_only_those() -> None:
         "sources.toml [[source]]": config_module.SOURCE_KEYS,
         "feeds.toml [[feed]]": config_module.FEED_KEYS,
         "access.toml [[partner]]": config_module.PARTNER_KEYS,
+        "access.toml [[client]]": config_module.CLIENT_KEYS,
         "Environment variables": config_module.ENV_OVERRIDES,
         "Local articles": ARTICLE_KEYS,
     }

@@ -1,4 +1,5 @@
-"""`feeds partners new-key` and `feeds stats`: partners' keys and readership."""
+"""`feeds partners new-key`, `feeds clients new-key` and `feeds stats`: partners' and API
+clients' keys, and readership."""
 
 from __future__ import annotations
 
@@ -39,6 +40,22 @@ def add_parsers(sub: AddParser) -> None:
         "ever stored; give the key to the partner and keep no copy.",
     )
     new_key.add_argument("partner_id", metavar="PARTNER_ID", help="the partner's id")
+    clients = sub(
+        "clients",
+        help="API clients' keys (see docs/api.md)",
+        description="API clients' keys (see docs/api.md).",
+    )
+    clients_sub = clients.add_subparsers(dest="clients_command", required=True, metavar="COMMAND")
+    client_key = add_command(
+        clients_sub.add_parser,
+        "new-key",
+        lambda args: new_client_key(config_dir(args), args.client_id),
+        help="make a new key for an API client: printed once, with the line for access.toml",
+        description="Print a new random key (256 bits, URL-safe) once, and the key_sha256 "
+        "line to put in the client's [[client]] table in access.toml. Only the hash is ever "
+        "stored; give the key to the client (the CMS) and keep no copy.",
+    )
+    client_key.add_argument("client_id", metavar="CLIENT_ID", help="the client's id")
     stats_parser = add_command(
         sub,
         "stats",
@@ -68,35 +85,52 @@ def _duration(text: str) -> tuple[str, timedelta]:
 
 
 def new_partner_key(config_dir: Path, partner_id: str) -> int:
-    import secrets
+    return _new_key(
+        config_dir,
+        "partner",
+        partner_id,
+        ['feeds = ["*"]  # or the names of the feeds it may read', 'content = "full"'],
+    )
 
+
+def new_client_key(config_dir: Path, client_id: str) -> int:
+    return _new_key(
+        config_dir, "client", client_id, ['scopes = ["articles"]  # and/or "overrides"']
+    )
+
+
+def _new_key(config_dir: Path, kind: str, holder_id: str, table_lines: list[str]) -> int:
+    """Print a new key for the partner or client ``holder_id`` once, and the key_sha256 line
+    (with a whole table to add when access.toml does not name it yet)."""
     from feeds.config import ACCESS_FILE, is_slug
-    from feeds.web.auth import key_sha256
+    from feeds.web.auth import new_key
 
-    if not is_slug(partner_id):
-        print(f"error: not a partner id (a slug): {partner_id!r}", file=sys.stderr)
+    if not is_slug(holder_id):
+        print(f"error: not a {kind} id (a slug): {holder_id!r}", file=sys.stderr)
         return EXIT_CONFIG
-    key = secrets.token_urlsafe(32)
+    key, digest = new_key()
     access = config_dir / ACCESS_FILE
-    print(f"New key for partner {partner_id!r}, shown only this once (give it to the partner):")
+    print(f"New key for {kind} {holder_id!r}, shown only this once (give it to the {kind}):")
     print(key)
     print()
     try:
-        known = partner_id in {p.id for p in load(config_dir).partners}
+        config = load(config_dir)
+        holders = config.partners if kind == "partner" else config.clients
+        known = holder_id in {h.id for h in holders}
     except ConfigError:
         known = False
     if known:
-        print(f"Replace key_sha256 in the [[partner]] table with id = {partner_id!r} in {access}")
+        print(f"Replace key_sha256 in the [[{kind}]] table with id = {holder_id!r} in {access}")
         print("(the old key stops working within seconds of saving the file):")
-        print(f'key_sha256 = "{key_sha256(key)}"')
+        print(f'key_sha256 = "{digest}"')
     else:
         print(f"Add this table to {access}:")
-        print("[[partner]]")
-        print(f'id = "{partner_id}"')
-        print(f'name = "{partner_id}"')
-        print('feeds = ["*"]  # or the names of the feeds it may read')
-        print('content = "full"')
-        print(f'key_sha256 = "{key_sha256(key)}"')
+        print(f"[[{kind}]]")
+        print(f'id = "{holder_id}"')
+        print(f'name = "{holder_id}"')
+        for line in table_lines:
+            print(line)
+        print(f'key_sha256 = "{digest}"')
     return EXIT_OK
 
 

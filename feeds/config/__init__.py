@@ -9,7 +9,8 @@ through :class:`~feeds.errors.ConfigError`. One module per job:
   :mod:`~feeds.config.access`: one loader per file, each with the keys it accepts.
 
 The accepted keys and environment variables are re-exported here (``SITE_KEYS``,
-``FETCH_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``PARTNER_KEYS``, ``ENV_OVERRIDES``);
+``FETCH_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``PARTNER_KEYS``, ``CLIENT_KEYS``,
+``ENV_OVERRIDES``);
 ``docs/config.md`` documents exactly these (a test keeps them in step).
 """
 
@@ -21,7 +22,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from feeds.config.access import ACCESS_FILE, ACCESS_TOP_KEYS, PARTNER_KEYS, load_access
+from feeds.config.access import (
+    ACCESS_FILE,
+    ACCESS_TOP_KEYS,
+    CLIENT_KEYS,
+    PARTNER_KEYS,
+    load_access,
+    load_clients,
+)
 from feeds.config.feeds import FEED_KEYS, FEEDS_FILE, FEEDS_TOP_KEYS, LIMIT_RANGE, load_feeds
 from feeds.config.site import (
     DEFAULT_ARTICLES_INTERVAL,
@@ -46,6 +54,7 @@ from feeds.types import Config
 __all__ = [
     "ACCESS_FILE",
     "ACCESS_TOP_KEYS",
+    "CLIENT_KEYS",
     "CONFIG_FILES",
     "DEFAULT_ARTICLES_INTERVAL",
     "ENV_OVERRIDES",
@@ -102,10 +111,17 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> C
     feeds = load_feeds(feeds_data, known, problems)
     feed_names = None if feeds_data is None else _feed_names(feeds_data)
     partners = load_access(access_data, feed_names, problems)
+    clients = load_clients(access_data, partners, problems)
 
     if problems.lines or site is None:
         raise ConfigError(problems.lines)
-    return Config(site=site, sources=tuple(sources), feeds=tuple(feeds), partners=tuple(partners))
+    return Config(
+        site=site,
+        sources=tuple(sources),
+        feeds=tuple(feeds),
+        partners=tuple(partners),
+        clients=tuple(clients),
+    )
 
 
 def _feed_names(feeds_data: Mapping[str, Any]) -> set[str]:

@@ -77,6 +77,7 @@ class Pipeline:
         network = NetworkWatch()
         self.refresher = Refresher(store, fetcher, clock, rng or random.Random(), network)
         self._synced: Config | None = None
+        self._api_seen = -1  # the newest API write published (see follow_api_articles)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -213,6 +214,20 @@ class Pipeline:
         if published and self.config.site.hub:
             self.deliver_hub_pings()
         return published
+
+    def follow_api_articles(self) -> tuple[bool, list[str]]:
+        """Publish the feeds with local articles when an API client changed an article
+        (from any process) since the last call; the first call publishes them if any ever
+        did. Returns whether articles changed, and "name.format" of the documents that
+        changed (none for an article dated in the future: the caller plans its release)."""
+        top, changed = self.store.api_changes(self._api_seen)
+        self._api_seen = top  # read before the articles: a write from now on is seen next time
+        if not changed:
+            return False, []
+        published = self.publish_all(self.feeds_with_articles())
+        if published and self.config.site.hub:
+            self.deliver_hub_pings()
+        return True, published
 
     # ------------------------------------------------------------------ everything
 

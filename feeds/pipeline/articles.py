@@ -46,6 +46,13 @@ def sync_articles(
     previous sync, by this process or another, found."""
     paths = local_articles.article_files(site)
     found, problems = local_articles.load_articles(site, paths)
+    if found and (taken := store.api_slugs()):  # a slug belongs to a file or the API
+        for article in [a for a in found if a.slug in taken]:
+            found.remove(article)
+            problems.append(
+                f"{site.articles_dir / article.path}: slug: {article.slug!r} belongs to an "
+                "article pushed through the API (DELETE it there, or rename this one)"
+            )
     changes = record_problems(store, problems, [str(site.articles_dir), *map(str, paths)], now)
     if not site.articles_dir.is_dir():
         return ArticleSync(0, 0, 0, 0, tuple(problems), changes.appeared, changes.fixed)

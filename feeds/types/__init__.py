@@ -13,12 +13,14 @@ and in UTC.
 
 from feeds.types.config import (
     Access,
+    Client,
     Config,
     ContentMode,
     FeedSpec,
     FetchSettings,
     Partner,
     Republish,
+    Scope,
     Site,
     Source,
 )
@@ -98,6 +100,7 @@ __all__ = [
     "Access",
     "ArchivePage",
     "Article",
+    "Client",
     "ClientSighting",
     "ClockBeat",
     "Config",
@@ -140,6 +143,7 @@ __all__ = [
     "Rendered",
     "Republish",
     "RequestTally",
+    "Scope",
     "Site",
     "Source",
     "SourceCounters",

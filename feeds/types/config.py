@@ -129,12 +129,31 @@ class Partner:
         return self.enabled and ("*" in self.feeds or feed in self.feeds)
 
 
+class Scope(enum.StrEnum):
+    """What an API client may do (``scopes`` of a ``[[client]]`` in access.toml)."""
+
+    ARTICLES = "articles"  # write, read and delete the articles it pushes (/api/articles)
+    OVERRIDES = "overrides"  # the editors' overrides (/api/overrides)
+
+
+@dataclass(frozen=True)
+class Client:
+    """One `[[client]]` of access.toml: a program calling the API (the outlet's CMS)."""
+
+    id: str
+    name: str
+    key_sha256: str  # lower-case hex SHA-256 of the client's key; the key itself is never stored
+    scopes: frozenset[Scope] = frozenset()
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class Config:
     site: Site
     sources: tuple[Source, ...]
     feeds: tuple[FeedSpec, ...]
     partners: tuple[Partner, ...] = ()
+    clients: tuple[Client, ...] = ()
 
     def source(self, source_id: str) -> Source | None:
         return self._sources_by_id.get(source_id)

@@ -54,7 +54,8 @@ def create_app(
     """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
     MAX_AGE (Cache-Control max-age of feed documents, seconds), READERSHIP (count readers;
     env FEEDS_READERSHIP, default on), READERSHIP_FLUSH_SECONDS, TRUSTED_PROXIES (env
-    FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0);
+    FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0),
+    API_MAX_BYTES (the API's request body limit, default 1 MB);
     see feeds/web/usage.py. ``watcher``: the process's config watcher when something else in
     it polls one too (``feeds run``); by default the app makes its own."""
     redact_every_log_record()  # werkzeug's request lines hold queries; errors hold URLs
@@ -67,6 +68,7 @@ def create_app(
         READERSHIP=os.environ.get("FEEDS_READERSHIP", "1").lower() not in ("0", "false", "no"),
         READERSHIP_FLUSH_SECONDS=5.0,
         TRUSTED_PROXIES=_proxies(os.environ.get("FEEDS_TRUSTED_PROXIES", "")),
+        API_MAX_BYTES=1_000_000,  # the largest request body the API takes (docs/api.md)
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -82,7 +84,8 @@ def create_app(
     def _check_origin() -> None:  # is this server reached at base_url? (logged once)
         origin.check(web.watcher.current.site.base_url, request.path, request.environ)
 
-    from feeds.web import metrics, usage, views
+    import feeds.web.api_overrides  # noqa: F401  (adds its routes to the API blueprint)
+    from feeds.web import api, metrics, usage, views
     from feeds.web.opml import bp as opml_bp
     from feeds.web.status import bp as status_bp
 
@@ -90,6 +93,7 @@ def create_app(
     app.register_blueprint(metrics.bp)
     app.register_blueprint(status_bp)
     app.register_blueprint(opml_bp)
+    app.register_blueprint(api.bp)
     usage.install(app)
     return app
 

@@ -1,4 +1,4 @@
-"""Partners' keys: who is reading, and whether they may read the feed they ask for.
+"""Partners' and API clients' keys: who is reading or calling, and whether they may.
 
 A key is presented as ``Authorization: Bearer KEY``, as HTTP Basic credentials (user = the
 partner's id, password = the key: how most feed readers and platform ingest tools take
@@ -15,15 +15,21 @@ Answers, for a feed (the same for its archive pages):
   → 401 (a mistyped or revoked key is said so, rather than silently served the public
   variant).
 
-A key never leaves this module: refusals do not echo it, and nothing here logs.
+API clients (``[[client]]``) present their key as ``Authorization: Bearer KEY`` only (a
+query string ends up in access logs; Basic is for feed readers): ``bearer_key``.
+
+Keys are made by ``new_key`` (``feeds partners new-key``, ``feeds clients new-key``). A key
+never leaves this module: refusals do not echo it, and nothing here logs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from flask import Request, Response, abort
 
@@ -62,16 +68,48 @@ def key_sha256(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def new_key() -> tuple[str, str]:
+    """A fresh random key (256 bits, URL-safe) and the hash access.toml is to hold."""
+    key = secrets.token_urlsafe(32)
+    return key, key_sha256(key)
+
+
+class _KeyHolder(Protocol):
+    @property
+    def key_sha256(self) -> str: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+
+_Holder = TypeVar("_Holder", bound=_KeyHolder)
+
+
+def holder_of(holders: Iterable[_Holder], key: str) -> _Holder | None:
+    """The enabled partner or client holding ``key``, or None. Every hash is compared (in
+    constant time), so that the time taken does not tell which one matched."""
+    digest = key_sha256(key)
+    found = None
+    for holder in holders:
+        if hmac.compare_digest(digest, holder.key_sha256) and found is None:
+            found = holder
+    return found if found is not None and found.enabled else None
+
+
+def bearer_key(request: Request) -> str | None:
+    """The key an API client presents (``Authorization: Bearer KEY``), if any; the client
+    holding it is ``holder_of(config.clients, key)``."""
+    auth = request.authorization
+    if auth is None or auth.type != "bearer" or not auth.token:
+        return None
+    return auth.token
+
+
 def partner_for(partners: Iterable[Partner], presented: Credentials) -> Partner | None:
     """The enabled partner holding the presented key (and named by the Basic user, when
     given), or None."""
-    digest = key_sha256(presented.key)
-    found = None
-    for partner in partners:
-        # Every hash is compared, so that the time taken does not tell which one matched.
-        if hmac.compare_digest(digest, partner.key_sha256) and found is None:
-            found = partner
-    if found is None or not found.enabled:
+    found = holder_of(partners, presented.key)
+    if found is None:
         return None
     if presented.user is not None and presented.user != found.id:
         return None
