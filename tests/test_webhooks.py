@@ -360,6 +360,15 @@ def test_new_updated_and_hidden_items_reach_the_receiver_signed(
     assert hidden[0]["item"]["id"] == "tag:outlet.example,2026:wire/e2"
     assert len({e["id"] for e in receiver.events()}) == 4  # every event its own id
 
+    # unhidden: back as it was, nothing to tell; hidden again: told again
+    assert main([*hide[:-1], "unhide", "https://wire.example/e2"]) == 0
+    newsroom.pipeline.follow_overrides()
+    assert newsroom.deliver() == 0
+    assert main([*hide, "https://wire.example/e2"]) == 0
+    newsroom.pipeline.follow_overrides()
+    assert newsroom.deliver() == 1
+    assert kinds(receiver.events()[4:]) == [("item.hidden", "Entry 2")]
+
 
 def test_the_feeds_filter_limits_item_events_not_source_events(
     tmp_path: Path, upstream: Upstream, db_url: str, receiver: Receiver

@@ -85,55 +85,48 @@ def queue_item_events(
     (unless this is the feed's first publish, its ``baseline``), item.updated for those whose
     modified date moved past the one last seen, item.hidden for the items that were current
     and are hidden now; then mark what is current and the modified dates seen."""
-    seen: dict[str, tuple[bool, datetime | None]] = {}
+    seen: dict[str, datetime | None] = {}
     for chunk in chunks([i.id for i in fresh], 500):
         rows = conn.execute(
-            sa.select(feed_items.c.item_id, feed_items.c.current, feed_items.c.seen_updated).where(
+            sa.select(feed_items.c.item_id, feed_items.c.seen_updated).where(
                 feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
             )
         )
-        seen.update({r.item_id: (bool(r.current), r.seen_updated) for r in rows})
+        seen.update({r.item_id: r.seen_updated for r in rows})
     key = (feed_items.c.feed == feed) & (feed_items.c.item_id == sa.bindparam("_id"))
-    marks = []
+    moved = []
     for item in sorted(fresh, key=lambda i: (i.published, i.id)):
-        was_current, updated = seen.get(item.id, (False, None))
+        updated = seen.get(item.id)
+        subject = item_subject(item, feed, events)
         if item.id in new_ids:
             if not baseline:
-                queue_event(
-                    conn, EventType.ITEM_NEW, events.now, item_subject(item, feed, events), feed
-                )
+                queue_event(conn, EventType.ITEM_NEW, events.now, subject, feed)
         elif updated is not None and item.updated > updated:
-            subject = item_subject(item, feed, events)
             queue_event(conn, EventType.ITEM_UPDATED, events.now, subject, feed)
-        if updated != item.updated or not was_current:
-            marks.append({"_id": item.id, "_updated": item.updated})
-    if marks:
-        conn.execute(
-            feed_items.update()
-            .where(key)
-            .values(current=True, seen_updated=sa.bindparam("_updated")),
-            marks,
-        )
-    ids = {i.id for i in current}
-    left = [
-        r
+        if updated != item.updated:
+            moved.append({"_id": item.id, "_updated": item.updated})
+    if moved:
+        update = feed_items.update().where(key)
+        conn.execute(update.values(seen_updated=sa.bindparam("_updated")), moved)
+    was = {
+        r.item_id: r.data
         for r in conn.execute(
             sa.select(feed_items.c.item_id, feed_items.c.data).where(
                 feed_items.c.feed == feed, feed_items.c.current.is_(True)
             )
         )
-        if r.item_id not in ids
-    ]
-    for row in left:
-        item = codec.item_from_json(codec.loads(row.data))
+    }
+    ids = {i.id for i in current}
+    left = [item_id for item_id in was if item_id not in ids]
+    for item_id in left:
+        item = codec.item_from_json(codec.loads(was[item_id]))
         if events.hidden(item):
             subject = item_subject(item, feed, events)
             queue_event(conn, EventType.ITEM_HIDDEN, events.now, subject, feed)
-    if left:
-        conn.execute(
-            feed_items.update().where(key).values(current=False),
-            [{"_id": r.item_id} for r in left],
-        )
+    for flag, changed in ((False, left), (True, [i for i in ids if i not in was])):
+        if changed:
+            params = [{"_id": item_id} for item_id in changed]
+            conn.execute(feed_items.update().where(key).values(current=flag), params)
 
 
 def queue_source_events(conn: Connection, writes: Iterable[RefreshWrite]) -> None:
