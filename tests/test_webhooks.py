@@ -648,3 +648,25 @@ def test_kill_9_of_the_clock_loses_no_event(
         if event_id not in firsts:
             firsts.append(event_id)
     assert firsts[: len(after_kill)] == after_kill  # in order, each at least once
+
+
+def test_a_new_webhook_is_not_sent_the_past_and_delivered_events_are_pruned(
+    tmp_path: Path, upstream: Upstream, db_url: str, receiver: Receiver, other: Receiver
+) -> None:
+    room = Newsroom(tmp_path, upstream, db_url, hook_toml(receiver.url))
+    try:
+        queue_new_items(room, 2)
+        assert room.deliver() == 2
+        (hook,) = room.hooks
+        assert room.store.webhook_events(hook, 0, 100) == []  # every webhook passed them
+        with (room.config / "site.toml").open("a", encoding="utf-8") as f:
+            f.write(hook_toml(other.url))
+        room.pipeline.reconfigure(load_config(room.config, room.env))
+        upstream.set("/w.xml", rss(entries(0, 6)))
+        room.now += timedelta(minutes=1)
+        room.update()
+        assert room.deliver() == 2
+        assert kinds(other.events()) == [("item.new", "Entry 5")]
+        assert kinds(receiver.events())[2:] == [("item.new", "Entry 5")]
+    finally:
+        room.close()
