@@ -54,6 +54,22 @@ TRACKING_PARAMS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_",)
+# Query parameters whose values are secrets: never shown (public_url drops them).
+SECRET_PARAMS = frozenset(
+    {
+        "key",
+        "token",
+        "api_key",
+        "apikey",
+        "access_token",
+        "auth",
+        "sig",
+        "signature",
+        "password",
+        "secret",
+    }
+)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 WEB_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # "http:////host" and the like: the slashes after "scheme://" that feed parsers drop before
@@ -104,14 +120,34 @@ def join_id(base: str, ref: str) -> str:
 
 
 def public_url(url: str) -> str:
-    """A source URL fit to publish: credentials in it (user:password@) are removed."""
-    if "@" not in url:
+    """A source URL fit to show anyone: without credentials (``user:password@``) and without
+    the query parameters that look like secrets (SECRET_PARAMS, any case); everything else
+    byte for byte. The one function every document, page, JSON answer, log line and error
+    text goes through before it shows a source URL."""
+    has_user = "@" in url
+    has_query = "?" in url
+    if not has_user and not has_query:
         return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].rsplit("@", 1)[-1] if has_user else url.split("?", 1)[0]
+    netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    query = parts.query
+    if query:
+        query = "&".join(
+            p for p in query.split("&") if unquote(p.split("=", 1)[0]).lower() not in SECRET_PARAMS
+        )
+    if netloc == parts.netloc and query == parts.query:
         return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=host))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def redact_urls(text: str) -> str:
+    """``text`` (an error message, a log line) with every URL in it made ``public_url``."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: public_url(m.group()), text)
 
 
 # Query parameter names that look like they carry a secret (matched as substrings).

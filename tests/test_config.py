@@ -190,6 +190,15 @@ def test_unknown_tag(tmp_path: Path) -> None:
         ),
         ("user_agent = 7", "site.toml: fetch.user_agent: must be a string, not an integer"),
         ("timeout = 3", "site.toml: fetch.timeout: unknown key"),
+        (
+            'allow_addresses = ["169.254.169.254", "metadata"]',
+            "site.toml: fetch.allow_addresses: not an IP address or network: 'metadata'",
+        ),
+        (
+            'allow_addresses = "169.254.169.254"',
+            "site.toml: fetch.allow_addresses: must be a list of non-empty IP addresses or "
+            "networks",
+        ),
     ],
 )
 def test_fetch_problems(tmp_path: Path, fetch: str, expected: str) -> None:
@@ -207,6 +216,7 @@ def test_fetch_settings(tmp_path: Path) -> None:
     site = SITE + (
         '[fetch]\nuser_agent = "Bot/1 (+https://x.example)"\ndeadline = 2.5\nmax_bytes = 1000\n'
         "concurrency = 2\nmax_redirects = 0\nallow_private_addresses = true\n"
+        'allow_addresses = ["169.254.169.254", "fd00:ec2::/64"]\n'
     )
     fetch = load_config(write(tmp_path, site=site), {}).site.fetch
     assert fetch.user_agent == "Bot/1 (+https://x.example)"
@@ -217,6 +227,7 @@ def test_fetch_settings(tmp_path: Path) -> None:
         0,
     )
     assert fetch.allow_private_addresses is True
+    assert fetch.allow_addresses == ("169.254.169.254", "fd00:ec2::/64")
 
 
 def test_missing_articles_dir(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from feeds.errors import FetchError
 from feeds.fetch import ACCEPT, Fetcher, addresses, host_key, is_public_address
+from feeds.fetch.addresses import checked_addresses
 from feeds.fetch.transport import Transport
 from feeds.types import FetchResult, FetchSettings, FetchStatus
 from tests.upstream import BIG_SIZE, Upstream, bomb_body, make_fetch_settings
@@ -611,6 +613,44 @@ def test_connects_to_the_checked_address(
     assert result.status is FetchStatus.OK, result
     assert calls == ["rebind.test"]
     assert upstream.requests[-1].headers["host"] == f"rebind.test:{upstream.port}"
+
+
+def test_metadata_address_refused_even_where_private_addresses_are_allowed(
+    fetch_with: FetchWith, upstream: Upstream
+) -> None:
+    # A hostile upstream redirects to the cloud metadata service: refused before connecting.
+    target = "http://169.254.169.254/latest/meta-data/"
+    result = fetch_with(upstream.url(f"/redirect/302?to={target}"), allow_private_addresses=True)
+    assert_error(result, "refused")
+    assert "link-local or metadata address 169.254.169.254" in (result.error or "")
+    assert "allow_addresses" in (result.error or "")
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "169.254.169.254",
+        "169.254.1.2",
+        "fe80::1",
+        "::ffff:169.254.169.254",
+        "fd00:ec2::254",
+        "100.100.100.200",
+    ],
+)
+def test_link_local_names_refused_unless_listed(ip: str) -> None:
+    with pytest.raises(FetchError, match="link-local or metadata"):
+        checked_addresses(ip, 80, allow_private=True)
+    assert checked_addresses(ip, 80, allow_private=True, allowed=(ip,)) == [ip]
+
+
+def test_a_listed_address_is_fetched_even_where_private_ones_are_not(
+    fetch_with: FetchWith, upstream: Upstream
+) -> None:
+    upstream.set("/feed.xml", RSS)
+    result = fetch_with(
+        upstream.url("/feed.xml"), allow_private_addresses=False, allow_addresses=("127.0.0.0/8",)
+    )
+    assert result.status is FetchStatus.OK, result
 
 
 def test_any_non_public_address_refuses_the_host(

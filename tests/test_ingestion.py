@@ -293,14 +293,14 @@ def test_a_large_batch_parses_in_worker_processes_with_the_same_result(
     sources = "".join(source_toml(f"w{n}", upstream.url(f"/w{n}.xml")) for n in range(count))
     env = env_factory(sources)  # type: ignore[operator]
     pools = []
-    real_pool = feeds.pipeline.refresh.ProcessPoolExecutor
+    real_pool = feeds.pipeline.refresh.parse_pool
 
     def recording_pool(*args: object, **kwargs: object) -> object:
         pool = real_pool(*args, **kwargs)  # type: ignore[arg-type]
         pools.append(pool)
         return pool
 
-    monkeypatch.setattr(feeds.pipeline.refresh, "ProcessPoolExecutor", recording_pool)
+    monkeypatch.setattr(feeds.pipeline.refresh, "parse_pool", recording_pool)
     outcomes = env.pipeline.refresh_all()
     assert len(pools) == 1  # the batch used worker processes
     assert [(o.status, o.new) for o in outcomes] == [(FetchStatus.OK, 3)] * count

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import httpx
@@ -37,10 +37,25 @@ LM = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
         (None, "Fri, 20 Nov 2026 11:59:59 GMT", False),
         (None, "yesterday", False),
         (None, None, False),
+        (None, "Sat, 21 Nov 2026 12:00:00 GMT", True),  # now
+        (None, "Sat, 21 Nov 2026 12:00:01 GMT", False),  # later than now: ignored
+        (None, "Fri, 31 Dec 9999 23:59:59 GMT", False),
     ],
 )
 def test_not_modified_rules(inm: str | None, ims: str | None, expected: bool) -> None:
-    assert not_modified('"a"', LM, inm, ims) is expected
+    now = LM + timedelta(days=1)
+    assert not_modified('"a"', LM, inm, ims, now) is expected
+
+
+def test_a_date_in_the_future_gets_the_document(site: Site, client: FlaskClient) -> None:
+    assert site.feeds("update") == 0
+    first = client.get("/feeds/ours.rss")
+    served = first.headers["Last-Modified"]
+    assert client.get("/feeds/ours.rss", headers={"If-Modified-Since": served}).status_code == 304
+    future = client.get(
+        "/feeds/ours.rss", headers={"If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"}
+    )
+    assert future.status_code == 200 and future.data == first.data
 
 
 def test_headers_of_a_served_feed(site: Site, client: FlaskClient) -> None:

@@ -18,6 +18,7 @@ from feeds.cli.common import (
     version,
 )
 from feeds.errors import ConfigError, FeedsError, StoreError
+from feeds.web.logs import redact_every_log_record
 
 # In the order `feeds --help` lists their commands.
 GROUPS = (check, update, serve, editorial, opml, admin)
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact_every_log_record()  # error texts name source URLs: never their secrets
     for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Handler = args.handler

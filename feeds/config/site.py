@@ -7,6 +7,7 @@ value is still checked when present), and a true ``FEEDS_ALLOW_PRIVATE_ADDRESSES
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ FETCH_KEYS = frozenset(
         "concurrency",
         "max_redirects",
         "allow_private_addresses",
+        "allow_addresses",
         "per_host",
         "host_spacing",
     }
@@ -167,6 +169,12 @@ def _load_fetch(
     concurrency = fetch.integer("concurrency", defaults.concurrency, minimum=1, maximum=256)
     max_redirects = fetch.integer("max_redirects", defaults.max_redirects, minimum=0, maximum=30)
     allow_private = fetch.boolean("allow_private_addresses", defaults.allow_private_addresses)
+    allow_addresses = fetch.strings("allow_addresses", what="IP addresses or networks") or ()
+    for address in allow_addresses:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            fetch.problem("allow_addresses", f"not an IP address or network: {address[:60]!r}")
     per_host = fetch.integer("per_host", defaults.per_host, minimum=1, maximum=64)
     host_spacing = fetch.positive_number("host_spacing", defaults.host_spacing, zero=True)
     if len(problems) > before:
@@ -181,6 +189,7 @@ def _load_fetch(
         concurrency=concurrency,
         max_redirects=max_redirects,
         allow_private_addresses=allow_private or force_private,
+        allow_addresses=tuple(allow_addresses),
         per_host=per_host,
         host_spacing=host_spacing,
     )

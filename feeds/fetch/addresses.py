@@ -7,6 +7,10 @@ and which of those addresses may be connected to.
   cannot hold a worker past it).
 - Every address must be public (unless private addresses are allowed), and the connection
   goes to one of those checked addresses, never through a second lookup (DNS rebinding).
+- Link-local addresses (169.254.0.0/16, fe80::/10) and the clouds' metadata services are
+  refused even when private addresses are allowed (a hostile upstream's redirect to
+  169.254.169.254 must not read a machine's credentials), unless an editor names them in
+  ``[fetch] allow_addresses``.
 
 ``resolve`` and ``is_public_address`` are looked up in this module at call time, so a test
 can replace them here.
@@ -38,6 +42,15 @@ _NON_PUBLIC = (
     ipaddress.IPv6Network("fec0::/10"),  # site-local (deprecated, RFC 3879)
     ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
 )
+
+# Refused even where private addresses are allowed, unless named in allow_addresses.
+_NEVER_IMPLICIT = (
+    ipaddress.IPv4Network("169.254.0.0/16"),  # link-local, and most clouds' metadata service
+    ipaddress.IPv6Network("fe80::/10"),  # link-local
+    ipaddress.IPv6Network("fd00:ec2::254/128"),  # a cloud's metadata service over IPv6
+    ipaddress.IPv4Network("100.100.100.200/32"),  # a cloud's metadata service
+)
+ALLOW_NAMED_HINT = "to fetch it anyway, list the address in site.toml's [fetch] allow_addresses"
 
 # How an editor allows what the address policy refuses: named in the refusal.
 ALLOW_PRIVATE_HINT = (
@@ -93,6 +106,33 @@ def is_public_address(ip: str) -> bool:
     return _is_public(addr)
 
 
+def is_never_implicit(ip: str) -> bool:
+    """True for a link-local or cloud metadata address (also in an IPv4-mapped IPv6 form):
+    fetched only when named in ``allow_addresses``."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return any(addr in net for net in _NEVER_IMPLICIT if net.version == addr.version)
+
+
+def is_named(ip: str, allowed: tuple[str, ...]) -> bool:
+    """True when `ip` is in one of the `allowed` addresses or networks."""
+    if not allowed:
+        return False
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(
+        addr in net
+        for net in (ipaddress.ip_network(a, strict=False) for a in allowed)
+        if net.version == addr.version
+    )
+
+
 def _is_public(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         addr.is_global
@@ -145,9 +185,15 @@ def _lookup(host: str, port: int) -> list[str]:
 
 
 def checked_addresses(
-    host: str, port: int, *, allow_private: bool, deadline_at: float | None = None
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    deadline_at: float | None = None,
+    allowed: tuple[str, ...] = (),
 ) -> list[str]:
-    """The addresses to connect to for `host`, all public unless `allow_private`.
+    """The addresses to connect to for `host`, all public unless `allow_private`; never a
+    link-local or metadata address unless it is in `allowed` (which admits any address).
 
     A host name is resolved in a helper thread, waiting no later than `deadline_at`
     (time.monotonic()). Raises FetchError: DNS, TIMEOUT or REFUSED.
@@ -170,12 +216,19 @@ def checked_addresses(
             raise FetchError(f"cannot resolve {host}: {exc}", ErrorKind.DNS) from exc
         if not addresses:
             raise FetchError(f"cannot resolve {host}: no addresses", ErrorKind.DNS)
-    if not allow_private:
-        for address in addresses:
-            if not is_public_address(address):  # looked up at call time, so tests can replace it
-                raise FetchError(
-                    f"refused {host}: it resolves to non-public address {address} "
-                    f"({ALLOW_PRIVATE_HINT})",
-                    ErrorKind.REFUSED,
-                )
+    for address in addresses:
+        if is_named(address, allowed):
+            continue
+        if is_never_implicit(address):
+            raise FetchError(
+                f"refused {host}: it resolves to link-local or metadata address {address} "
+                f"({ALLOW_NAMED_HINT})",
+                ErrorKind.REFUSED,
+            )
+        if not allow_private and not is_public_address(address):  # replaceable by tests
+            raise FetchError(
+                f"refused {host}: it resolves to non-public address {address} "
+                f"({ALLOW_PRIVATE_HINT})",
+                ErrorKind.REFUSED,
+            )
     return addresses

@@ -26,6 +26,7 @@ from feeds.fetch.decode import Decoder
 from feeds.fetch.gate import HostGate, Slot, host_key
 from feeds.fetch.transport import Transport
 from feeds.types import ErrorKind, FetchResult, FetchSettings, FetchStatus
+from feeds.urls import redact_urls
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
@@ -235,7 +236,9 @@ class Attempt:
         )
 
     def _error(self, response: httpx.Response, kind: ErrorKind, message: str) -> FetchResult:
-        return self._result(response, FetchStatus.ERROR, error=message, error_kind=kind)
+        return self._result(
+            response, FetchStatus.ERROR, error=redact_urls(message), error_kind=kind
+        )
 
     def failure(self, kind: ErrorKind, message: str) -> FetchResult:
         """The result of this fetch failing with `message` (no answer, or one not usable)."""
@@ -243,7 +246,7 @@ class Attempt:
             status=FetchStatus.ERROR,
             url=self.url,
             http_status=self.http_status,
-            error=message,
+            error=redact_urls(message),  # error texts reach pages, logs and webhooks
             error_kind=kind,
             duration=time.monotonic() - self.deadline.start,
             size=self.size,

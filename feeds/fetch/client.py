@@ -29,6 +29,7 @@ from feeds.fetch.deadline import DeadlineScope
 from feeds.fetch.gate import HostGate
 from feeds.fetch.transport import Transport
 from feeds.types import ErrorKind, FetchResult, FetchSettings
+from feeds.urls import redact_urls
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -80,6 +81,7 @@ class Fetcher:
         self._transport = Transport(
             max_connections=max(1, settings.concurrency),
             allow_private=settings.allow_private_addresses,
+            allowed=settings.allow_addresses,
         )
         common = [("User-Agent", settings.user_agent), ("Accept-Encoding", ACCEPT_ENCODING)]
         self._get_headers: Headers = [*common, ("Accept", ACCEPT)]
@@ -137,12 +139,13 @@ class Fetcher:
                     problem = f"{what} answered HTTP {code} {reason(response)}".rstrip()
                     if code in REDIRECT_STATUSES:
                         problem += " (redirects are not followed)"
-                    return HubResult(ok=False, status=code, error=problem)
+                    return HubResult(ok=False, status=code, error=redact_urls(problem))
             except _FETCH_ERRORS as exc:
                 _, message = describe(exc, attempt)
-                return HubResult(ok=False, status=attempt.http_status, error=message)
+                return HubResult(ok=False, status=attempt.http_status, error=redact_urls(message))
             except Exception as exc:  # never raises: a hub ping must not break publishing
-                return HubResult(ok=False, status=attempt.http_status, error=f"{exc!r}")
+                error = redact_urls(f"{exc!r}")
+                return HubResult(ok=False, status=attempt.http_status, error=error)
 
     @property
     def gate(self) -> HostGate:

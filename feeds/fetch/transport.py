@@ -65,17 +65,20 @@ class Transport(httpx.BaseTransport):
     """Sends httpx requests through one thread-safe httpcore connection pool.
 
     At most `max_connections` connections, all kept alive for reuse up to KEEPALIVE_EXPIRY
-    seconds idle; private addresses are refused unless `allow_private`.
+    seconds idle; private addresses are refused unless `allow_private`, link-local and metadata
+    ones unless in `allowed` (see addresses.checked_addresses).
     """
 
-    def __init__(self, *, max_connections: int, allow_private: bool) -> None:
+    def __init__(
+        self, *, max_connections: int, allow_private: bool, allowed: tuple[str, ...] = ()
+    ) -> None:
         ssl_context = httpx.create_ssl_context(trust_env=False)
         self._connections = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=KEEPALIVE_EXPIRY,
-            network_backend=Backend(allow_private),
+            network_backend=Backend(allow_private, allowed),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -165,8 +168,9 @@ class DeadlineStream(httpcore.NetworkStream):
 class Backend(httpcore.NetworkBackend):
     """httpcore's sync backend, connecting to checked addresses, with deadline-bound streams."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, allowed: tuple[str, ...] = ()) -> None:
         self._allow_private = allow_private
+        self._allowed = allowed
         self._sync = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -181,7 +185,11 @@ class Backend(httpcore.NetworkBackend):
         deadline_at = None if deadline is None else deadline.at
         try:
             addresses = checked_addresses(
-                host, port, allow_private=self._allow_private, deadline_at=deadline_at
+                host,
+                port,
+                allow_private=self._allow_private,
+                deadline_at=deadline_at,
+                allowed=self._allowed,
             )
         except FetchError as exc:
             if exc.kind is ErrorKind.TIMEOUT and deadline is not None:

@@ -41,6 +41,7 @@ from feeds.types import (
     SubscriberReport,
     duration_bucket,
 )
+from feeds.urls import redact_urls
 
 # --------------------------------------------------------------------------- JSON of `data`
 
@@ -187,13 +188,13 @@ def status_values(status: SourceStatus) -> dict[str, Any]:
         "last_fetch": status.last_fetch,
         "last_success": status.last_success,
         "last_http_status": status.last_http_status,
-        "last_error": status.last_error,
+        "last_error": status.last_error and redact_urls(status.last_error),  # shown to anyone
         "failures": status.failures,
         "next_fetch": status.next_fetch,
         "moved_to": status.moved_to,
         "suspect_since": status.suspect_since,
         "feed_ttl": int(status.feed_ttl.total_seconds()) if status.feed_ttl else None,
-        "warning": status.warning,
+        "warning": status.warning and redact_urls(status.warning),
         "fetch_hash": status.fetch_hash or None,
     }
 

@@ -21,6 +21,7 @@ class FetchSettings:
     concurrency: int = 8  # sources fetched at once
     max_redirects: int = 5
     allow_private_addresses: bool = False
+    allow_addresses: tuple[str, ...] = ()  # addresses/networks admitted even if link-local
     per_host: int = 2  # requests at once to one host
     host_spacing: float = 0.5  # seconds between the starts of two requests to one host
 

@@ -15,6 +15,7 @@ from feeds.errors import ConfigError
 from feeds.reload import ConfigWatcher
 from feeds.store import DEFAULT_URL, Store
 from feeds.web.cache import DocumentCache
+from feeds.web.logs import redact_every_log_record
 from feeds.web.origin import OriginCheck
 
 
@@ -55,6 +56,7 @@ def create_app(
     FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0);
     see feeds/web/usage.py. ``watcher``: the process's config watcher when something else in
     it polls one too (``feeds run``); by default the app makes its own."""
+    redact_every_log_record()  # werkzeug's request lines hold queries; errors hold URLs
     app = Flask(__name__)
     app.config.from_mapping(
         FEEDS_CONFIG=os.environ.get("FEEDS_CONFIG", "config"),
@@ -95,13 +97,8 @@ def serve(app: Flask, host: str, port: int, sock: socket.socket | None = None) -
     serve`` and ``feeds run``; production uses gunicorn, see the Procfile). ``sock``: a
     socket already listening on ``host``:``port`` (bound before any other work, so that a
     busy port fails at once)."""
-    import logging
-
     from werkzeug.serving import make_server, run_simple
 
-    from feeds.web.logs import RedactKeys
-
-    logging.getLogger("werkzeug").addFilter(RedactKeys())  # its request lines hold queries
     if sock is None:
         run_simple(host, port, app, threaded=True)
         return

@@ -1,21 +1,26 @@
-"""Access logs that never hold a partner's key.
+"""Logs that never hold a partner's key or a source's secrets.
 
 A key may come in the query string (``?key=KEY``), and both servers that run the app log
 request lines with their query: gunicorn's access log (the Procfile's ``--access-logfile -``)
 and werkzeug's development server (``feeds serve``, ``feeds run``). ``RedactingLogger`` is
 gunicorn's logger class with every logged value redacted (``--logger-class``);
-``RedactKeys`` is a logging filter doing the same to werkzeug's request lines.
+``RedactKeys`` is a logging filter doing the same to a record. ``redact_every_log_record``
+applies it to every record the process makes, whoever logs it; it also makes every URL in a
+message public (feeds.urls.public_url: no credentials, no secret-looking query parameters),
+so that an error text naming a source URL cannot leak its password or token into a log.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 from gunicorn.glogging import Logger
 
+from feeds.urls import redact_urls
 from feeds.web.auth import KEY_PARAMETER
 
 REDACTED = "REDACTED"
@@ -24,10 +29,11 @@ _SECRET_HEADERS = ("{authorization}i", "{proxy-authorization}i")
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every ``key=`` query parameter replaced."""
-    if "=" not in text:
+    """``text`` with the value of every ``key=`` query parameter replaced, and every full URL
+    in it made public."""
+    if "=" not in text and "@" not in text:
         return text
-    return _KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+    return redact_urls(_KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text))
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
@@ -50,8 +56,33 @@ class RedactKeys(logging.Filter):
     """Redacts keys from the arguments (and message) of every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        _redact_record(record)
         return True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+
+
+_factory_lock = threading.Lock()
+_redacting = False
+
+
+def redact_every_log_record() -> None:
+    """From now on, every log record of this process is redacted as it is made (idempotent)."""
+    global _redacting
+    with _factory_lock:
+        if _redacting:
+            return
+        make = logging.getLogRecordFactory()
+
+        def redacted(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make(*args, **kwargs)
+            _redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(redacted)
+        _redacting = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, request
@@ -30,15 +30,25 @@ def _etag_list(header: str) -> list[str]:
 
 
 def not_modified(
-    etag: str, last_modified: datetime, if_none_match: str | None, if_modified_since: str | None
+    etag: str,
+    last_modified: datetime,
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    now: datetime | None = None,
 ) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since.
+
+    An If-Modified-Since later than ``now`` (default: the current time) is not a date the
+    client can have seen (RFC 9110 section 13.1.3): it is ignored, so a year-9999 date cannot
+    pin a client to whatever it has."""
     if if_none_match is not None:
         tags = _etag_list(if_none_match)
         return "*" in tags or etag.removeprefix("W/") in tags
     if if_modified_since:
         since = parse_http_date(if_modified_since)
-        return since is not None and last_modified <= since
+        if since is None or since > (now or datetime.now(UTC)):
+            return False
+        return last_modified <= since
     return False
 
 
