@@ -150,26 +150,6 @@ def redact_urls(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda m: public_url(m.group()), text)
 
 
-# Query parameter names that look like they carry a secret (matched as substrings).
-SECRET_PARAM_WORDS = ("token", "key", "secret", "pass", "pwd", "sig", "auth", "session", "cred")
-
-
-def redacted_url(url: str) -> str:
-    """A URL fit to show or send elsewhere: credentials (user:password@) removed, and the
-    values of query parameters that look secret (``token``, ``api_key``, ``sig``, …)
-    replaced by ``REDACTED``."""
-    url = public_url(url)
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    shown = []
-    for param in parts.query.split("&"):
-        name, eq, _ = param.partition("=")
-        secret = any(word in unquote(name).lower() for word in SECRET_PARAM_WORDS)
-        shown.append(f"{name}=REDACTED" if secret and eq else param)
-    return urlunsplit(parts._replace(query="&".join(shown)))
-
-
 def is_tracking(name: str) -> bool:
     """Whether a query parameter name is a known tracking parameter."""
     key = unquote(name).strip().lower()

@@ -444,7 +444,7 @@ def test_a_source_url_is_sent_without_credentials_or_secret_parameters(
             room.pipeline.refresh_all()
         room.deliver()
         (event,) = receiver.events()
-        assert event["source"]["url"] == upstream.url("/status/500") + "?api_key=REDACTED&x=1"
+        assert event["source"]["url"] == upstream.url("/status/500") + "?x=1"
         assert b"K9" not in receiver.received[0][1] and b"pw@" not in receiver.received[0][1]
     finally:
         room.close()
@@ -575,7 +575,7 @@ def test_status_and_metrics_show_each_webhooks_backlog_and_last_error(
         client = app.test_client()
         data = client.get("/status.json").get_json()
         (hook,) = data["webhooks"]
-        shown_url = receiver.url.replace("abc123", "REDACTED")
+        shown_url = receiver.url.removesuffix("?token=abc123")
         assert hook["url"] == shown_url
         assert hook["backlog"] == 3 and hook["attempts"] == 1
         assert hook["last_error"] == "receiver answered HTTP 500 Internal Server Error"

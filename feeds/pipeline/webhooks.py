@@ -21,7 +21,7 @@ from feeds.fetch import Fetcher
 from feeds.store import Store
 from feeds.times import Now
 from feeds.types import OutboxEvent, Webhook
-from feeds.urls import redacted_url
+from feeds.urls import public_url, redact_urls
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def _deliver_one(store: Store, fetcher: Fetcher, hook: Webhook, clock: Now) -> t
     try:
         return deliver(store, fetcher, hook, clock)
     except Exception:  # a database error: the next run tries again
-        log.exception("webhook %s: delivery failed", redacted_url(hook.url))
+        log.exception("webhook %s: delivery failed", public_url(hook.url))
         return 0, 0
 
 
@@ -80,7 +80,7 @@ def deliver(store: Store, fetcher: Fetcher, hook: Webhook, clock: Now) -> tuple[
     now = clock()
     if state.next_attempt is not None and state.next_attempt > now:
         return 0, 0
-    shown = redacted_url(hook.url)
+    shown = public_url(hook.url)
     delivered = given_up = 0
     attempts, failing_since = state.attempts, state.failing_since
     for event in store.webhook_events(hook, state.cursor, BATCH):
@@ -91,7 +91,7 @@ def deliver(store: Store, fetcher: Fetcher, hook: Webhook, clock: Now) -> tuple[
             delivered += 1
             attempts, failing_since = 0, None
             continue
-        error = (answer.error or f"HTTP {answer.status}").replace(hook.url, shown)
+        error = redact_urls(answer.error or f"HTTP {answer.status}")
         retry = policy.webhook_retry_at(attempts + 1, failing_since or now, now)
         if retry is None:
             log.warning("webhook %s: gave up on %s %s: %s", shown, event.type, event.id, error)

@@ -39,7 +39,7 @@ from feeds.types import (
     Webhook,
     WebhookState,
 )
-from feeds.urls import redacted_url
+from feeds.urls import public_url
 
 
 def url_key(url: str) -> str:
@@ -154,7 +154,7 @@ def queue_source_events(conn: Connection, writes: Iterable[RefreshWrite]) -> Non
             ).scalar_one_or_none()
         subject = {
             "id": sid,
-            "url": redacted_url(w.status.url),
+            "url": public_url(w.status.url),
             "error": error,
             "since": rfc3339(since) if isinstance(since, datetime) else rfc3339(w.now),
         }

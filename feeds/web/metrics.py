@@ -25,7 +25,7 @@ from feeds.types import (
     SourceStatus,
     WebhookState,
 )
-from feeds.urls import redacted_url
+from feeds.urls import public_url
 from feeds.web import WebState, state
 from feeds.web.status import config_problems, failing
 
@@ -160,16 +160,16 @@ def webhooks(out: _Exposition, states: Sequence[WebhookState]) -> None:
     ):
         out.family(name, kind, text)
         for s in states:
-            out.sample(name, (("webhook", redacted_url(s.url)),), getattr(s, value))
+            out.sample(name, (("webhook", public_url(s.url)),), getattr(s, value))
     name = "feeds_webhook_failing"
     out.family(name, "gauge", "1 while the webhook's next event fails and waits for a retry.")
     for s in states:
-        out.sample(name, (("webhook", redacted_url(s.url)),), 1 if s.attempts else 0)
+        out.sample(name, (("webhook", public_url(s.url)),), 1 if s.attempts else 0)
     name = "feeds_webhook_last_delivery_timestamp_seconds"
     out.family(name, "gauge", "When the webhook last took an event (0: never).")
     for s in states:
         when = s.last_delivery.timestamp() if s.last_delivery else 0.0
-        out.sample(name, (("webhook", redacted_url(s.url)),), when)
+        out.sample(name, (("webhook", public_url(s.url)),), when)
 
 
 def readership(out: _Exposition, config: Config, seen: Readership) -> None:

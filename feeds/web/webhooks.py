@@ -9,7 +9,7 @@ from typing import Any
 from feeds.store import Store
 from feeds.times import rfc3339
 from feeds.types import Config, WebhookState
-from feeds.urls import redacted_url
+from feeds.urls import public_url
 
 
 def webhooks_data(store: Store, config: Config) -> list[dict[str, Any]]:
@@ -28,7 +28,7 @@ def _shown(state: WebhookState, events: Any, feeds: tuple[str, ...]) -> dict[str
         return rfc3339(value) if value is not None else None
 
     return {
-        "url": redacted_url(state.url),
+        "url": public_url(state.url),
         "events": sorted(e.value for e in events),
         "feeds": list(feeds),
         "backlog": state.backlog,
