@@ -162,14 +162,16 @@ def entries(first: int, last: int, text: str = "story") -> list[tuple[int, str]]
 class Newsroom:
     """A site with two sources (``wire``, ``flaky``) on the loopback upstream, and webhooks."""
 
-    def __init__(self, root: Path, upstream: Upstream, db: str, webhooks: str) -> None:
+    def __init__(
+        self, root: Path, upstream: Upstream, db: str, webhooks: str, deadline: float = 1
+    ) -> None:
         self.upstream = upstream
         upstream.set("/w.xml", rss(entries(0, 3)))
         upstream.set("/f.xml", rss(entries(100, 102)))
         sources = source_toml("wire", upstream.url("/w.xml")) + source_toml(
             "flaky", upstream.url("/f.xml")
         )
-        self.config = write_site(root, upstream, sources=sources, feeds=FEEDS, deadline=1)
+        self.config = write_site(root, upstream, sources=sources, feeds=FEEDS, deadline=deadline)
         with (self.config / "site.toml").open("a", encoding="utf-8") as f:
             f.write(webhooks)
         self.db = db
@@ -607,10 +609,16 @@ def start_clock(room: Newsroom, log: Path) -> subprocess.Popen[bytes]:
 
 
 def test_kill_9_of_the_clock_loses_no_event(
-    newsroom: Newsroom, receiver: Receiver, tmp_path: Path
+    tmp_path: Path,
+    upstream: Upstream,
+    db_url: str,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Events in the outbox, the clock killed in the middle of a delivery; after a restart
-    every event arrives (at least once), in order."""
+    every event arrives (at least once), in order. While the delivery hangs, the clock goes
+    on publishing (an editor's hide is published, and its event queued)."""
+    newsroom = Newsroom(tmp_path, upstream, db_url, hook_toml(receiver.url), deadline=8)
     queue_new_items(newsroom, 5)
     (hook,) = newsroom.hooks
     queued = [e.id for e in newsroom.store.webhook_events(hook, 0, 100)]
@@ -620,6 +628,17 @@ def test_kill_9_of_the_clock_loses_no_event(
     clock = start_clock(newsroom, log)
     try:
         assert _wait_for(lambda: receiver.received, time.monotonic(), 30) < 30, log.read_text()
+        hung = time.monotonic()  # the clock's POST now waits up to 8 s for an answer
+        monkeypatch.setenv("HOOK_SECRET", SECRET)
+        hide = ["--config", str(newsroom.config), "--database", newsroom.db, "hide"]
+        assert main([*hide, "https://wire.example/e1"]) == 0
+
+        def hidden_queued() -> bool:
+            found = newsroom.store.webhook_events(hook, 0, 100)
+            return any(e.type is EventType.ITEM_HIDDEN for e in found)
+
+        assert _wait_for(hidden_queued, hung) < 6, log.read_text()
+        assert len(receiver.received) == 1  # still the one hanging request
         clock.send_signal(signal.SIGKILL)
         clock.wait(10)
     finally:
@@ -642,6 +661,7 @@ def test_kill_9_of_the_clock_loses_no_event(
     finally:
         clock.send_signal(signal.SIGTERM)
         clock.wait(30)
+        newsroom.close()
     firsts: list[str] = []
     for body in receiver.accepted:
         event_id = json.loads(body)["id"]
