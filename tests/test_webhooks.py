@@ -690,3 +690,19 @@ def test_a_new_webhook_is_not_sent_the_past_and_delivered_events_are_pruned(
         assert kinds(receiver.events())[2:] == [("item.new", "Entry 5")]
     finally:
         room.close()
+
+
+def test_without_a_secret_events_go_unsigned(
+    tmp_path: Path, upstream: Upstream, db_url: str, receiver: Receiver
+) -> None:
+    toml = f'\n[[webhook]]\nurl = "{receiver.url}"\nevents = ["item.new"]\n'
+    room = Newsroom(tmp_path, upstream, db_url, toml)
+    try:
+        queue_new_items(room, 1)
+        assert room.deliver() == 1
+        ((headers, body),) = receiver.received
+        assert "x-feeds-signature" not in headers
+        assert headers["x-feeds-event-id"] == json.loads(body)["id"]
+        assert json.loads(body)["item"]["title"] == "Entry 3"
+    finally:
+        room.close()
