@@ -17,6 +17,7 @@ from feeds.times import parse_http_date, utc
 from feeds.types import (
     Config,
     ContentMode,
+    EventType,
     FeedSpec,
     FetchResult,
     FetchStatus,
@@ -38,6 +39,11 @@ TRANSIENT_START = timedelta(minutes=10)
 HUB_FIRST_RETRY = timedelta(seconds=30)
 HUB_MAX_RETRY = timedelta(hours=1)
 HUB_MAX_ATTEMPTS = 8
+
+WEBHOOK_FIRST_RETRY = timedelta(seconds=10)
+WEBHOOK_MAX_RETRY = timedelta(hours=1)
+WEBHOOK_GIVE_UP = timedelta(days=1)  # an event is retried for a day, then given up
+FAILING_AFTER = 3  # consecutive counted failures that make a source "failing" (webhooks)
 
 MIN_FEED_TTL = timedelta(minutes=5)  # a published feed's ttl, at least
 CLAMP_SECONDS = 10 * 365 * 86400  # larger numbers from upstream headers mean "forever"
@@ -316,3 +322,34 @@ def variants(spec: FeedSpec, partners: Iterable[Partner]) -> dict[str, ContentMo
 def variant_for(spec: FeedSpec, partner: Partner) -> str:
     """Which of ``variants`` a partner granted the feed receives."""
     return "" if partner.content is spec.content else partner.content.value
+
+
+def webhook_retry_at(attempts: int, failing_since: datetime, now: datetime) -> datetime | None:
+    """When to retry a webhook event whose delivery failed for the ``attempts``-th time
+    (1 = first), the first failure having been at ``failing_since``: 10 s, 20 s, 40 s, …
+    doubling up to an hour apart; None (given up) once a retry would fall more than a day
+    after the first failure."""
+    exponent = min(max(attempts - 1, 0), 20)
+    retry = utc(now + min(WEBHOOK_FIRST_RETRY * 2**exponent, WEBHOOK_MAX_RETRY))
+    if retry > failing_since + WEBHOOK_GIVE_UP:
+        return None
+    return retry
+
+
+def is_failing(status: SourceStatus) -> bool:
+    """Whether a source counts as failing for the webhooks: gone (410), or FAILING_AFTER
+    counted failures in a row (a single failed fetch, or an outage of our own network that
+    is not counted, is not news)."""
+    if status.state is SourceState.GONE:
+        return True
+    return status.state is SourceState.ERROR and status.failures >= FAILING_AFTER
+
+
+def source_event(before: SourceStatus, after: SourceStatus) -> EventType | None:
+    """The webhooks' event a source's new state makes, if any: source.failing once when it
+    starts failing, source.recovered once when a failing source succeeds again."""
+    if not is_failing(before) and is_failing(after):
+        return EventType.SOURCE_FAILING
+    if is_failing(before) and after.state is SourceState.OK:
+        return EventType.SOURCE_RECOVERED
+    return None

@@ -2,7 +2,8 @@
 
 One job per enabled source, always set for the time the pipeline decided (`next_fetch`: the
 interval with jitter, the feed's own hints, Retry-After or backoff); a job re-reading local
-articles; a job watching the config files; a job delivering WebSub pings; a job following the
+articles; a job watching the config files; a job delivering WebSub pings; a job delivering
+the webhooks' events (in a thread of its own, never delaying fetches); a job following the
 editors' overrides (a hide or a pin from any process is published within seconds); a job
 following the articles API clients write (published within seconds). Feeds are
 rebuilt when something they use changed. A local article dated in the future is published at
@@ -60,6 +61,7 @@ CONFIG_POLL_SECONDS = 5
 FOLLOW_SECONDS = 10
 FOLLOW_TOLERANCE = timedelta(seconds=60)  # more than the start-up spread of new sources
 HUB_POLL_SECONDS = 10
+WEBHOOKS_POLL_SECONDS = 2  # a webhook hears of an event within seconds
 OVERRIDES_POLL_SECONDS = 1  # an editor's hide or pin is published within seconds
 API_POLL_SECONDS = 1  # an article the CMS pushes is published within seconds (bench/api.py)
 PRUNE_SECONDS = 6 * 3600
@@ -86,6 +88,9 @@ class Clock:
             "default": ThreadPoolExecutor(max_workers=workers),
             # its own thread: busy fetches never delay the heartbeat into looking stopped
             "heartbeat": ThreadPoolExecutor(max_workers=1),
+            # webhooks deliver in their own thread (and their own threads per webhook):
+            # a slow receiver never takes a thread from fetching or publishing
+            "webhooks": ThreadPoolExecutor(max_workers=1),
         }
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
         cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -148,6 +153,14 @@ class Clock:
                 id=name,
                 replace_existing=True,
             )
+        every = IntervalTrigger(seconds=WEBHOOKS_POLL_SECONDS)
+        self.scheduler.add_job(
+            self._guarded(self.webhooks_job),
+            every,
+            id="webhooks",
+            executor="webhooks",
+            replace_existing=True,
+        )
 
     def stand_down(self, reason: str) -> None:
         """Stop fetching and publishing (jobs already running finish): `reason` logged."""
@@ -386,6 +399,11 @@ class Clock:
         if self.pipeline.config.site.hub:
             self.pipeline.deliver_hub_pings()
 
+    def webhooks_job(self) -> None:
+        """Deliver the webhooks' due events from the outbox (see pipeline/webhooks.py)."""
+        if self.pipeline.config.site.webhooks:
+            self.pipeline.deliver_webhooks()
+
     def overrides_job(self) -> None:
         """Publish the editors' overrides (hide, pin, retitle, from any process) once they
         change: one cheap query a second."""
@@ -404,6 +422,7 @@ class Clock:
     def prune_job(self) -> None:
         """Keep the fetch log and the retention tombstones from growing without bound."""
         removed = self.pipeline.store.prune(datetime.now(UTC))
+        self.pipeline.store.prune_webhook_events()
         log.info("pruned %d fetch-log rows and %d tombstones", *removed)
 
     def jobs(self) -> list[Any]:

@@ -700,6 +700,7 @@ def test_docs_document_every_key_and_only_those() -> None:
     expected = {
         "site.toml": config_module.SITE_KEYS,
         "site.toml [fetch]": config_module.FETCH_KEYS,
+        "site.toml [[webhook]]": config_module.WEBHOOK_KEYS,
         "sources.toml [[source]]": config_module.SOURCE_KEYS,
         "feeds.toml [[feed]]": config_module.FEED_KEYS,
         "access.toml [[partner]]": config_module.PARTNER_KEYS,

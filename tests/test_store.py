@@ -69,7 +69,7 @@ def test_migrations_create_schema_and_are_idempotent(db_url: str) -> None:
     again = Store(db_url)  # a second open must find the schema at head and do nothing
     with again.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == HEAD_REVISION == "0010"
+    assert version == HEAD_REVISION == "0011"
     assert set(sa.inspect(again.engine).get_table_names()) >= {
         "sources",
         "entries",

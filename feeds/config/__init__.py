@@ -6,10 +6,11 @@ through :class:`~feeds.errors.ConfigError`. One module per job:
 - :mod:`~feeds.config.values`: checks of single values (durations, URLs, slugs, language tags);
 - :mod:`~feeds.config.table`: reading a file and typed, validated access to its tables;
 - :mod:`~feeds.config.site`, :mod:`~feeds.config.sources`, :mod:`~feeds.config.feeds`,
-  :mod:`~feeds.config.access`: one loader per file, each with the keys it accepts.
+  :mod:`~feeds.config.access`: one loader per file, each with the keys it accepts;
+  :mod:`~feeds.config.webhooks`: site.toml's ``[[webhook]]`` tables.
 
 The accepted keys and environment variables are re-exported here (``SITE_KEYS``,
-``FETCH_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``PARTNER_KEYS``, ``CLIENT_KEYS``,
+``FETCH_KEYS``, ``WEBHOOK_KEYS``, ``SOURCE_KEYS``, ``FEED_KEYS``, ``PARTNER_KEYS``, ``CLIENT_KEYS``,
 ``ENV_OVERRIDES``);
 ``docs/config.md`` documents exactly these (a test keeps them in step).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from feeds.config.sources import (
 )
 from feeds.config.table import Problems, read_toml
 from feeds.config.values import LANGUAGE_RE, SLUG_RE, is_http_url, is_slug, parse_duration
+from feeds.config.webhooks import WEBHOOK_KEYS, load_webhooks, webhook_data
 from feeds.errors import ConfigError
 from feeds.types import Config
 
@@ -72,6 +75,7 @@ __all__ = [
     "SOURCES_FILE",
     "SOURCES_TOP_KEYS",
     "SOURCE_KEYS",
+    "WEBHOOK_KEYS",
     "config_fingerprint",
     "is_http_url",
     "is_slug",
@@ -106,15 +110,17 @@ def load_config(config_dir: Path, environ: Mapping[str, str] | None = None) -> C
         else None
     )
 
+    feed_names = None if feeds_data is None else _feed_names(feeds_data)
     site = load_site(site_data, config_dir, env, problems)
+    webhooks = load_webhooks(webhook_data(site_data), SITE_FILE, env, feed_names, problems)
     sources, known = load_sources(sources_data, problems)
     feeds = load_feeds(feeds_data, known, problems)
-    feed_names = None if feeds_data is None else _feed_names(feeds_data)
     partners = load_access(access_data, feed_names, problems)
     clients = load_clients(access_data, partners, problems)
 
     if problems.lines or site is None:
         raise ConfigError(problems.lines)
+    site = replace(site, webhooks=webhooks)
     return Config(
         site=site,
         sources=tuple(sources),

@@ -35,6 +35,7 @@ SITE_KEYS = frozenset(
         "logo",
         "archive_page_size",
         "fetch",
+        "webhook",
     }
 )
 FETCH_KEYS = frozenset(

@@ -13,7 +13,8 @@ whose ``error_kind`` is one of:
 - ``"decode"``    an unsupported or corrupt Content-Encoding
 - ``"network"``   any other transport problem (connection refused, reset, protocol error)
 
-``Fetcher.notify_hub`` tells a WebSub hub that a topic changed and returns a ``HubResult``.
+``Fetcher.notify_hub`` tells a WebSub hub that a topic changed and returns a ``HubResult``;
+``Fetcher.post`` POSTs a webhook's event the same way.
 
 One job per module, each documenting its part of the behaviour:
 

@@ -6,16 +6,18 @@ deadline and a size cap. Environment proxies and cookies are not used. It return
 ``FetchResult``; every exception met on the way becomes its ``error_kind`` and ``error``
 (``describe``).
 
-``Fetcher.notify_hub`` tells a WebSub hub that a topic (a published feed) changed: a POST of
-``hub.mode=publish&hub.url=<topic>`` with the same user agent, deadline, address policy and
-host politeness, following no redirects. It never raises; it returns a ``HubResult``.
+``Fetcher.post`` POSTs a body (a webhook's event) with the same user agent, deadline, address
+policy and host politeness, following no redirects; ``Fetcher.notify_hub`` tells a WebSub hub
+that a topic (a published feed) changed with one (``hub.mode=publish&hub.url=<topic>``). They
+never raise; they return a ``HubResult``.
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from urllib.parse import urlencode
 
@@ -83,7 +85,11 @@ class Fetcher:
         )
         common = [("User-Agent", settings.user_agent), ("Accept-Encoding", ACCEPT_ENCODING)]
         self._get_headers: Headers = [*common, ("Accept", ACCEPT)]
-        self._hub_headers: Headers = [*common, ("Accept", "*/*"), ("Content-Type", FORM_TYPE)]
+        self._hub_headers: Headers = [
+            ("Accept-Encoding", ACCEPT_ENCODING),
+            ("Accept", "*/*"),
+            ("Content-Type", FORM_TYPE),
+        ]
 
     def fetch(
         self, url: str, etag: str | None = None, last_modified: str | None = None
@@ -103,15 +109,34 @@ class Fetcher:
         Same user agent, deadline, address policy and host politeness as ``fetch``; redirects
         are not followed (a 3xx is a failure). Never raises.
         """
-        attempt = Attempt(hub_url, self.settings, self._gate, self._transport)
         form = urlencode({"hub.mode": "publish", "hub.url": topic_url}).encode("ascii")
+        return self.post(hub_url, form, self._hub_headers, what="hub")
+
+    def post(
+        self,
+        url: str,
+        content: bytes,
+        headers: Sequence[tuple[str, str]],
+        *,
+        what: str = "receiver",
+        deadline: float | None = None,
+    ) -> HubResult:
+        """POST ``content`` to ``url`` with our user agent and ``headers``; any 2xx is
+        success (``what`` names the other end in errors). Same address policy and host
+        politeness as ``fetch``, within ``deadline`` seconds (at most the fetch deadline);
+        redirects are not followed (a 3xx is a failure). Never raises."""
+        settings = self.settings
+        if deadline is not None:
+            settings = replace(settings, deadline=min(deadline, settings.deadline))
+        attempt = Attempt(url, settings, self._gate, self._transport)
+        sent = [("User-Agent", settings.user_agent), *headers]
         with DeadlineScope(attempt.deadline):
             try:
-                with attempt.open_url(self._hub_headers, method="POST", content=form) as response:
+                with attempt.open_url(sent, method="POST", content=content) as response:
                     code = response.status_code
                     if 200 <= code < 300:
                         return HubResult(ok=True, status=code, error=None)
-                    problem = f"hub answered HTTP {code} {reason(response)}".rstrip()
+                    problem = f"{what} answered HTTP {code} {reason(response)}".rstrip()
                     if code in REDIRECT_STATUSES:
                         problem += " (redirects are not followed)"
                     return HubResult(ok=False, status=code, error=redact_urls(problem))

@@ -2,7 +2,8 @@
 
 A thin layer over the pure decisions (``feeds.policy``, ``feeds.merge``) and the adapters
 (fetch, parse, render, store): ``refresh`` fetches and stores sources, ``publish`` renders and
-stores documents, ``articles`` syncs the article files, ``outbox`` delivers hub pings. Every
+stores documents, ``articles`` syncs the article files, ``outbox`` delivers hub pings,
+``webhooks`` delivers the webhooks' events (queued by refresh and publish). Every
 step returns values; a failing source is recorded on that source and never stops the others or
 the publishing of feeds. The scheduler, the CLI and tests all go through ``Pipeline``.
 """
@@ -26,6 +27,7 @@ from feeds.pipeline.refresh import (
     parse_and_normalize,
     source_config_hash,
 )
+from feeds.pipeline.webhooks import deliver_webhooks
 from feeds.store import Store
 from feeds.times import Now, utcnow
 from feeds.types import Article, Config, FeedSpec, Format, RefreshOutcome, Source, SourceStatus
@@ -125,6 +127,7 @@ class Pipeline:
         afresh (its validators, failures, a 410 and a remembered redirect are forgotten)."""
         config = self.config
         self.store.sync_sources({s.id: (s.url, source_config_hash(s)) for s in config.sources})
+        self.store.sync_webhooks(config.site.webhooks)
         if self._synced is None:  # the first time: when an upstream last answered anyone
             last = self.store.last_response()
             if last is not None:
@@ -199,6 +202,12 @@ class Pipeline:
     def deliver_hub_pings(self) -> int:
         return deliver_hub_pings(self.store, self.fetcher, self.clock)
 
+    def deliver_webhooks(self) -> int:
+        """POST the webhooks' due events (see ``pipeline/webhooks.py``); returns how many
+        were delivered."""
+        self._ready()
+        return deliver_webhooks(self.store, self.fetcher, self.config.site.webhooks, self.clock)
+
     def preview(self, spec: FeedSpec) -> Preview:
         """What ``spec`` would publish now, and what it leaves out and why (no writes)."""
         return self.publisher.preview(spec)
@@ -244,7 +253,10 @@ class Pipeline:
         published = self.publish_all()
         if self.config.site.hub:
             self.deliver_hub_pings()
+        if self.config.site.webhooks:
+            self.deliver_webhooks()
         self.store.prune(self.clock())
+        self.store.prune_webhook_events()
         return UpdateReport(
             tuple(outcomes), synced, tuple(published), len(self.config.feeds), tuple(waiting)
         )

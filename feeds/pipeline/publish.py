@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feeds import policy
+from feeds.ids import iri
 from feeds.merge import distinct_updated, in_mode, merge, too_old, visible
 from feeds.pipeline.views import ViewPublisher
 from feeds.render import Renderer, fit, render_all
@@ -30,6 +31,7 @@ from feeds.types import (
     FeedSpec,
     Format,
     Item,
+    ItemEvents,
     ItemSource,
     LeftOut,
     LeftOutReason,
@@ -266,9 +268,12 @@ class Publisher:
         # have become full since the last publish wrote the full ones.
         recorded = self._recorded.get(spec.name, frozenset())
         fresh = [item for item in items if item not in recorded]
-        if not fresh:
+        if not fresh and len(items) == len(recorded):
             return len(pages)
-        total = self.store.record_feed_items(spec.name, fresh, frozen_upto=frozen)
+        # The webhooks' item events are queued as the items are recorded (store/webhooks.py).
+        total = self.store.record_feed_items(
+            spec.name, fresh, frozen_upto=frozen, current=items, events=self._events(spec, now)
+        )
         number, first = len(pages), frozen + 1
         while total - first + 1 >= size:
             number, last = number + 1, first + size - 1
@@ -286,6 +291,15 @@ class Publisher:
             first = last + 1
         self._recorded[spec.name] = frozenset(items)
         return number
+
+    def _events(self, spec: FeedSpec, now: datetime) -> ItemEvents:
+        """How this publish's item events name items and tell hidden ones."""
+        site, overrides = self.config.site, self.overrides(spec, now)
+        return ItemEvents(
+            now,
+            published_id=lambda item_id: iri(site, item_id),
+            hidden=lambda item: not visible([item], site, overrides),
+        )
 
     def _rewrite_archive_page(self, spec: FeedSpec, page: ArchivePage, now: datetime) -> None:
         """Write a stale archive page again: without the items hidden now (a deleted

@@ -279,6 +279,7 @@ class Refresher:
             source.max_age,
             previous_fetch=status.last_fetch,
             check_previous=True,
+            event=policy.source_event(status, next_status),
         )
         if defer is not None and not entries:
             defer.append(write)  # nothing but state and counters: written with others
@@ -316,7 +317,8 @@ class Refresher:
             fetch_hash=fetch_settings_hash(self.fetcher.settings),
         )
         try:
-            self.store.save_refresh(failure, failed, None, now)
+            event = policy.source_event(status, failure)
+            self.store.save_refresh(failure, failed, None, now, event=event)
         except Exception:
             log.exception("cannot record the failure of %s either", source.id)
         return RefreshOutcome(source.id, FetchStatus.ERROR, error=error)

@@ -17,6 +17,7 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``readership.py`` what the web processes count of their readers, added up across them;
 - ``clocks.py``     each clock process's heartbeat;
 - ``problems.py``   what the clock found wrong (bad article files), for /status;
+- ``webhooks.py``   the webhooks' outbox of events and each webhook's delivery state;
 - ``codec.py``      every row <-> value codec;
 - ``schema.py`` and ``migrations/``: the tables, changed only through an Alembic migration,
   applied automatically when a Store opens.
@@ -40,6 +41,7 @@ from feeds.store.problems import ProblemsMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
 from feeds.store.views import ViewsMixin
+from feeds.store.webhooks import WebhooksMixin
 
 __all__ = ["DEFAULT_URL", "HEAD_REVISION", "MIGRATIONS", "Store", "engine_url"]
 
@@ -58,8 +60,9 @@ class Store(
     ClocksMixin,
     ProblemsMixin,
     ViewsMixin,
+    WebhooksMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
-    WebSub pings, counters, readership, clocks' heartbeats and problems. ``Store(url)``
+    WebSub pings, counters, readership, clocks' heartbeats, problems and webhooks. ``Store(url)``
     opens (and migrates) the database; ``Store(url, migrate=False)`` leaves the schema as it
     is; ``pooled=False`` keeps no connection open between uses."""

@@ -21,18 +21,31 @@ from feeds.store import codec
 from feeds.store.documents import gzip_all, insert_page
 from feeds.store.engine import Database, chunks
 from feeds.store.schema import archive_pages, feed_items
-from feeds.types import ArchivePage, Format, Item
+from feeds.store.webhooks import queue_item_events
+from feeds.types import ArchivePage, Format, Item, ItemEvents
 
 
 class ArchivesMixin(Database):
     """Record feed items and write archive pages."""
 
-    def record_feed_items(self, feed: str, items: Sequence[Item], frozen_upto: int = 0) -> int:
+    def record_feed_items(
+        self,
+        feed: str,
+        items: Sequence[Item],
+        frozen_upto: int = 0,
+        *,
+        current: Sequence[Item] | None = None,
+        events: ItemEvents | None = None,
+    ) -> int:
         """Remember the items of a feed's current document for its archive (RFC 5005).
 
         Items not seen in this feed before get the next sequence numbers, oldest first; the
         snapshot of known items is refreshed, except for items already on a written archive
         page (sequence <= `frozen_upto`). Returns the highest sequence number.
+
+        With ``events``, the webhooks' item events are queued in the same transaction
+        (store/webhooks.py): ``items`` are then the new or changed ones among ``current``,
+        the feed's items now.
         """
         with self._write() as conn:
             known: dict[str, tuple[int, str]] = {}
@@ -48,6 +61,7 @@ class ArchivesMixin(Database):
                 sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
             ).scalar_one_or_none()
             seq = int(top or 0)
+            baseline = top is None  # the feed's first publish: its items are not news
             for item in sorted(items, key=lambda i: (i.published, i.id)):
                 data = codec.dumps(codec.item_to_json(item))
                 if item.id not in known:
@@ -61,6 +75,10 @@ class ArchivesMixin(Database):
                         .where(feed_items.c.feed == feed, feed_items.c.item_id == item.id)
                         .values(data=data)
                     )
+            if events is not None:
+                new_ids = {i.id for i in items} - known.keys()
+                now_in = items if current is None else current
+                queue_item_events(conn, feed, items, now_in, new_ids, baseline, events)
             return seq
 
     def archive_pages(self, feed: str) -> list[ArchivePage]:

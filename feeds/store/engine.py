@@ -32,7 +32,7 @@ from feeds.errors import StoreError
 
 DEFAULT_URL = "sqlite:///instance/feeds.db"
 _MIGRATING = threading.Lock()
-HEAD_REVISION = "0010"  # the newest migration; a test keeps this in step with migrations/
+HEAD_REVISION = "0011"  # the newest migration; a test keeps this in step with migrations/
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 7401167  # PostgreSQL advisory lock held by every write transaction
 

@@ -170,6 +170,9 @@ feed_items = Table(
     Column("seq", Integer, nullable=False),
     Column("data", Text, nullable=False),
     Index("ix_feed_items_feed_seq", "feed", "seq", unique=True),
+    # In the feed's current document; the modified date last seen (webhooks' events, 0011).
+    Column("current", Boolean, nullable=False, server_default=false()),
+    Column("seen_updated", UTCDateTime),
 )
 
 # WebSub publish notifications still to deliver (0002).
@@ -333,4 +336,47 @@ api_writes = Table(
     Column("client", String(200), nullable=False),
     Column("slug", String(200), nullable=False),
     Column("action", String(20), nullable=False),
+)
+
+# The webhooks' outbox (0011): every event, in order (seq is never reused); body is the JSON
+# POSTed. Each webhook delivers the events after its cursor that it wants.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("type", String(30), nullable=False),
+    Column("feed", String(200), nullable=False, server_default=""),  # "" for source events
+    Column("time", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Each webhook's delivery state (0011), by the SHA-256 of its URL.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("cursor", Integer, nullable=False),  # the last event delivered or given up
+    Column("attempts", Integer, nullable=False, server_default="0"),  # of the next event
+    Column("next_attempt", UTCDateTime),
+    Column("failing_since", UTCDateTime),  # the next event's first failure
+    Column("last_delivery", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("delivered", Integer, nullable=False, server_default="0"),
+    Column("given_up", Integer, nullable=False, server_default="0"),
+)
+
+# Events a webhook gave up on after a day of retries (0011).
+webhook_given_up = Table(
+    "webhook_given_up",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("error", Text, nullable=False),
 )

@@ -22,9 +22,11 @@ from feeds.store.counters import count_fetches
 from feeds.store.engine import Database, chunks
 from feeds.store.entries import apply_retention, drop_tombstones, upsert_entries
 from feeds.store.schema import entries, fetches, sources
+from feeds.store.webhooks import queue_source_events
 from feeds.types import (
     Entry,
     EntryTimes,
+    EventType,
     FetchRecord,
     FetchResult,
     RefreshWrite,
@@ -153,6 +155,7 @@ class SourcesMixin(Database):
         *,
         max_items: int | None = None,
         max_age: timedelta | None = None,
+        event: EventType | None = None,
     ) -> StoredRefresh:
         """Store one refresh atomically: the source's new state, its entries, the fetch log,
         the metrics counters, and retention (entries beyond `max_items` or older than `max_age`
@@ -160,9 +163,10 @@ class SourcesMixin(Database):
 
         Returns the new and updated entry counts. An entry counts as updated only when its
         content hash changed; its `updated` time then moves forward. A result for a source
-        whose config changed while it was fetched is dropped: (0, 0).
+        whose config changed while it was fetched is dropped: (0, 0). ``event`` (a
+        webhooks' source event) is queued in the same transaction.
         """
-        write = RefreshWrite(status, result, new_entries, now, max_items, max_age)
+        write = RefreshWrite(status, result, new_entries, now, max_items, max_age, event=event)
         return self.save_refreshes([write])[0]
 
     def save_refreshes(self, writes: Sequence[RefreshWrite]) -> list[StoredRefresh]:
@@ -219,6 +223,7 @@ def save_plain(conn: Connection, writes: Sequence[RefreshWrite]) -> None:
         ):
             stored[row.id] = row
     current = [w for w in writes if not outdated(w, stored.get(w.status.id))]
+    queue_source_events(conn, current)
     updates = [
         {"_sid": w.status.id, **{f"_v_{k}": v for k, v in codec.status_values(w.status).items()}}
         for w in current
@@ -253,6 +258,7 @@ def save_one(conn: Connection, w: RefreshWrite, rows: list[dict[str, Any]]) -> S
     ).first()
     if outdated(w, row):
         return StoredRefresh(0, 0)
+    queue_source_events(conn, [w])
     if row is None:
         conn.execute(
             sources.insert().values(id=status.id, config_hash=status.config_hash, **values)

@@ -5,7 +5,8 @@ config -> fetch -> parse -> normalize -> store -> merge -> render -> serve
 One module per group (``config``: what the files say; ``content``: entries, articles, items
 and documents; ``sources``: fetches and source states; ``storage``: what the pipeline and the
 store pass each other; ``readership``: what the web process counts and the store reports;
-``status``: the clocks' heartbeats and the problems editors are shown),
+``status``: the clocks' heartbeats and the problems editors are shown; ``webhooks``: the
+webhooks, their events and delivery state),
 every name re-exported here: ``from feeds.types import Item``. These modules import the
 standard library only, so every other module can use them. All datetimes are timezone-aware
 and in UTC.
@@ -89,6 +90,7 @@ from feeds.types.storage import (
     StoredRefresh,
     duration_bucket,
 )
+from feeds.types.webhooks import EventType, ItemEvents, OutboxEvent, Webhook, WebhookState
 
 __all__ = [
     "ARTICLE_PROBLEMS",
@@ -111,6 +113,7 @@ __all__ = [
     "Entry",
     "EntryTimes",
     "ErrorKind",
+    "EventType",
     "FeedReads",
     "FeedSpec",
     "FetchRecord",
@@ -121,9 +124,11 @@ __all__ = [
     "HubPing",
     "Image",
     "Item",
+    "ItemEvents",
     "ItemSource",
     "LeftOut",
     "LeftOutReason",
+    "OutboxEvent",
     "Override",
     "OverrideAction",
     "OverrideRecord",
@@ -152,6 +157,8 @@ __all__ = [
     "StoredRefresh",
     "SubscriberReport",
     "View",
+    "Webhook",
+    "WebhookState",
     "duration_bucket",
     "shown_state",
     "split_problems",

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from feeds.types.webhooks import Webhook
+
 
 @dataclass(frozen=True)
 class FetchSettings:
@@ -41,6 +43,7 @@ class Site:
     icon: str = ""  # square icon URL (Atom icon, JSON Feed icon/favicon)
     logo: str = ""  # wide logo URL (RSS channel image, Atom logo)
     archive_page_size: int = 50  # items per RFC 5005 archive page
+    webhooks: tuple[Webhook, ...] = ()  # [[webhook]] tables
 
     def feed_url(self, name: str, extension: str) -> str:
         """The public URL of a published document, e.g. feed_url("ours", "rss")."""

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from feeds.types.content import Entry
 from feeds.types.sources import FetchResult, FetchStatus, SourceStatus
+from feeds.types.webhooks import EventType
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class RefreshWrite:
     # (a second process) stored a newer refresh meanwhile, this one is dropped.
     previous_fetch: datetime | None = None
     check_previous: bool = False
+    # source.failing or source.recovered: queued for the webhooks in the same transaction.
+    event: EventType | None = None
 
 
 class EntryTimes(NamedTuple):

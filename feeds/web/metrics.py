@@ -8,7 +8,7 @@ same monotonic values whichever node a scraper reaches.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from flask import Blueprint, Response, current_app
 
@@ -23,7 +23,9 @@ from feeds.types import (
     SourceCounters,
     SourceState,
     SourceStatus,
+    WebhookState,
 )
+from feeds.urls import public_url
 from feeds.web import WebState, state
 from feeds.web.status import config_problems, failing
 
@@ -120,6 +122,7 @@ def exposition() -> str:
     out.family("feeds_hub_pings_pending", "gauge", "WebSub notifications not delivered yet.")
     out.sample("feeds_hub_pings_pending", (), len(web.store.pending_hub_pings()))
     desk(out, web, config, statuses)
+    webhooks(out, web.store.webhook_states(config.site.webhooks) if config.site.webhooks else [])
     readership(out, config, web.store.readership())
     return out.text()
 
@@ -149,6 +152,27 @@ def desk(
     name = "feeds_clock_standbys"
     out.family(name, "gauge", "Clocks standing by, ready to take over (recent heartbeat).")
     out.sample(name, (), sum(1 for b in beats if not b.active and not b.stale(now)))
+
+
+def webhooks(out: _Exposition, states: Sequence[WebhookState]) -> None:
+    """Each webhook's backlog, delivery state and failures, labelled by its shown URL."""
+    for name, kind, text, value in (
+        ("feeds_webhook_backlog", "gauge", "Events waiting for the webhook.", "backlog"),
+        ("feeds_webhook_delivered_total", "counter", "Events delivered.", "delivered"),
+        ("feeds_webhook_given_up_total", "counter", "Events given up after a day.", "given_up"),
+    ):
+        out.family(name, kind, text)
+        for s in states:
+            out.sample(name, (("webhook", public_url(s.url)),), getattr(s, value))
+    name = "feeds_webhook_failing"
+    out.family(name, "gauge", "1 while the webhook's next event fails and waits for a retry.")
+    for s in states:
+        out.sample(name, (("webhook", public_url(s.url)),), 1 if s.attempts else 0)
+    name = "feeds_webhook_last_delivery_timestamp_seconds"
+    out.family(name, "gauge", "When the webhook last took an event (0: never).")
+    for s in states:
+        when = s.last_delivery.timestamp() if s.last_delivery else 0.0
+        out.sample(name, (("webhook", public_url(s.url)),), when)
 
 
 def readership(out: _Exposition, config: Config, seen: Readership) -> None:

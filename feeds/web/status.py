@@ -10,7 +10,8 @@
 - the editors' overrides in force (hides, pins, retitles: who, when, why);
 - every configured feed (partners-only ones too, marked so: this is the newsroom's page,
   like /metrics) with, per format, the items its current document holds, when it was last
-  published, its size, and how many items it left out to stay within the feed's byte budget.
+  published, its size, and how many items it left out to stay within the feed's byte budget;
+- each webhook's backlog, last delivery and last error (``feeds/web/webhooks.py``).
 
 Read from the store: the web process never renders. The facts of a document are kept per
 ETag, so a request reads only the documents' ETags until a feed is published again.
@@ -48,6 +49,7 @@ from feeds.types import (
 )
 from feeds.urls import public_url
 from feeds.web import state
+from feeds.web.webhooks import webhooks_data
 
 bp = Blueprint("status", __name__)
 
@@ -280,6 +282,7 @@ def status_data() -> dict[str, Any]:
         "failing_sources": sources_data(web.store, config),
         "overrides": overrides_data(web.store.overrides(), now),
         "feeds": feeds_data(config, published_facts(current_app).current(web.store)),
+        "webhooks": webhooks_data(web.store, config),
     }
 
 
