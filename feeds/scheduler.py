@@ -34,8 +34,6 @@ import os
 import random
 import socket
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,11 +47,11 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feeds import policy
-from feeds.lease import FENCE
 from feeds.merge import next_release
 from feeds.pipeline import Pipeline, source_config_hash
 from feeds.reload import ConfigWatcher
-from feeds.types import ARTICLE_PROBLEMS, HEARTBEAT_SECONDS, Config, Source, SourceState
+from feeds.standby import LeaseHolder
+from feeds.types import HEARTBEAT_SECONDS, Config, Source, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +67,9 @@ SOURCE_JOB_PREFIX = "source:"
 RELEASE_JOB = "release"
 
 
-class Clock:
+class Clock(LeaseHolder):
     def __init__(self, pipeline: Pipeline, watcher: ConfigWatcher, *, blocking: bool) -> None:
+        super().__init__()
         self.pipeline = pipeline
         self.watcher = watcher
         self._applied: Config = pipeline.config  # the watcher's newer configs get applied
@@ -78,11 +77,6 @@ class Clock:
         self._running_lock = threading.Lock()
         self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
         self.id = f"{self.host}:{self.pid}:{int(self.started.timestamp())}"
-        self.active = False  # holds the lease (as of its last renewal)
-        self.monotonic = time.monotonic  # replaceable by tests (the fence's own clock)
-        self._renewed = float("-inf")  # time.monotonic() of the last renewal
-        self._holder: str | None = None  # the active clock's id, while we stand by
-        self._grace = 0.0  # seconds before due sources start, after a takeover
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
         executors = {
             "default": ThreadPoolExecutor(max_workers=workers),
@@ -111,11 +105,6 @@ class Clock:
         self.scheduler.add_job(self.heartbeat_job, beat, id="heartbeat", executor="heartbeat")
         self.scheduler.start()
 
-    def holding(self) -> bool:
-        """Whether this clock may fetch and publish now: it holds the lease, renewed less
-        than FENCE ago."""
-        return self.active and self.monotonic() - self._renewed < FENCE.total_seconds()
-
     def activate(self) -> None:
         """Become the active clock: apply the newest config, publish what is stored, schedule
         every job. After a takeover, sources due now start after one fetch deadline."""
@@ -124,59 +113,43 @@ class Clock:
         if config is not self._applied:
             self.pipeline.reconfigure(config)
             self._applied = config
-        self.pipeline.sync_sources()  # the stored states below are those of this config
         try:
-            synced = self.pipeline.sync_articles()
-            log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
-            new = {str(p) for p in synced.appeared}  # logged by the sync, as they appeared
-            for problem in self.pipeline.store.problems(ARTICLE_PROBLEMS):
-                if str(problem) not in new:
-                    log.warning("article problem (since %s): %s", problem.since, problem)
-            self.pipeline.publish_all()
+            self.pipeline.resume()
             self.plan_release()
         except Exception:  # the clock must start even if the first publish fails
             log.exception("initial publish failed; the jobs will retry")
         self.schedule_sources(spread=30, not_before=self._grace)
         site = self.pipeline.config.site
-        for job, seconds, name in (
-            (self.articles_job, max(1, int(site.articles_interval.total_seconds())), "articles"),
-            (self.config_job, CONFIG_POLL_SECONDS, "config"),
-            (self.follow_job, FOLLOW_SECONDS, "follow"),
-            (self.hub_job, HUB_POLL_SECONDS, "hub"),
-            (self.overrides_job, OVERRIDES_POLL_SECONDS, "overrides"),
-            (self.api_job, API_POLL_SECONDS, "api"),
-            (self.prune_job, PRUNE_SECONDS, "prune"),
+        for job, seconds, name, executor in (
+            (
+                self.articles_job,
+                max(1, int(site.articles_interval.total_seconds())),
+                "articles",
+                "",
+            ),
+            (self.config_job, CONFIG_POLL_SECONDS, "config", ""),
+            (self.follow_job, FOLLOW_SECONDS, "follow", ""),
+            (self.hub_job, HUB_POLL_SECONDS, "hub", ""),
+            (self.webhooks_job, WEBHOOKS_POLL_SECONDS, "webhooks", "webhooks"),
+            (self.overrides_job, OVERRIDES_POLL_SECONDS, "overrides", ""),
+            (self.api_job, API_POLL_SECONDS, "api", ""),
+            (self.prune_job, PRUNE_SECONDS, "prune", ""),
         ):
+            trigger = IntervalTrigger(seconds=seconds)
+            executor = executor or "default"
+            guarded = self._guarded(job)
             self.scheduler.add_job(
-                self._guarded(job),
-                IntervalTrigger(seconds=seconds),
-                id=name,
-                replace_existing=True,
+                guarded, trigger, id=name, executor=executor, replace_existing=True
             )
-        every = IntervalTrigger(seconds=WEBHOOKS_POLL_SECONDS)
-        self.scheduler.add_job(
-            self._guarded(self.webhooks_job),
-            every,
-            id="webhooks",
-            executor="webhooks",
-            replace_existing=True,
-        )
 
-    def stand_down(self, reason: str) -> None:
-        """Stop fetching and publishing (jobs already running finish): `reason` logged."""
-        self.active = False
+    def activate_soon(self) -> None:
+        self.scheduler.add_job(self.activate, id="activate")
+
+    def drop_jobs(self) -> None:
         for job in self.scheduler.get_jobs():
             if job.id != "heartbeat":
                 with contextlib.suppress(JobLookupError):
                     job.remove()
-        log.warning("this clock stands by: %s", reason)
-
-    def _guarded(self, job: Callable[[], object]) -> Callable[[], None]:
-        def run() -> None:
-            if self.holding():
-                job()
-
-        return run
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -334,46 +307,6 @@ class Clock:
         published = self.pipeline.publish_all(self.pipeline.feeds_with_articles())
         log.info("scheduled articles due: published %s", ", ".join(published) or "nothing new")
         self.plan_release()
-
-    def heartbeat_job(self, activate: bool = True) -> None:
-        """Renew or claim the lease (and tell /status this clock is alive); take over as the
-        active clock, or stand by, as the database decides."""
-        try:
-            decision = self.pipeline.store.claim_lease(
-                self.id, self.host, self.pid, self.started, self.pipeline.clock()
-            )
-        except Exception as e:  # the database is away: the clock carries on, and retries
-            log.warning("heartbeat not written: %s", e)
-            if self.active and not self.holding():
-                self.stand_down(f"the lease was not renewed for {FENCE.total_seconds():.0f} s")
-            return
-        if not decision.active:
-            holder = decision.holder.id if decision.holder is not None else "another clock"
-            if self.active:
-                self.stand_down(f"{holder} holds the lease")
-            elif holder != self._holder:
-                log.info("standing by: %s is the active clock", holder)
-            self._holder = holder
-            return
-        self._renewed = self.monotonic()
-        self._holder = None
-        if self.active:
-            return
-        self.active = True
-        self._grace = 0.0
-        if decision.taken_from is not None:
-            self._grace = self.pipeline.config.site.fetch.deadline
-            log.warning(
-                "this clock is now the active one: %s stopped renewing its lease (last "
-                "heartbeat %s); sources due start in %.0f s",
-                decision.taken_from.id,
-                decision.taken_from.heartbeat.isoformat(),
-                self._grace,
-            )
-        else:
-            log.info("this clock is the active one")
-        if activate:  # heavy: on a worker thread, never delaying the next heartbeat
-            self.scheduler.add_job(self.activate, id="activate")
 
     def config_job(self) -> None:
         """Apply a changed, valid config; if applying it fails, try again on the next tick

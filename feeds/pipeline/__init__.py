@@ -10,6 +10,7 @@ the publishing of feeds. The scheduler, the CLI and tests all go through ``Pipel
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,16 @@ from feeds.pipeline.refresh import (
 from feeds.pipeline.webhooks import deliver_webhooks
 from feeds.store import Store
 from feeds.times import Now, utcnow
-from feeds.types import Article, Config, FeedSpec, Format, RefreshOutcome, Source, SourceStatus
+from feeds.types import (
+    ARTICLE_PROBLEMS,
+    Article,
+    Config,
+    FeedSpec,
+    Format,
+    RefreshOutcome,
+    Source,
+    SourceStatus,
+)
 
 __all__ = [
     "ArticleSync",
@@ -51,6 +61,9 @@ class UpdateReport:
     published: tuple[str, ...]  # "name.format" of every document that changed
     feeds: int = 0
     waiting: tuple[SourceStatus, ...] = ()  # enabled sources not due: not fetched
+
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -185,6 +198,19 @@ class Pipeline:
     def sync_articles(self) -> ArticleSync:
         """Bring the stored articles in line with the files (see ``sync_articles``)."""
         return sync_articles(self.config.site, self.store, self.publisher.lock, self.clock())
+
+    def resume(self) -> None:
+        """What a clock does as it becomes the active one: bring the stored sources and
+        articles in line with the config and files (logging the article problems already
+        known once), and publish."""
+        self.sync_sources()  # the stored states from now on are those of this config
+        synced = self.sync_articles()
+        log.info("%d local articles (%d problems)", synced.count, len(synced.problems))
+        new = {str(p) for p in synced.appeared}  # logged by the sync, as they appeared
+        for problem in self.store.problems(ARTICLE_PROBLEMS):
+            if str(problem) not in new:
+                log.warning("article problem (since %s): %s", problem.since, problem)
+        self.publish_all()
 
     def feeds_using(self, source_ids: Iterable[str]) -> list[FeedSpec]:
         wanted = set(source_ids)
