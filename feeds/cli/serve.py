@@ -69,7 +69,9 @@ def add_parsers(sub: AddParser) -> None:
         help="the clock process: fetch and publish on schedule",
         description="The clock: fetch every enabled source on its own schedule, re-read the "
         "local articles and the config files when they change, publish the feeds, deliver "
-        "hub pings. Runs until stopped (SIGTERM or Ctrl-C).",
+        "hub pings and webhooks. Several may run against one database: one is active, the "
+        "others stand by and take over within 30 s if it dies. Runs until stopped (SIGTERM "
+        "or Ctrl-C).",
     )
 
 
