@@ -118,6 +118,7 @@ class Clock(LeaseHolder):
             self.plan_release()
         except Exception:  # the clock must start even if the first publish fails
             log.exception("initial publish failed; the jobs will retry")
+        self.earliest = datetime.now(UTC) + timedelta(seconds=self._grace)
         self.schedule_sources(spread=30, not_before=self._grace)
         site = self.pipeline.config.site
         for job, seconds, name, executor in (
@@ -272,7 +273,7 @@ class Clock(LeaseHolder):
                 continue
             if scheduled is None or abs(scheduled - wanted) > FOLLOW_TOLERANCE:
                 log.info("source %s: next attempt %s, as stored", source.id, wanted.isoformat())
-                self._schedule(source, max(wanted, now))
+                self._schedule(source, max(wanted, now, self.earliest))  # after any grace
 
     # ------------------------------------------------------------------ other jobs
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feeds.lease import FENCE
 from feeds.pipeline import Pipeline
@@ -31,6 +31,7 @@ class LeaseHolder:
         self._renewed = float("-inf")  # self.monotonic() of the last renewal
         self._holder: str | None = None  # the active clock's id, while we stand by
         self._grace = 0.0  # seconds before due sources start, after a takeover
+        self.earliest = datetime.min.replace(tzinfo=UTC)  # no source job starts before
 
     def activate(self) -> None:
         """Publish what is stored and schedule every job (now, in this thread)."""
