@@ -137,11 +137,8 @@ class Clock(LeaseHolder):
             (self.prune_job, PRUNE_SECONDS, "prune", ""),
         ):
             trigger = IntervalTrigger(seconds=seconds)
-            executor = executor or "default"
-            guarded = self._guarded(job)
-            self.scheduler.add_job(
-                guarded, trigger, id=name, executor=executor, replace_existing=True
-            )
+            runs_on = {"executor": executor or "default", "replace_existing": True}
+            self.scheduler.add_job(self._guarded(job), trigger, id=name, **runs_on)
 
     def activate_soon(self) -> None:
         self.scheduler.add_job(self.activate, id="activate")
