@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from feeds.ids import etag
-from feeds.store.documents import CURRENT, gzip_all
+from feeds.store.documents import CURRENT, ETAG_OF, gzip_all
 from feeds.store.engine import Database
 from feeds.store.schema import documents
 from feeds.times import utc
@@ -86,8 +86,11 @@ class ViewsMixin(Database):
 
     def view_etag(self, feed: str) -> str | None:
         """The ETag of a feed's view only: a cheap query to validate a cached copy."""
-        with self._read() as conn:
-            value = conn.execute(sa.select(documents.c.etag).where(_key(feed))).scalar()
+        with self._single_read() as conn:
+            value = conn.execute(
+                ETAG_OF,
+                {"feed": feed, "variant": "", "page": CURRENT, "format": VIEW_FORMAT},
+            ).scalar()
         return None if value is None else str(value)
 
     def drop_view(self, feed: str) -> bool:

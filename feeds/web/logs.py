@@ -71,6 +71,19 @@ _factory_lock = threading.Lock()
 _redacting = False
 
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY = ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler")
+
+
+def log_to_stderr(level: int) -> None:
+    """This process's log lines to stderr, redacted, unless logging was set up already (by
+    the CLI, or a test runner): the CLI's commands and the web server's workers."""
+    logging.basicConfig(level=level, format=FORMAT)
+    redact_every_log_record()
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def redact_every_log_record() -> None:
     """From now on, every log record of this process is redacted as it is made (idempotent)."""
     global _redacting
