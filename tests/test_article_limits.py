@@ -417,3 +417,13 @@ def test_the_clock_logs_each_bad_file_and_publishes_the_others(
     caplog.clear()
     clock.articles_job()  # read again: nothing new to say, nothing waits
     assert not [r for r in caplog.records if r.getMessage().startswith("article problem")]
+
+
+def test_clip_and_quoted() -> None:
+    from feeds.text import clip, quoted
+
+    assert clip("a" * 60) == "a" * 60
+    assert clip("a" * 61) == "a" * 59 + "…"
+    assert len(clip("b" * 10**6)) == 60
+    assert quoted("x" * 100, 10) == "'" + "x" * 9 + "…'"
+    assert quoted("it's") == '"it\'s"'
