@@ -78,7 +78,7 @@ class Clock(LeaseHolder):
         self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
         self.id = f"{self.host}:{self.pid}:{int(self.started.timestamp())}"
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
-        executors = {
+        self._executors = executors = {
             "default": ThreadPoolExecutor(max_workers=workers),
             # its own thread: busy fetches never delay the heartbeat into looking stopped
             "heartbeat": ThreadPoolExecutor(max_workers=1),
@@ -150,8 +150,14 @@ class Clock(LeaseHolder):
                     job.remove()
 
     def shutdown(self) -> None:
+        """Stop scheduling, let the running jobs finish, leave the lease. Not APScheduler's
+        shutdown(wait=True): it holds the job stores' lock while it waits for the running
+        jobs, and one that adds or removes a job (becoming active does) would wait on that
+        lock for ever; after shutdown(wait=False) such calls only touch a pending list."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+            for executor in self._executors.values():
+                executor.shutdown(wait=True)
         try:
             self.pipeline.store.clock_stopped(self.id)
         except Exception:

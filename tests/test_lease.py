@@ -150,6 +150,31 @@ def test_a_clock_that_cannot_renew_its_lease_stops_fetching(
     assert [c.id for c in clock.pipeline.store.clocks() if c.active] == ["other"]
 
 
+def test_a_clock_stopped_while_it_becomes_active_stops(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM as a standby takes over: becoming active (a job of the clock's own) adds and
+    removes jobs; stopping must not wait for it while holding what it waits for."""
+    resumed = threading.Event()
+    resume = clock.pipeline.resume
+
+    def slow_resume() -> None:
+        resumed.set()
+        time.sleep(0.5)  # the publish of what is stored: the stop comes in the middle
+        resume()
+
+    monkeypatch.setattr(clock.pipeline, "resume", slow_resume)
+    clock.heartbeat_job(activate=False)
+    clock.scheduler.resume()
+    clock.activate_soon()
+    assert resumed.wait(10)
+    stopper = threading.Thread(target=clock.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(timeout=15)
+    assert not stopper.is_alive(), "the clock did not stop"
+    assert not clock.scheduler.running
+
+
 # --------------------------------------------------------------------------- real processes
 
 SOURCES = 8
