@@ -150,11 +150,10 @@ class Clock(LeaseHolder):
                     job.remove()
 
     def shutdown(self) -> None:
-        """Stop scheduling, let the running jobs finish, leave the lease. Not APScheduler's
-        shutdown(wait=True): it holds the job stores' lock while it waits for the running
-        jobs, and one that adds or removes a job (becoming active does) would wait on that
-        lock for ever; after shutdown(wait=False) such calls only touch a pending list."""
+        """Stop scheduling, let the running jobs finish, leave the lease."""
         if self.scheduler.running:
+            # not wait=True: APScheduler would wait for the running jobs holding the lock
+            # that one adding or removing a job (becoming active does) waits for, for ever
             self.scheduler.shutdown(wait=False)
             for executor in self._executors.values():
                 executor.shutdown(wait=True)
