@@ -91,8 +91,7 @@ class Clock(LeaseHolder):
         self.scheduler: BaseScheduler = cls(
             executors=executors, job_defaults=defaults, timezone=UTC
         )
-        # A source job counts as running from when it is handed to a worker (it may wait
-        # there for a free thread), so that follow_job leaves it alone.
+        # a source job runs from its hand-over to a worker (follow_job leaves it alone)
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
@@ -144,10 +143,9 @@ class Clock(LeaseHolder):
         self.scheduler.add_job(self.activate, id="activate")
 
     def drop_jobs(self) -> None:
-        for job in self.scheduler.get_jobs():
-            if job.id != "heartbeat":
-                with contextlib.suppress(JobLookupError):
-                    job.remove()
+        for job in (job for job in self.scheduler.get_jobs() if job.id != "heartbeat"):
+            with contextlib.suppress(JobLookupError):
+                job.remove()
 
     def shutdown(self) -> None:
         """Stop scheduling, let the running jobs finish, leave the lease."""
