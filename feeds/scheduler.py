@@ -359,9 +359,6 @@ class Clock(LeaseHolder):
         self.pipeline.store.prune_webhook_events()
         log.info("pruned %d fetch-log rows and %d tombstones", *removed)
 
-    def jobs(self) -> list[Any]:
-        return list(self.scheduler.get_jobs())
-
     def job_time(self, source_id: str) -> datetime | None:
         try:
             job = self.scheduler.get_job(SOURCE_JOB_PREFIX + source_id)
