@@ -19,7 +19,7 @@ from typing import BinaryIO
 import pytest
 
 from feeds.config import load_config
-from feeds.lease import FENCE, LEASE, decide
+from feeds.lease import FENCE, LEASE, decide, pid_alive
 from feeds.pipeline import Pipeline
 from feeds.reload import ConfigWatcher
 from feeds.scheduler import Clock
@@ -68,6 +68,25 @@ def test_a_dead_process_on_this_host_loses_the_lease_at_once() -> None:
     assert decision.active and decision.taken_from == beats[0]
     # the same pid on another host says nothing about that host's process
     assert not decide(beats[1:], "me", "h1", T, alive=lambda pid: pid != 41).active
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc")
+def test_a_killed_process_not_yet_reaped_is_not_alive() -> None:
+    """A clock killed under a parent that has not reaped it (a zombie) runs nothing: its
+    lease goes at once, as a dead process's does."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert pid_alive(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pid_alive(child.pid)
+        assert child.returncode is None  # not reaped: a zombie all along
+    finally:
+        child.kill()
+        child.wait()
+    assert pid_alive(os.getpid())
 
 
 def test_two_claims_at_once_pick_the_same_winner() -> None:
