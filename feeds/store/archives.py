@@ -60,7 +60,12 @@ class ArchivesMixin(Database):
             top = conn.execute(
                 sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
             ).scalar_one_or_none()
-            seq = int(top or 0)
+            # Never a number of a written page: a deleted article leaves the record, and
+            # when it held the highest number, a new item would take its place on that page.
+            archived = conn.execute(
+                sa.select(sa.func.max(archive_pages.c.last_seq)).where(archive_pages.c.feed == feed)
+            ).scalar_one_or_none()
+            seq = max(int(top or 0), int(archived or 0))
             baseline = top is None  # the feed's first publish: its items are not news
             for item in sorted(items, key=lambda i: (i.published, i.id)):
                 data = codec.dumps(codec.item_to_json(item))
