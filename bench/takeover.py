@@ -94,7 +94,13 @@ def run(db: str, root: Path, kills: int, results: dict[str, list[float]]) -> Non
                     if p.poll() is None:
                         p.terminate()
                 for p in clocks:
-                    p.wait(timeout=40)
+                    try:
+                        p.wait(timeout=40)
+                    except subprocess.TimeoutExpired:  # where it hangs, in the log
+                        p.send_signal(signal.SIGABRT)
+                        p.wait()
+                        print(log.read_text()[-6000:])
+                        raise
                 clocks.clear()
                 time.sleep(1)
     finally:

@@ -41,7 +41,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -67,7 +66,7 @@ RELEASE_JOB = "release"
 
 
 class Clock(LeaseHolder):
-    def __init__(self, pipeline: Pipeline, watcher: ConfigWatcher, *, blocking: bool) -> None:
+    def __init__(self, pipeline: Pipeline, watcher: ConfigWatcher) -> None:
         super().__init__()
         self.pipeline = pipeline
         self.watcher = watcher
@@ -86,8 +85,7 @@ class Clock(LeaseHolder):
             "webhooks": ThreadPoolExecutor(max_workers=1),
         }
         defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-        cls = BlockingScheduler if blocking else BackgroundScheduler
-        self.scheduler: BaseScheduler = cls(
+        self.scheduler: BaseScheduler = BackgroundScheduler(
             executors=executors, job_defaults=defaults, timezone=UTC
         )
         # a source job runs from its hand-over to a worker (follow_job leaves it alone)
@@ -95,7 +93,7 @@ class Clock(LeaseHolder):
 
     def start(self) -> None:
         """Claim the lease; if this clock holds it, publish what is stored and schedule
-        every job; then run (blocks if blocking), renewing the lease or standing by."""
+        every job; then run in the background, renewing the lease or standing by."""
         self.heartbeat_job(activate=False)
         if self.active:
             self.activate()

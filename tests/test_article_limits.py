@@ -391,7 +391,7 @@ def clock(tmp_path: Path, upstream: Upstream) -> Iterator[Clock]:
     watcher = ConfigWatcher(site_toml(tmp_path, upstream, "articles_max_bytes = 2000"))
     store = Store(f"sqlite:///{tmp_path / 'feeds.db'}")
     pipeline = Pipeline(watcher.current, store)
-    c = Clock(pipeline, watcher, blocking=False)
+    c = Clock(pipeline, watcher)
     c.heartbeat_job(activate=False)
     c.scheduler.start(paused=True)
     yield c

@@ -124,7 +124,7 @@ def clock(desk: Desk) -> Iterator[Clock]:
     watcher = ConfigWatcher(desk.config)
     store = Store(desk.db)
     pipeline = Pipeline(watcher.current, store)
-    c = Clock(pipeline, watcher, blocking=False)
+    c = Clock(pipeline, watcher)
     c.heartbeat_job(activate=False)  # the only clock: it holds the lease
     assert c.holding()
     c.scheduler.start(paused=True)  # jobs are run by hand below
@@ -195,7 +195,7 @@ def test_a_running_clock_follows_what_a_second_process_learned(
     watcher = ConfigWatcher(desk.config)
     store = Store(desk.db)
     pipeline = Pipeline(watcher.current, store)
-    clock = Clock(pipeline, watcher, blocking=False)
+    clock = Clock(pipeline, watcher)
     clock.start()
     try:
         first = clock.job_time("wire")

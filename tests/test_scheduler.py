@@ -33,7 +33,7 @@ def clock(tmp_path: Path, upstream: Upstream) -> Iterator[Clock]:
     watcher = ConfigWatcher(config_dir)
     store = Store(f"sqlite:///{tmp_path / 'feeds.db'}")
     pipeline = Pipeline(watcher.current, store)
-    c = Clock(pipeline, watcher, blocking=False)
+    c = Clock(pipeline, watcher)
     c.heartbeat_job(activate=False)  # the only clock: it holds the lease
     assert c.holding()
     c.scheduler.start(paused=True)  # jobs are run by hand below, deterministically
@@ -178,7 +178,7 @@ def desk_clock(site: Site) -> Iterator[tuple[Clock, list[datetime]]]:
     watcher = ConfigWatcher(site.config)
     store = Store(site.db)
     pipeline = Pipeline(watcher.current, store, clock=lambda: now[0])
-    c = Clock(pipeline, watcher, blocking=False)
+    c = Clock(pipeline, watcher)
     c.heartbeat_job(activate=False)  # the only clock: it holds the lease
     assert c.holding()
     c.scheduler.start(paused=True)
@@ -333,7 +333,7 @@ def test_a_started_clock_beats_every_few_seconds_and_plans_releases(site: Site) 
     (site.config / "articles" / "embargoed.md").write_text(scheduled(when, "Later"), "utf-8")
     watcher = ConfigWatcher(site.config)
     with Store(site.db) as store, Pipeline(watcher.current, store) as pipeline:
-        clock = Clock(pipeline, watcher, blocking=False)
+        clock = Clock(pipeline, watcher)
         clock.start()
         try:
             assert [(c.id, c.active) for c in store.clocks()] == [(clock.id, True)]

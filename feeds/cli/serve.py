@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -94,21 +95,29 @@ def _stop_on_sigterm() -> None:
 
 
 def scheduler(config_dir: Path, database: str) -> int:
+    """The clock runs in its own threads; this one only waits for SIGTERM or Ctrl-C. Their
+    handler sets a flag and nothing else: an exception raised into whatever code a signal
+    lands in can leave a lock of the clock's held, and its stop waiting for ever."""
     from feeds.pipeline import Pipeline
     from feeds.reload import ConfigWatcher
     from feeds.scheduler import Clock
 
+    stopping: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: stopping.append(signum))
     watcher = ConfigWatcher(config_dir, process="the clock")
-    _stop_on_sigterm()
     with Store(database) as store, Pipeline(watcher.current, store) as pipeline:
-        clock = Clock(pipeline, watcher, blocking=True)
+        clock = Clock(pipeline, watcher)
         try:
             clock.start()
-        except KeyboardInterrupt:
-            pass
+            while not stopping:
+                time.sleep(STOP_POLL_SECONDS)
         finally:
             clock.shutdown()
     return EXIT_OK
+
+
+STOP_POLL_SECONDS = 0.2
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -208,7 +217,7 @@ class _Beside:
 
         self.store = Store(database)
         self.pipeline = Pipeline(watcher.current, self.store)
-        self.clock = Clock(self.pipeline, watcher, blocking=False)
+        self.clock = Clock(self.pipeline, watcher)
         self.clock.start()
 
     def close(self) -> None:
