@@ -87,24 +87,27 @@ def _run(args: argparse.Namespace) -> int:
     return serve(config_dir(args), args.database, args.host, args.port, with_clock=True)
 
 
-def _stop_on_sigterm() -> None:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+def _stop_signals() -> list[int]:
+    """SIGTERM and Ctrl-C from now on: appended to the list returned, nothing else. Raising
+    an exception into whatever code a signal lands in (a clock's publish, a lock held)
+    could leave that lock held and the stop waiting for ever."""
+    stopping: list[int] = []
 
-    signal.signal(signal.SIGTERM, handler)
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    return stopping
 
 
 def scheduler(config_dir: Path, database: str) -> int:
-    """The clock runs in its own threads; this one only waits for SIGTERM or Ctrl-C. Their
-    handler sets a flag and nothing else: an exception raised into whatever code a signal
-    lands in can leave a lock of the clock's held, and its stop waiting for ever."""
+    """The clock runs in its own threads; this one waits for SIGTERM or Ctrl-C."""
     from feeds.pipeline import Pipeline
     from feeds.reload import ConfigWatcher
     from feeds.scheduler import Clock
 
-    stopping: list[int] = []
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda signum, frame: stopping.append(signum))
+    stopping = _stop_signals()
     watcher = ConfigWatcher(config_dir, process="the clock")
     with Store(database) as store, Pipeline(watcher.current, store) as pipeline:
         clock = Clock(pipeline, watcher)
@@ -164,7 +167,7 @@ def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: 
         )
         if warning:
             log.warning("%s", warning)
-        _stop_on_sigterm()
+        stopping = _stop_signals()
         if with_clock:
             Store(database).close()  # the schema, made or migrated before the web opens it
         web = _start_web(sock, config_dir, database)
@@ -172,9 +175,11 @@ def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: 
         print(f"serving on http://{shown}:{port}/", flush=True)
         if with_clock:
             clock = _Beside(watcher, database)
-        code = web.wait()
-        raise FeedsError(f"the web server stopped (exit status {code})")
-    except KeyboardInterrupt:
+        while not stopping:
+            code = web.poll()
+            if code is not None and not stopping:  # (Ctrl-C reaches gunicorn too)
+                raise FeedsError(f"the web server stopped (exit status {code})")
+            time.sleep(STOP_POLL_SECONDS)
         return EXIT_OK
     finally:
         if web is not None and web.poll() is None:
