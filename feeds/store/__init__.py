@@ -32,7 +32,13 @@ from feeds.store.archives import ArchivesMixin
 from feeds.store.articles import ArticlesMixin
 from feeds.store.clocks import ClocksMixin
 from feeds.store.counters import CountersMixin
-from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
+from feeds.store.documents import (
+    DocumentsMixin,
+    PackedDocument,
+    PublishedDocumentsMixin,
+    Unpacked,
+    pack,
+)
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.outbox import OutboxMixin
@@ -40,10 +46,21 @@ from feeds.store.overrides import OverridesMixin
 from feeds.store.problems import ProblemsMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
-from feeds.store.views import ViewsMixin
+from feeds.store.views import VIEW_FORMAT, ViewsMixin, view_document
 from feeds.store.webhooks import WebhooksMixin
 
-__all__ = ["DEFAULT_URL", "HEAD_REVISION", "MIGRATIONS", "Store", "engine_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "HEAD_REVISION",
+    "MIGRATIONS",
+    "VIEW_FORMAT",
+    "PackedDocument",
+    "Store",
+    "Unpacked",
+    "engine_url",
+    "pack",
+    "view_document",
+]
 
 
 class Store(

@@ -138,6 +138,7 @@ class Database:
         self._write_lock: AbstractContextManager[Any] = (
             threading.Lock() if sqlite else nullcontext()
         )
+        self._ambient = threading.local()  # this thread's reading()/writing() block
         try:
             self.engine = create_engine(self.url, pooled=pooled)
             if migrate:
@@ -191,8 +192,46 @@ class Database:
         self.close()
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction (one snapshot, one connection) for everything this thread
+        reads through the store until the block ends; a write in it is an error."""
+        with self._read() as conn, self._joined(conn, write=False):
+            yield
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction for everything this thread reads and writes through the
+        store until the block ends: committed when the block ends, rolled back (every step
+        of it) if it raises."""
+        with self._write() as conn, self._joined(conn, write=True):
+            yield
+
+    @contextmanager
+    def _joined(self, conn: Connection, *, write: bool) -> Iterator[None]:
+        if getattr(self._ambient, "conn", None) is not None:
+            yield  # already inside one: the outer block owns the transaction
+            return
+        self._ambient.conn, self._ambient.write = conn, write
+        try:
+            yield
+        finally:
+            self._ambient.conn = None
+
+    def _ambient_connection(self, *, write: bool) -> Connection | None:
+        """The transaction of an enclosing ``reading``/``writing`` block of this thread."""
+        conn: Connection | None = getattr(self._ambient, "conn", None)
+        if conn is not None and write and not self._ambient.write:
+            raise StoreError("a write inside a read transaction (Store.reading)")
+        return conn
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+        """A write transaction: committed when the block ends, rolled back if it raises
+        (inside a ``writing`` block: that block's transaction)."""
+        ambient = self._ambient_connection(write=True)
+        if ambient is not None:
+            yield ambient
+            return
         try:
             with self._write_lock, self.engine.connect() as conn:
                 conn.execution_options(feeds_write=True)
@@ -203,7 +242,12 @@ class Database:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A read transaction: one snapshot for everything read in the block."""
+        """A read transaction: one snapshot for everything read in the block (inside a
+        ``reading`` or ``writing`` block: that block's transaction)."""
+        ambient = self._ambient_connection(write=False)
+        if ambient is not None:
+            yield ambient
+            return
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
