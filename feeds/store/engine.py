@@ -60,6 +60,10 @@ def create_engine(url: str, *, pooled: bool = True) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         engine = sa.create_engine(url, pool_pre_ping=True, **pool)
 
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_connection: Any, _record: Any) -> None:
+            _prefer_lz4(dbapi_connection)
+
         @event.listens_for(engine, "begin")
         def _serialize_writers(conn: Connection) -> None:
             # Like SQLite's BEGIN IMMEDIATE: one writer at a time across every process
@@ -89,6 +93,21 @@ def create_engine(url: str, *, pooled: bool = True) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _prefer_lz4(dbapi_connection: Any) -> None:
+    """Compress the large values this connection stores (documents) with lz4 rather than
+    PostgreSQL's default pglz: about four times faster to write a feed's documents, for a
+    little more space. PostgreSQL 14 and later, built with lz4 (as the usual packages are);
+    elsewhere the default stays."""
+    if dbapi_connection.info.server_version < 140000:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET default_toast_compression = 'lz4'")
+        dbapi_connection.commit()
+    except Exception:  # a server built without lz4: keep pglz
+        dbapi_connection.rollback()
 
 
 class NoDatabase(StoreError):
