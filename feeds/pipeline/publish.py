@@ -153,7 +153,11 @@ class Publisher:
             new_variants = self._variants.get(spec.name) != frozenset(variants)
             rendering = self._render(spec, items, own, len(pages))
             packed = pack(rendering.docs, stored)
-            if not (archive or packed or new_variants or rendering.view is not None):
+            view = rendering.view
+            drop_view = view is not None and view.body is None and ("", VIEW_FORMAT) in stored
+            if not (archive or packed or new_variants or drop_view):
+                if view is not None:  # rendered again, the same bytes as stored
+                    self._views.stored(view, False)
                 return []
             with store.writing():
                 if archive:
@@ -169,7 +173,7 @@ class Publisher:
                 written = store.put_packed(spec.name, packed, now)
                 view = rendering.view
                 if view is not None and view.body is None:
-                    view_changed = store.drop_view(spec.name)
+                    view_changed = drop_view and store.drop_view(spec.name)
                 else:
                     view_changed = ("", VIEW_FORMAT) in written
                 if new_variants:

@@ -23,7 +23,9 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
   applied automatically when a Store opens.
 
 Every write that belongs together happens in one transaction, so a crash mid-update leaves
-the database as it was before that step.
+the database as it was before that step; a caller that spans several concerns (a publish:
+archive record, item events, documents, view, hub pings) puts them in one with
+``Store.writing()`` (and its reads in one snapshot with ``Store.reading()``).
 """
 
 from __future__ import annotations

@@ -6,11 +6,15 @@ owns one SQLAlchemy engine, tuned per backend so that writers never race:
 - SQLite (embedded, the default): write-ahead log, ``synchronous=NORMAL``, a 30 s busy
   timeout; writers ``BEGIN IMMEDIATE`` and, within this process, queue on a lock first.
 - PostgreSQL (several machines): every write transaction takes one advisory lock, the same
-  one-writer-at-a-time rule across every process.
+  one-writer-at-a-time rule across every process; large values are stored with lz4.
 
 Reads and writes go through `_read` and `_write`, which wrap any SQLAlchemy error as a
-StoreError. The schema is created and upgraded by the Alembic migrations in ``migrations/``,
-applied when a store opens; Alembic is only imported when there is work to do.
+StoreError. A caller that does several steps at once opens a `reading` or `writing` block:
+every read and write of the store in it (in this thread) joins that one transaction, so
+that a publish costs one read and one write transaction however many concerns it touches,
+and a crash in the middle of it leaves none of its writes. The schema is created and
+upgraded by the Alembic migrations in ``migrations/``, applied when a store opens; Alembic
+is only imported when there is work to do.
 """
 
 from __future__ import annotations
