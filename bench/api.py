@@ -13,7 +13,7 @@ next round): `PUT /api/articles/<slug>` of a new article, then of a corrected ve
 each after a random pause of up to a second (so that writes do not fall in step with the
 clock's 1 s poll). Measured for each PUT: from its start to the moment the stored RSS
 document of the feed "ours" (local articles only) has new bytes (a new ETag), read every 20 ms.
-A web process serves a stored document at most CACHE_SECONDS (2 s under the Procfile) later.
+A web process serves a stored document from the moment it is stored.
 Every run holds /tmp/feeds-bench.lock.
 """
 

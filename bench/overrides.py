@@ -12,7 +12,7 @@ runs it) of the newest item of the feed "all", then `feeds unhide LINK`, each af
 pause of up to a second (so that commands do not fall in step with the clock's 1 s poll).
 Measured for each command: from its start to the moment the stored RSS document of "all" has
 new bytes (a new ETag), read every 20 ms from this process. A web process serves a stored
-document at most CACHE_SECONDS (2 s under the Procfile) after that. Every run holds
+document from that moment. Every run holds
 /tmp/feeds-bench.lock.
 
 Then `feeds preview`'s speed (issue 11: "under a second on the shipped config"): the shipped

@@ -17,6 +17,9 @@ runs wrk, back to back in an order that alternates from round to round:
   Basic credentials;
 - gzip (Accept-Encoding: gzip): ours and the baseline.
 
+With --before TREE (a git worktree of an earlier commit), a fourth server runs that tree's app
+with this tree's server settings, and ours / before is reported for 200, 304 and gzip.
+
 Ratios are of the same round's runs (ours/baseline, counting on/off, keyed/public), then the
 median over rounds. At the end the servers stop gracefully (their workers flush their counts)
 and the requests ours counted are compared with those wrk made. Every wrk run holds the lock
@@ -212,24 +215,29 @@ def free_port() -> int:
 
 
 def gunicorn_command(port: int, app: str | None) -> list[str]:
-    """The Procfile's web: command with host/port substituted (and the app, for the baseline)."""
+    """The Procfile's web: command with host/port substituted (and the app, for the baseline).
+    Its settings module is named by file, so that a server of another tree (--before, on
+    PYTHONPATH) runs with this tree's settings."""
     command = []
     for arg in procfile_web():
         arg = arg.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1")
-        if app is not None and arg == "feeds.web:create_app()":
-            arg = app
+        arg = arg.replace("python:feeds.web.server", f"file:{ROOT / 'feeds/web/server.py'}")
         command.append(arg)
+    if app is not None:
+        command.append(app)  # over the settings' wsgi_app
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
     if command[0] == "gunicorn" and gunicorn.exists():
         command[0] = str(gunicorn)
     return command
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    print("$", " ".join(shlex.quote(a) for a in command))
+def start(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    print("$", " ".join(shlex.quote(a) for a in command), f"(in {cwd})")
     with log.open("wb") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 
@@ -380,8 +388,9 @@ def check(url: str, headers: dict[str, str], status: int, body: bytes | None) ->
 Run = tuple[str, str, str, list[str], dict[str, str], int, bytes | None]
 
 
-def runs(etag: str, keyed_etag: str, body: bytes) -> list[Run]:
+def runs(etag: str, keyed_etag: str, body: bytes, before: bool = False) -> list[Run]:
     """Every wrk run of a round, grouped by case; within a case the order alternates."""
+    public_servers = ("ours", "uncounted", "baseline") + (("before",) if before else ())
     public, keyed = f"/feeds/{FEED}.rss", f"/feeds/{PARTNERS_FEED}.rss"
     bearer = f"Bearer {KEY}"
     basic = "Basic " + base64.b64encode(f"{PARTNER}:{KEY}".encode()).decode()
@@ -390,13 +399,13 @@ def runs(etag: str, keyed_etag: str, body: bytes) -> list[Run]:
         ("200", {}, {}, 200, body),
         ("304", {"If-None-Match": etag}, {"If-None-Match": keyed_etag}, 304, b""),
     ):
-        for server in ("ours", "uncounted", "baseline"):
+        for server in public_servers:
             found.append((case, server, public, [], extra, status, expected))
         for label, value in (("bearer", bearer), ("basic", basic)):
             headers = {**keyed_extra, "Authorization": value}
             found.append((case, label, keyed, [], headers, status, None))
     gz = {"Accept-Encoding": "gzip"}
-    for server in ("ours", "baseline"):
+    for server in ("ours", "baseline") + (("before",) if before else ()):
         found.append(("gzip", server, public, [], gz, 200, None))
     return [
         (case, server, path, [f"{k}: {v}" for k, v in headers.items()], headers, status, want)
@@ -405,7 +414,7 @@ def runs(etag: str, keyed_etag: str, body: bytes) -> list[Run]:
 
 
 # Which server each run label is served by.
-SERVER_OF = {"ours": "ours", "uncounted": "uncounted", "baseline": "baseline"}
+SERVER_OF = {"ours": "ours", "uncounted": "uncounted", "baseline": "baseline", "before": "before"}
 SERVER_OF |= {"bearer": "ours", "basic": "ours"}
 # The ratios reported: (name, numerator run, denominator run, cases, target).
 RATIOS = (
@@ -413,6 +422,7 @@ RATIOS = (
     ("counting on / off", "ours", "uncounted", ("200", "304"), 0.95),
     ("keyed Bearer / public", "bearer", "ours", ("200", "304"), 0.9),
     ("keyed Basic / public", "basic", "ours", ("200", "304"), 0.9),
+    ("ours / before", "ours", "before", ("200", "304", "gzip"), 0.95),
 )
 
 
@@ -447,6 +457,12 @@ def main() -> None:
         help="the largest share of a run's server CPU one worker may use before it is made again",
     )
     parser.add_argument("--retries", type=int, default=2, help="of a disturbed run")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another tree (a git worktree) whose app is served too, with this tree's server "
+        "settings, as 'before': 200, 304 and gzip on it against ours",
+    )
     args = parser.parse_args()
     args.wrk = ensure_wrk()
 
@@ -464,17 +480,22 @@ def main() -> None:
         env["BENCH_DOC_DIR"] = str(docs)
         env["PYTHONPATH"] = str(ROOT)
         env.pop("FEEDS_READERSHIP", None)
-        ports = {name: free_port() for name in ("ours", "uncounted", "baseline")}
+        names = ("ours", "uncounted", "baseline") + (("before",) if args.before else ())
+        ports = {name: free_port() for name in names}
         for name, port in ports.items():
             app = "bench.serve:baseline_app()" if name == "baseline" else None
             server_env = dict(env, FEEDS_READERSHIP="0") if name == "uncounted" else env
+            cwd = ROOT
+            if name == "before":  # gunicorn puts its working directory first on sys.path
+                cwd = args.before.resolve()
+                server_env = dict(env, PYTHONPATH=str(cwd))
             log = folder / f"{name}.log"
-            processes[name] = start(gunicorn_command(port, app), server_env, log)
+            processes[name] = start(gunicorn_command(port, app), server_env, log, cwd)
         base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         for name, process in processes.items():
             wait_ready(f"{base[name]}/feeds/{FEED}.rss", process)
 
-        plan = runs(etag, keyed_etag, body)
+        plan = runs(etag, keyed_etag, body, before=args.before is not None)
         made = 0  # requests sent to ours (each counted, if counting works)
         for _case, label, path, _wrk_headers, headers, status, expected in plan:
             check(f"{base[SERVER_OF[label]]}{path}", headers, status, expected)
@@ -514,6 +535,7 @@ def main() -> None:
 
         print("\nrequests/s, medians of rounds (server CPU us/request):")
         labels = ("ours", "uncounted", "baseline", "bearer", "basic")
+        labels += ("before",) if args.before else ()
         print("case  " + "".join(f"{label:>20}" for label in labels))
         for case in ("200", "304", "gzip"):
             cells = []
@@ -528,6 +550,8 @@ def main() -> None:
         print("\nratios: of medians | median of paired ratios (each round)")
         for name, top, bottom, cases, target in RATIOS:
             for case in cases:
+                if (case, bottom) not in results:
+                    continue
                 tops, bottoms = results[(case, top)], results[(case, bottom)]
                 paired = [t / b for t, b in zip(tops, bottoms, strict=True)]
                 each = " ".join(f"{r:.2f}" for r in paired)

@@ -1,7 +1,10 @@
 """The outlet's own articles: one Markdown file each, with YAML front matter.
 
-This is the only module that uses PyYAML and markdown-it-py. Markdown from the outlet's editors
-is trusted, but raw HTML is still disabled: the body is rendered from Markdown alone.
+This is the only module that uses markdown-it-py; the file is read and its front matter parsed
+(PyYAML) by ``feeds.frontmatter``, within limits. Markdown from the outlet's editors is trusted,
+but raw HTML is still disabled: the body is rendered from Markdown alone. A message about a bad
+value quotes at most a few dozen characters of it (``feeds.text.quoted``), and never the whole
+of a list or mapping: what an article or an API call holds must not make its error large.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from feeds.config import LANGUAGE_RE, is_http_url, is_slug
 from feeds.errors import ArticleError
-from feeds.text import SUMMARY_LENGTH, collapse, cut, storable_text
+from feeds.frontmatter import FileProblem, over_limit, read_article_file, split_front_matter
+from feeds.text import SUMMARY_LENGTH, clip, collapse, cut, quoted, storable_text
 from feeds.times import utc
 from feeds.types import Article, Image, Site
 from feeds.urls import image_type
@@ -66,10 +69,6 @@ class FieldError:
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class _Invalid(Exception):
-    """Problems found in one file; collected, then raised as one ArticleError."""
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -106,43 +105,48 @@ def load_articles(
 
 def article_files(site: Site) -> list[Path]:
     """Every article file under the articles directory, in sorted order (hidden files and
-    directories, such as editor back-ups, left out)."""
+    directories, such as editor back-ups, left out). Directories named ``*.md`` are not
+    files; anything else so named is, and ``load_article`` says why it cannot be read (a FIFO,
+    a symbolic link out of the directory or to nothing)."""
     root = site.articles_dir
     if not root.is_dir():
         return []
     paths = sorted(
-        (p for p in root.rglob("*.md") if p.is_file()),
+        (p for p in root.rglob("*.md") if not p.is_dir()),
         key=lambda p: p.relative_to(root).as_posix(),
     )
     return [p for p in paths if not any(x.startswith(".") for x in p.relative_to(root).parts)]
 
 
 def relative_path(path: Path, site: Site) -> str:
-    """How an article's file is named in Article.path."""
+    """How an article's file is named in Article.path (a symbolic link by its own name)."""
     try:
-        return path.resolve().relative_to(site.articles_dir.resolve()).as_posix()
+        resolved = path.parent.resolve() / path.name
+        return resolved.relative_to(site.articles_dir.resolve()).as_posix()
     except ValueError:
         return path.name
 
 
 def load_article(path: Path, site: Site) -> Article:
-    """Load one article file. Raises ArticleError("FILE: key: problem[; key: problem]")."""
+    """Load one article file. Raises ArticleError("FILE: key: problem[; key: problem]").
+
+    Only a regular file inside the articles directory (itself or through a symbolic link)
+    of at most ``site.articles_max_bytes`` is read (``feeds.frontmatter``)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ArticleError(f"{path}: not valid UTF-8 (byte {e.start})") from e
-    except OSError as e:
-        raise ArticleError(f"{path}: cannot read: {e.strerror or e}") from e
+        text = read_article_file(path, site.articles_dir, site.articles_max_bytes)
+    except FileProblem as e:
+        raise ArticleError(f"{path}: {e}") from e
     rel = relative_path(path, site)
     problems: list[FieldError] = []
     try:
-        front, body = _split_front_matter(text)
+        front, body = split_front_matter(text)
         article = _build(front, body, path.stem, rel, site, problems)
-    except _Invalid as e:
+    except FileProblem as e:
         problems.append(FieldError("", str(e)))
         article = None
     except Exception as e:  # one odd file must never stop the others
-        problems.append(FieldError("", f"cannot be read as an article: {type(e).__name__}: {e}"))
+        detail = f"{type(e).__name__}: {clip(str(e), 120)}"
+        problems.append(FieldError("", f"cannot be read as an article: {detail}"))
         article = None
     if problems or article is None:
         raise ArticleError(f"{path}: " + "; ".join(map(str, problems)))
@@ -162,11 +166,15 @@ def article_from_fields(
     front = {k: v for k, v in fields.items() if k != "body"}
     for key in front:
         if key not in API_KEYS:
-            problems.append(FieldError(key, "unknown field"))
+            problems.append(FieldError(_name(key), "unknown field"))
     front = {k: v for k, v in front.items() if k in API_KEYS}
     body = fields.get("body", "")
     if not isinstance(body, str):
         problems.append(FieldError("body", f"must be a string (Markdown), not {_yaml_type(body)}"))
+        body = ""
+    elif (size := _utf8_size(body)) > site.articles_max_bytes:
+        # The limit of an article file holds for the Markdown pushed over the API too.
+        problems.append(FieldError("body", over_limit(size, site.articles_max_bytes)))
         body = ""
     article = None
     try:
@@ -179,6 +187,25 @@ def article_from_fields(
     return (None, list(first.values())) if first else (article, [])
 
 
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _name(key: object) -> str:
+    """A key as a problem names it: at most a few dozen characters of it."""
+    return clip(str(key))
+
+
+def _shown(value: object) -> str:
+    """A bad value as a message quotes it: a string or a number clipped, anything else by
+    its type alone (a list or mapping is never written out, however large it is)."""
+    if isinstance(value, str):
+        return quoted(value)
+    if isinstance(value, bool | float) or (isinstance(value, int) and value.bit_length() < 64):
+        return repr(value)
+    return _yaml_type(value)
+
+
 def _strings(value: object, path: str) -> list[tuple[str, str]]:
     """(field path, text) of every string in a JSON value."""
     if isinstance(value, str):
@@ -187,42 +214,11 @@ def _strings(value: object, path: str) -> list[tuple[str, str]]:
         return [
             found
             for key, item in value.items()
-            for found in _strings(item, f"{path}.{key}" if path else str(key))
+            for found in _strings(item, _name(f"{path}.{key}" if path else key))
         ]
     if isinstance(value, list):
         return [found for item in value for found in _strings(item, path)]
     return []
-
-
-def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise _Invalid("front matter: missing (the file must start with a '---' line)")
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            yaml_text = "".join(lines[1:index])
-            body = "".join(lines[index + 1 :])
-            break
-    else:
-        raise _Invalid("front matter: no closing '---' line")
-    try:
-        data = yaml.safe_load(yaml_text)
-    except yaml.MarkedYAMLError as e:
-        where = ""
-        if e.problem_mark is not None:
-            # +2: one for 1-based numbering, one for the opening '---' line.
-            where = f" at line {e.problem_mark.line + 2}, column {e.problem_mark.column + 1}"
-        raise _Invalid(f"front matter: invalid YAML{where}: {e.problem or e}") from e
-    except yaml.YAMLError as e:
-        raise _Invalid(f"front matter: invalid YAML: {e}") from e
-    except (ValueError, RecursionError) as e:
-        # PyYAML raises these for impossible timestamps (2026-02-30) and absurd nesting.
-        raise _Invalid(f"front matter: invalid YAML: {e}") from e
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise _Invalid(f"front matter: must be a mapping of keys, not {type(data).__name__}")
-    return data, body
 
 
 # --------------------------------------------------------------------------- front matter
@@ -241,7 +237,7 @@ def _build(
 
     for key in front:
         if key not in ARTICLE_KEYS:
-            problem(str(key), "unknown key")
+            problem(_name(key), "unknown key")
 
     title = _text(front, "title", problem, required=True)
     published = _datetime(front, "date", problem, required=True)
@@ -258,18 +254,18 @@ def _build(
         if slug is not None and not is_slug(slug):
             problem(
                 "slug",
-                f"not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): {slug!r}",
+                f"not a slug (up to 100 lower-case letters, digits, '.', '_', '-'): {quoted(slug)}",
             )
             slug = None
     elif not is_slug(stem):
-        problem("slug", f"the file name {stem!r} is not a slug; rename the file or set slug")
+        problem("slug", f"the file name {quoted(stem)} is not a slug; rename the file or set slug")
         slug = None
 
     link: str | None = None
     if "link" in front:
         link = _text(front, "link", problem, required=True)
         if link is not None and not is_http_url(link):
-            problem("link", f"not an absolute http(s) URL: {link!r}")
+            problem("link", f"not an absolute http(s) URL: {quoted(link)}")
             link = None
     elif slug is not None:
         link = urljoin(site.link.rstrip("/") + "/", slug)
@@ -278,7 +274,7 @@ def _build(
 
     language = _text(front, "language", problem) or ""
     if language and not LANGUAGE_RE.match(language):
-        problem("language", f"not a language tag such as 'en' or 'ar': {language!r}")
+        problem("language", f"not a language tag such as 'en' or 'ar': {quoted(language)}")
     if language == site.language:
         language = ""  # only a language that differs from the feed's is worth stating
 
@@ -344,7 +340,7 @@ def _datetime(
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            problem(key, f"not an ISO 8601 date and time: {front[key]!r}")
+            problem(key, f"not an ISO 8601 date and time: {quoted(front[key])}")
             return None
     if isinstance(value, date) and not isinstance(value, datetime):
         problem(key, "needs a time and a UTC offset, e.g. 2026-11-03T09:30:00+02:00")
@@ -383,7 +379,7 @@ def _image(value: object, base: str, problem: _Report) -> Image | None:
     ok = True
     for key in value:
         if key not in IMAGE_KEYS:
-            problem(f"image.{key}", "unknown key")
+            problem(_name(f"image.{key}"), "unknown key")
             ok = False
     url = value.get("url")
     if url is None:
@@ -395,7 +391,7 @@ def _image(value: object, base: str, problem: _Report) -> Image | None:
     else:
         url = urljoin(base, url.strip())
         if not is_http_url(url):
-            problem("image.url", f"not an http(s) URL: {value['url']!r}")
+            problem("image.url", f"not an http(s) URL: {quoted(value['url'])}")
             ok = False
     texts: dict[str, str] = {}
     for key in ("caption", "credit"):
@@ -409,7 +405,7 @@ def _image(value: object, base: str, problem: _Report) -> Image | None:
     for key in ("width", "height"):
         size = value.get(key)
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-            problem(f"image.{key}", f"must be a positive integer, not {size!r}")
+            problem(f"image.{key}", f"must be a positive integer, not {_shown(size)}")
             ok = False
         else:
             sizes[key] = size

@@ -75,11 +75,16 @@ def _dead_here(beat: ClockBeat, host: str, alive: Callable[[int], bool]) -> bool
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` lives on this machine (a zombie counts as alive)."""
+    """Whether a process ``pid`` lives on this machine. A zombie (ended, its parent has not
+    reaped it yet) runs nothing: not alive (Linux, from /proc)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # someone else's process
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc: what kill says

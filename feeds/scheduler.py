@@ -35,7 +35,6 @@ import random
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -78,7 +77,7 @@ class Clock(LeaseHolder):
         self.host, self.pid, self.started = socket.gethostname(), os.getpid(), pipeline.clock()
         self.id = f"{self.host}:{self.pid}:{int(self.started.timestamp())}"
         workers = max(2, pipeline.config.site.fetch.concurrency) + 2
-        executors = {
+        self._executors = executors = {
             "default": ThreadPoolExecutor(max_workers=workers),
             # its own thread: busy fetches never delay the heartbeat into looking stopped
             "heartbeat": ThreadPoolExecutor(max_workers=1),
@@ -91,8 +90,7 @@ class Clock(LeaseHolder):
         self.scheduler: BaseScheduler = cls(
             executors=executors, job_defaults=defaults, timezone=UTC
         )
-        # A source job counts as running from when it is handed to a worker (it may wait
-        # there for a free thread), so that follow_job leaves it alone.
+        # a source job runs from its hand-over to a worker (follow_job leaves it alone)
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
@@ -144,14 +142,18 @@ class Clock(LeaseHolder):
         self.scheduler.add_job(self.activate, id="activate")
 
     def drop_jobs(self) -> None:
-        for job in self.scheduler.get_jobs():
-            if job.id != "heartbeat":
-                with contextlib.suppress(JobLookupError):
-                    job.remove()
+        for job in (job for job in self.scheduler.get_jobs() if job.id != "heartbeat"):
+            with contextlib.suppress(JobLookupError):
+                job.remove()
 
     def shutdown(self) -> None:
+        """Stop scheduling, let the running jobs finish, leave the lease."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            # not wait=True: APScheduler would wait for the running jobs holding the lock
+            # that one adding or removing a job (becoming active does) waits for, for ever
+            self.scheduler.shutdown(wait=False)
+            for executor in self._executors.values():
+                executor.shutdown(wait=True)
         try:
             self.pipeline.store.clock_stopped(self.id)
         except Exception:
@@ -355,9 +357,6 @@ class Clock(LeaseHolder):
         removed = self.pipeline.store.prune(datetime.now(UTC))
         self.pipeline.store.prune_webhook_events()
         log.info("pruned %d fetch-log rows and %d tombstones", *removed)
-
-    def jobs(self) -> list[Any]:
-        return list(self.scheduler.get_jobs())
 
     def job_time(self, source_id: str) -> datetime | None:
         try:

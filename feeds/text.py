@@ -62,3 +62,21 @@ def cut(text: str, limit: int) -> str:
     if " " in head:
         head = head.rsplit(" ", 1)[0]
     return head.rstrip(_TRAILING) + ELLIPSIS
+
+
+# A value quoted in a problem message (a bad date, a URL that is not one): at most this many
+# characters of it, the ellipsis included, so that a message never grows with its input.
+QUOTE_LENGTH = 60
+
+
+def clip(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """``text`` in at most ``limit`` characters: whole when it fits, else its start and "…"
+    (cut anywhere: for messages, where ``cut``'s word boundaries do not matter)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - len(ELLIPSIS), 0)] + ELLIPSIS
+
+
+def quoted(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """``text`` clipped to ``limit`` characters, then quoted as Python does (``'x…'``)."""
+    return repr(clip(text, limit))

@@ -91,7 +91,6 @@ def api_fixture(site: Site, capsys: pytest.CaptureFixture[str]) -> Iterator[Api]
             "FEEDS_CONFIG": str(site.config),
             "DATABASE_URL": site.db,
             "TESTING": True,
-            "CACHE_SECONDS": 0,
         }
     )
     with app.test_client() as http:

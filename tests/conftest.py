@@ -95,7 +95,6 @@ def client(site: Site) -> Iterator[FlaskClient]:
             "FEEDS_CONFIG": str(site.config),
             "DATABASE_URL": site.db,
             "TESTING": True,
-            "CACHE_SECONDS": 0,
         }
     )
     with app.test_client() as c:

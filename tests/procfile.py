@@ -1,8 +1,11 @@
-"""The Procfile's `web:` line, run for real (gunicorn on a free loopback port)."""
+"""The Procfile's `web:` line, run for real (gunicorn on a free loopback port), and a crowd of
+idle and slow connections to throw at it (also used by bench/slow_clients.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import socket
 import subprocess
 import sys
@@ -56,3 +59,49 @@ def procfile_web(site: Site, output: IO[bytes] | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+class Crowd:
+    """``count`` connections to ``port``: half never send a byte, half send a request line
+    and then one header byte every half second; any the server closes is opened again."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.port = port
+        self.selector = selectors.DefaultSelector()
+        self.socks: dict[socket.socket, bool] = {}  # socket: drips?
+        self.reopened = 0
+        for i in range(count):
+            self._open(drips=i % 2 == 1)
+
+    def _open(self, drips: bool) -> None:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock.setblocking(False)
+        if drips:
+            sock.send(b"GET /feeds/ours.rss HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        self.socks[sock] = drips
+        self.selector.register(sock, selectors.EVENT_READ)
+
+    def tick(self) -> None:
+        """Drip one byte on each dripping connection; reopen the ones the server closed."""
+        for key, _ in self.selector.select(timeout=0):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                closed = sock.recv(4096) == b""
+            except OSError:
+                closed = True
+            if closed:
+                drips = self.socks.pop(sock)
+                self.selector.unregister(sock)
+                sock.close()
+                self.reopened += 1
+                self._open(drips)
+        for sock, drips in list(self.socks.items()):
+            if drips:
+                with contextlib.suppress(OSError):  # closed: reopened on the next tick
+                    sock.send(b"x")
+
+    def close(self) -> None:
+        for sock in self.socks:
+            sock.close()
+        self.selector.close()

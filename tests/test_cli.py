@@ -28,6 +28,7 @@ import pytest
 from feeds.cli import build_parser
 from feeds.reload import ConfigWatcher
 from feeds.web import create_app, state
+from feeds.web import server as server_settings
 from tests.sites import serve_fixture_feeds
 from tests.upstream import Upstream
 
@@ -317,7 +318,7 @@ def test_base_url_not_the_address_served_is_a_warning_once(desk: Desk) -> None:
         for path in ("/healthz", "/", "/sources", "/"):
             assert get(f"http://127.0.0.1:{port}{path}") == 200
         assert get(f"http://127.0.0.1:{port}/", {"Host": "feeds.example"}) == 200
-        server.wait_for('"GET / HTTP/1.1" 200', "stderr")
+        server.wait_for('"GET / HTTP/1.1" 200', "stdout")  # gunicorn's access log
     finally:
         server.stop()
     log = server.stderr()
@@ -330,7 +331,8 @@ def test_base_url_not_the_address_served_is_a_warning_once(desk: Desk) -> None:
         f"it if a proxy serves http://127.0.0.1:8000 from this address."
     )
     assert log.count(at_start) == 1
-    assert log.count("a request came to") == 1  # once per process, not per request
+    # once per web process (gunicorn's workers), not per request
+    assert 1 <= log.count("a request came to") <= server_settings.workers
     assert f"a request came to http://127.0.0.1:{port} but base_url is http://127.0.0.1:8000" in log
     assert "a proxy may legitimately serve http://127.0.0.1:8000 from another address" in log
 
@@ -350,7 +352,7 @@ def test_no_warning_when_base_url_is_the_address_served(desk: Desk) -> None:
     try:
         server.wait_for(f"serving on http://127.0.0.1:{port}/", "stdout")
         assert get(f"http://127.0.0.1:{port}/") == 200
-        server.wait_for('"GET / HTTP/1.1" 200', "stderr")
+        server.wait_for('"GET / HTTP/1.1" 200', "stdout")  # gunicorn's access log
     finally:
         server.stop()
     assert "base_url" not in server.stderr()
@@ -433,9 +435,10 @@ def test_a_reload_says_which_process_applied_it(
     assert clock.current.sources[0].title.startswith("Edited: ")
 
 
-def test_feeds_run_logs_a_reload_once(desk: Desk) -> None:
-    """`feeds run` is one process: its web server and its clock apply a new config, logged
-    once; an invalid one is logged once too, and the last good config keeps serving."""
+def test_feeds_run_logs_a_reload_once_per_process(desk: Desk) -> None:
+    """`feeds run` is the clock and, beside it, the Procfile's web server (gunicorn, not a
+    development server): both apply a new config, each process logging it once; an invalid
+    one is logged once per process too, and the last good config keeps serving."""
     port = free_port()
     server = desk.start(
         "run", "--port", str(port), "--config", str(desk.config), "--database", desk.db
@@ -443,38 +446,43 @@ def test_feeds_run_logs_a_reload_once(desk: Desk) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         server.wait_for(f"serving on {base}/", "stdout")
+        server.wait_for("Booting worker", "stderr")
+        poke_for(base, seconds=2)  # the web server's workers are up, with the config as it was
         pid = server.process.pid
         feeds_toml = desk.config / "feeds.toml"
         feeds_toml.write_text(
             feeds_toml.read_text(encoding="utf-8").replace('title = "', 'title = "Edited: ', 1),
             encoding="utf-8",
         )
-        reloaded = (
-            f"config reloaded by the web process and clock (pid {pid}): "
-            f"{SHIPPED_SOURCES} sources, {SHIPPED_FEEDS} feeds"
-        )
+        counts = f"{SHIPPED_SOURCES} sources, {SHIPPED_FEEDS} feeds"
+        reloaded = f"config reloaded by the clock (pid {pid}): {counts}"
         poke_until(server, base, reloaded)
+        poke_until(server, base, "config reloaded by the web process (pid ")
         poke_for(base, seconds=6)  # more than one tick of the clock and of the web process
-        # the clock applied it too, whichever part of the process read it first
         with urllib.request.urlopen(f"{base}/feeds/everything.rss", timeout=10) as response:
             assert b"<title>Edited: The Levant Ledger" in response.read()
         sources = desk.config / "sources.toml"
         text = sources.read_text(encoding="utf-8")
         sources.write_text(text.replace('interval = "', 'intreval = "', 1), encoding="utf-8")
         problem = (
-            f"config not reloaded by the web process and clock (pid {pid}): sources.toml: "
-            "source[anadolu-middle-east].intreval: unknown key; did you mean 'interval'?"
+            "sources.toml: source[anadolu-middle-east].intreval: unknown key; did you mean "
+            "'interval'?"
         )
-        poke_until(server, base, problem)
+        poke_until(server, base, f"config not reloaded by the clock (pid {pid}): {problem}")
+        poke_until(server, base, "config not reloaded by the web process (pid ")
         poke_for(base, seconds=6)
         assert get(f"{base}/feeds/everything.rss") == 200  # the last good config serves
     finally:
         server.stop()
     log = server.stderr()
-    assert log.count("config reloaded") == 1
+    assert "Using worker: gevent" in log  # the Procfile's server and settings
+    assert "development server" not in log
     assert log.count(reloaded) == 1
-    assert log.count("config not reloaded") == 1
-    assert log.count(problem) == 1
+    assert log.count(f"config not reloaded by the clock (pid {pid}): {problem}") == 1
+    for line in ("config reloaded by the web process", "config not reloaded by the web process"):
+        pids = re.findall(re.escape(line) + r" \(pid (\d+)\)", log)
+        assert 1 <= len(pids) <= server_settings.workers
+        assert len(set(pids)) == len(pids) and str(pid) not in pids  # once per process
     assert "keeps the last good config" in log
 
 

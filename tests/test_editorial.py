@@ -69,9 +69,7 @@ class Desk:
             site_extra="archive_page_size = 10\n" + site_extra,
         )
         self.db = db
-        self.app = create_app(
-            {"FEEDS_CONFIG": str(self.config), "DATABASE_URL": db, "CACHE_SECONDS": 0}
-        )
+        self.app = create_app({"FEEDS_CONFIG": str(self.config), "DATABASE_URL": db})
         self.client: FlaskClient = self.app.test_client()
 
     def feeds(self, *args: str) -> int:

@@ -37,9 +37,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "feeds" / "translations"
 @contextmanager
 def web(site: Site) -> Iterator[FlaskClient]:
     """A web app on ``site`` as its config files are now."""
-    app = create_app(
-        {"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db, "CACHE_SECONDS": 0}
-    )
+    app = create_app({"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db})
     try:
         with app.test_client() as client:
             yield client

@@ -42,7 +42,7 @@ HOMES = {
     "sqlalchemy": ("store/",),
     "tomlkit": ("config/edit.py",),
     "werkzeug": ("web/",),
-    "yaml": ("articles.py",),
+    "yaml": ("frontmatter.py",),
 }
 
 

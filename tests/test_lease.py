@@ -19,7 +19,7 @@ from typing import BinaryIO
 import pytest
 
 from feeds.config import load_config
-from feeds.lease import FENCE, LEASE, decide
+from feeds.lease import FENCE, LEASE, decide, pid_alive
 from feeds.pipeline import Pipeline
 from feeds.reload import ConfigWatcher
 from feeds.scheduler import Clock
@@ -68,6 +68,25 @@ def test_a_dead_process_on_this_host_loses_the_lease_at_once() -> None:
     assert decision.active and decision.taken_from == beats[0]
     # the same pid on another host says nothing about that host's process
     assert not decide(beats[1:], "me", "h1", T, alive=lambda pid: pid != 41).active
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc")
+def test_a_killed_process_not_yet_reaped_is_not_alive() -> None:
+    """A clock killed under a parent that has not reaped it (a zombie) runs nothing: its
+    lease goes at once, as a dead process's does."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert pid_alive(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while pid_alive(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pid_alive(child.pid)
+        assert child.returncode is None  # not reaped: a zombie all along
+    finally:
+        child.kill()
+        child.wait()
+    assert pid_alive(os.getpid())
 
 
 def test_two_claims_at_once_pick_the_same_winner() -> None:
@@ -148,6 +167,31 @@ def test_a_clock_that_cannot_renew_its_lease_stops_fetching(
     clock.heartbeat_job()
     assert not clock.active
     assert [c.id for c in clock.pipeline.store.clocks() if c.active] == ["other"]
+
+
+def test_a_clock_stopped_while_it_becomes_active_stops(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM as a standby takes over: becoming active (a job of the clock's own) adds and
+    removes jobs; stopping must not wait for it while holding what it waits for."""
+    resumed = threading.Event()
+    resume = clock.pipeline.resume
+
+    def slow_resume() -> None:
+        resumed.set()
+        time.sleep(0.5)  # the publish of what is stored: the stop comes in the middle
+        resume()
+
+    monkeypatch.setattr(clock.pipeline, "resume", slow_resume)
+    clock.heartbeat_job(activate=False)
+    clock.scheduler.resume()
+    clock.activate_soon()
+    assert resumed.wait(10)
+    stopper = threading.Thread(target=clock.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(timeout=15)
+    assert not stopper.is_alive(), "the clock did not stop"
+    assert not clock.scheduler.running
 
 
 # --------------------------------------------------------------------------- real processes

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from feeds.pipeline.refresh import PROCESS_POOL_MIN_SOURCES
@@ -96,3 +98,48 @@ def test_killing_an_update_leaves_no_process_behind(
         if update.poll() is None:
             update.kill()
             update.wait()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_feeds_run_leaves_no_web_server_behind(
+    tmp_path: Path, upstream: Upstream, how: signal.Signals
+) -> None:
+    """`feeds run` starts the web server (gunicorn, its workers) as child processes: they
+    stop with it, however it ends, and let go of the port."""
+    now = datetime.now(UTC)
+    upstream.set("/a.xml", rss(("e1", "Entry 1", now)))
+    sources = source_toml("a", upstream.url("/a.xml"))
+    config = write_site(tmp_path, upstream, sources=sources, feeds=ALL_SOURCES_FEED)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "feeds.cli", "--config", str(config), "run", "--port", str(port)],
+        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        family: set[int] = set()
+        while time.monotonic() < deadline and len(family) < 3:  # gunicorn and two workers
+            assert run.poll() is None, "feeds run ended before it could be killed"
+            family |= descendants(run.pid)
+            time.sleep(0.1)
+        assert len(family) >= 3, family
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        run.send_signal(how)
+        run.wait(timeout=40)
+        gone_by = time.monotonic() + 25  # a graceful stop: requests in flight may finish
+        while time.monotonic() < gone_by and any(alive(pid) for pid in family):
+            time.sleep(0.1)
+        left = sorted(pid for pid in family if alive(pid))
+        assert not left, [
+            (pid, parent_of(pid), Path(f"/proc/{pid}/cmdline").read_bytes()[:90]) for pid in left
+        ]
+        with socket.socket() as again:  # the port is free again
+            again.bind(("127.0.0.1", port))
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()

@@ -59,9 +59,7 @@ def keys(site: Site, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
 
 @pytest.fixture
 def web(site: Site, keys: dict[str, str]) -> Iterator[FlaskClient]:
-    app = create_app(
-        {"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db, "CACHE_SECONDS": 0}
-    )
+    app = create_app({"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db})
     with app.test_client() as c:
         yield c
     state(app).store.close()

@@ -402,3 +402,41 @@ def test_a_reload_during_a_publish_takes_effect_after_it(
     outlet.pipeline.publish_all()  # the same items, pages of 10 now
     assert outlet.store.archive_pages("all") == [(1, 1, 10, False)]
     outlet.close()
+
+
+def test_a_deleted_article_never_gives_its_number_on_a_written_page_to_a_new_item(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    # Nine entries, then the newest item, an article: page 1 (items 1-10) ends with it.
+    upstream.set("/w.xml", rss(*items(0, 9)))
+    feeds = '[[feed]]\nname = "all"\ntitle = "All"\nlocal = true\nsources = ["*"]\nlimit = 15\n'
+    config = write_site(
+        tmp_path,
+        upstream,
+        sources=source_toml("w", upstream.url("/w.xml")),
+        feeds=feeds,
+        site_extra="archive_page_size = 10",
+    )
+    for old in (config / "articles").glob("*.md"):
+        old.unlink()
+    late = config / "articles" / "late.md"
+    when = datetime.now(UTC) - timedelta(days=1)
+    late.write_text(
+        f'---\ntitle: "Late"\ndate: {when:%Y-%m-%dT%H:%M:%S}+00:00\n---\nLate news.\n',
+        encoding="utf-8",
+    )
+    with Store(f"sqlite:///{tmp_path / 'feeds.db'}") as store:
+        with Pipeline(load_config(config), store) as pipeline:
+            pipeline.update()
+        assert store.archive_pages("all") == [(1, 1, 10, False)]
+        assert [i.title for i in store.feed_items_range("all", 10, 10)] == ["Late"]
+        # The article is deleted (it leaves the record) and a new entry comes in: it is
+        # numbered 11, after the written page, not 10, where no page would ever show it.
+        late.unlink()
+        upstream.set("/w.xml", rss(*items(0, 10)))
+        with Pipeline(load_config(config), store) as pipeline:
+            pipeline.update(force=True)
+        assert [i.title for i in store.feed_items_range("all", 1, 10)] == [
+            f"Entry {n}" for n in range(8, -1, -1)
+        ]
+        assert [i.title for i in store.feed_items_range("all", 11, 11)] == ["Entry 9"]

@@ -175,7 +175,6 @@ def make_app(site: Site, **settings: object) -> FlaskClient:
         {
             "FEEDS_CONFIG": str(site.config),
             "DATABASE_URL": site.db,
-            "CACHE_SECONDS": 0,
             "READERSHIP_FLUSH_SECONDS": 3600,  # flushed by the tests
             **settings,
         }

@@ -52,7 +52,7 @@ def titles(clock: Clock, feed: str) -> list[str]:
 def test_a_job_per_enabled_source_set_for_its_next_fetch(clock: Clock) -> None:
     before = datetime.now(UTC)
     clock.schedule_sources(spread=30)
-    jobs = {j.id: j for j in clock.jobs()}
+    jobs = {j.id: j for j in clock.scheduler.get_jobs()}
     assert set(jobs) == {SOURCE_JOB_PREFIX + s for s in ("wire", "un", "down")}
     for job in jobs.values():  # never fetched: soon, spread out
         assert before <= job.next_run_time <= before + timedelta(seconds=31)

@@ -71,7 +71,7 @@ def test_a_source_url_with_a_password_and_a_token_is_shown_nowhere(
     exported, said = out.out.rsplit("<?xml", 1)[1], out.out.rsplit("<?xml", 1)[0] + out.err
     assert "PASS1234" in exported  # (a round trip must give the same sources back)
 
-    app = create_app({"FEEDS_CONFIG": str(config), "DATABASE_URL": db_url, "CACHE_SECONDS": 0})
+    app = create_app({"FEEDS_CONFIG": str(config), "DATABASE_URL": db_url})
     client = app.test_client()
     shown: dict[str, str] = {"cli": said, "logs": caplog.text}
     for path in (

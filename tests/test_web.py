@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from feeds.store import Store
 from feeds.types import Format
-from feeds.web import create_app, state
+from feeds.web import create_app, server, state
 from feeds.web.responses import not_modified
 from tests.procfile import procfile_web, web_line
 from tests.sites import Site
@@ -72,9 +72,7 @@ def test_headers_changed_after_the_view_are_sent(site: Site) -> None:
     """A stored document's response sends its headers as they are when it is served, so a
     hook (a future partner check, say) can still make a response private."""
     assert site.feeds("update") == 0
-    app = create_app(
-        {"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db, "CACHE_SECONDS": 0}
-    )
+    app = create_app({"FEEDS_CONFIG": str(site.config), "DATABASE_URL": site.db})
 
     @app.after_request
     def private(response: Response) -> Response:
@@ -116,7 +114,8 @@ def test_invalid_config_keeps_serving_the_last_good_one(site: Site, client: Flas
 def test_gunicorn_serves_the_app_factory_as_the_procfile_does(site: Site) -> None:
     """The Procfile's web: line, run for real on a free port."""
     assert site.feeds("update") == 0
-    assert "'feeds.web:create_app()'" in web_line()
+    assert "python:feeds.web.server" in web_line()
+    assert server.wsgi_app == "feeds.web:create_app()"
     with procfile_web(site) as base:
         response = httpx.get(f"{base}/feeds/ours.atom", timeout=2)
         assert response.status_code == 200
@@ -298,8 +297,27 @@ def test_the_document_cache_is_bounded(site: Site, client: FlaskClient) -> None:
     from feeds.web.cache import DocumentCache
 
     assert site.feeds("update") == 0
-    cache = DocumentCache(state(client.application).store, seconds=60, max_entries=2)
+    cache = DocumentCache(state(client.application).store, max_entries=2)
     for name in ("everything", "ours", "humanitarian"):
         assert cache.get(name, Format.RSS) is not None
     assert len(cache) == 2
     assert cache.get("nope", Format.RSS) is None and len(cache) == 2
+
+
+def test_the_document_cache_serves_a_new_version_at_once(site: Site, client: FlaskClient) -> None:
+    """Written by another process's store, a new document is what the next read gets: the
+    cache never serves a copy older than the database's (readers never go backwards)."""
+    from feeds.web.cache import DocumentCache
+
+    assert site.feeds("update") == 0
+    cache = DocumentCache(state(client.application).store)
+    first = cache.get("ours", Format.RSS)
+    assert first is not None and cache.get("ours", Format.RSS) is first  # kept while current
+    with Store(site.db) as writer:
+        for n in range(3):
+            body = f"<rss version='2.0'><!-- {n} --></rss>".encode()
+            assert writer.put_document("ours", Format.RSS, body, datetime.now(UTC))
+            served = cache.get("ours", Format.RSS)
+            assert served is not None and served.body == body
+        writer.delete_documents(keep=[])
+    assert cache.get("ours", Format.RSS) is None

@@ -571,9 +571,7 @@ def test_status_and_metrics_show_each_webhooks_backlog_and_last_error(
     newsroom.deliver()
     os.environ["HOOK_SECRET"] = SECRET
     try:
-        app = create_app(
-            {"FEEDS_CONFIG": str(newsroom.config), "DATABASE_URL": newsroom.db, "CACHE_SECONDS": 0}
-        )
+        app = create_app({"FEEDS_CONFIG": str(newsroom.config), "DATABASE_URL": newsroom.db})
         client = app.test_client()
         data = client.get("/status.json").get_json()
         (hook,) = data["webhooks"]

@@ -8,7 +8,8 @@ Tests never touch the internet; they fetch from an ``Upstream`` on 127.0.0.1 ins
         with Fetcher(fetch_settings) as fetcher:
             result = fetcher.fetch(upstream.url("/feed.xml"))
 
-Routes defined with ``set`` answer 304 to a matching If-None-Match / If-Modified-Since.
+Routes defined with ``set`` answer 304 to a matching If-None-Match / If-Modified-Since, after
+``delay`` seconds when one is given (a slow upstream that does answer in the end).
 Built-in misbehaving routes (``?interval=`` tunes the slow ones, default 0.5 s):
 
 - ``/redirect/<301|302|303|307|308>?to=/x``  redirect to ``to``
@@ -97,6 +98,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    delay: float = 0.0  # seconds before answering
 
     def not_modified(self, request_headers: dict[str, str]) -> bool:
         if_none_match = request_headers.get("if-none-match")
@@ -246,6 +248,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if route is None:
             self._send(404, b"not found\n")
             return
+        if route.delay and self._stopping(route.delay):
+            self.close_connection = True
+            return
         validators = {}
         if route.etag is not None:
             validators["ETag"] = route.etag
@@ -370,9 +375,10 @@ class Upstream:
         headers: dict[str, str] | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """(Re)define the response at `path` (no query string)."""
-        route = Route(body, status, dict(headers or {}), etag, last_modified)
+        """(Re)define the response at `path` (no query string), sent after `delay` seconds."""
+        route = Route(body, status, dict(headers or {}), etag, last_modified, delay)
         with self._lock:
             self._routes[path] = route
 

@@ -18,7 +18,7 @@ from feeds.cli.common import (
     version,
 )
 from feeds.errors import ConfigError, FeedsError, StoreError
-from feeds.web.logs import redact_every_log_record
+from feeds.web.logs import log_to_stderr
 
 # In the order `feeds --help` lists their commands.
 GROUPS = (check, update, serve, editorial, opml, admin)
@@ -40,17 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG
+    # redacted: error texts name source URLs, never their secrets
+    log_to_stderr(
+        logging.DEBUG
         if args.verbose
         else logging.INFO
         if args.command in LONG_RUNNING
-        else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        else logging.WARNING
     )
-    redact_every_log_record()  # error texts name source URLs: never their secrets
-    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Handler = args.handler
     try:
         return handler(args)

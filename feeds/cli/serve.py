@@ -8,11 +8,14 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from types import FrameType
 
 from feeds.cli.common import EXIT_OK, AddParser, add_command, config_dir
 from feeds.errors import FeedsError
+from feeds.reload import ConfigWatcher
 from feeds.store import Store
 
 log = logging.getLogger(__name__)
@@ -136,48 +139,79 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
+    """The web server (gunicorn with the Procfile's settings, feeds/web/server.py) in a
+    child process on a socket taken first; with the clock in this process beside it."""
     from feeds.reload import ConfigWatcher
-    from feeds.web import create_app, state
-    from feeds.web import serve as serve_app
     from feeds.web.origin import listening_mismatch
 
     sock = listen(host, port)  # before the database is even opened
     port = sock.getsockname()[1]  # --port 0: the one given
     clock = None
-    pipeline = None
-    store = None
+    web = None
     try:
-        watcher = ConfigWatcher(
-            config_dir, process="the web process and clock" if with_clock else "the web process"
-        )
-        app = create_app(
-            {"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": database}, watcher=watcher
-        )
+        watcher = ConfigWatcher(config_dir, process="the clock" if with_clock else "feeds serve")
         warning = listening_mismatch(
-            state(app).watcher.current.site.base_url, host, port, str(config_dir / "site.toml")
+            watcher.current.site.base_url, host, port, str(config_dir / "site.toml")
         )
         if warning:
             log.warning("%s", warning)
-        if with_clock:
-            from feeds.pipeline import Pipeline
-            from feeds.scheduler import Clock
-
-            store = Store(database)
-            pipeline = Pipeline(watcher.current, store)
-            clock = Clock(pipeline, watcher, blocking=False)
-            clock.start()
         _stop_on_sigterm()
+        if with_clock:
+            Store(database).close()  # the schema, made or migrated before the web opens it
+        web = _start_web(sock, config_dir, database)
         shown = f"[{host}]" if ":" in host else host
         print(f"serving on http://{shown}:{port}/", flush=True)
-        serve_app(app, host, port, sock)
+        if with_clock:
+            clock = _Beside(watcher, database)
+        code = web.wait()
+        raise FeedsError(f"the web server stopped (exit status {code})")
     except KeyboardInterrupt:
-        pass
+        return EXIT_OK
     finally:
+        if web is not None and web.poll() is None:
+            web.terminate()  # gunicorn: a graceful stop, requests in flight finish
+            try:
+                web.wait(timeout=GRACE)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
         if clock is not None:
-            clock.shutdown()
-        if pipeline is not None:
-            pipeline.close()
-        if store is not None:
-            store.close()
+            clock.close()
         sock.close()
-    return EXIT_OK
+
+
+GRACE = 30  # seconds the web server has to stop after a SIGTERM (its graceful_timeout + 10)
+
+
+def _start_web(sock: socket.socket, config_dir: Path, database: str) -> subprocess.Popen[bytes]:
+    """gunicorn on the socket ``sock`` (inherited), serving ``config_dir`` and ``database``;
+    it stops when this process ends, however that happens (PARENT_ENV)."""
+    from feeds.web.server import PARENT_ENV
+
+    env = dict(
+        os.environ,
+        FEEDS_CONFIG=str(config_dir.absolute()),
+        DATABASE_URL=database,
+        **{PARENT_ENV: str(os.getpid())},
+    )
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:feeds.web.server"]
+    command += ["--bind", f"fd://{sock.fileno()}"]
+    return subprocess.Popen(command, env=env, pass_fds=(sock.fileno(),))
+
+
+class _Beside:
+    """The clock of `feeds run`, in the background of this process."""
+
+    def __init__(self, watcher: ConfigWatcher, database: str) -> None:
+        from feeds.pipeline import Pipeline
+        from feeds.scheduler import Clock
+
+        self.store = Store(database)
+        self.pipeline = Pipeline(watcher.current, self.store)
+        self.clock = Clock(self.pipeline, watcher, blocking=False)
+        self.clock.start()
+
+    def close(self) -> None:
+        self.clock.shutdown()
+        self.pipeline.close()
+        self.store.close()

@@ -30,6 +30,7 @@ SITE_KEYS = frozenset(
         "articles",
         "copyright",
         "articles_interval",
+        "articles_max_bytes",
         "hub",
         "icon",
         "logo",
@@ -56,6 +57,7 @@ ALLOW_PRIVATE_ENV = "FEEDS_ALLOW_PRIVATE_ADDRESSES"
 ENV_OVERRIDES = frozenset({BASE_URL_ENV, ALLOW_PRIVATE_ENV})
 
 DEFAULT_ARTICLES_INTERVAL = "30s"
+MAX_ARTICLES_MAX_BYTES = 100_000_000  # an article is read whole into memory: a sane ceiling
 _TRUE_WORDS = frozenset({"1", "true", "yes"})
 _FALSE_WORDS = frozenset({"", "0", "false", "no"})
 _ENVIRONMENT = "environment"  # the "file" of problems with environment variables
@@ -107,6 +109,12 @@ def load_site(
     articles_interval = site.duration(
         "articles_interval", parse_duration(DEFAULT_ARTICLES_INTERVAL)
     )
+    articles_max_bytes = site.integer(
+        "articles_max_bytes",
+        Site.articles_max_bytes,
+        minimum=1000,
+        maximum=MAX_ARTICLES_MAX_BYTES,
+    )
 
     articles_dir: Path | None = None
     articles = site.string("articles", required=True)
@@ -131,7 +139,7 @@ def load_site(
     assert description is not None and language is not None and copyright_ is not None
     assert articles_dir is not None and articles_interval is not None and fetch is not None
     assert hub is not None and icon is not None and logo is not None
-    assert archive_page_size is not None
+    assert archive_page_size is not None and articles_max_bytes is not None
     return Site(
         title=title,
         link=link,
@@ -142,6 +150,7 @@ def load_site(
         fetch=fetch,
         copyright=copyright_,
         articles_interval=articles_interval,
+        articles_max_bytes=articles_max_bytes,
         hub=hub,
         icon=icon,
         logo=logo,

@@ -5,7 +5,7 @@ processes come from a fork server, and nothing in them notices the update's deat
 holds both ends of its own task pipe, and the fork server (the workers' parent) lives as long
 as any worker does; the resource tracker lives as long as either. Left alone after a SIGKILL
 or a SIGTERM of the update, they would wait forever, 100+ MB each. So every worker watches
-the process that made the pool and exits within ``WATCH_SECONDS`` of its end; the fork server
+the process that made the pool and exits as soon as it ends; the fork server
 and the resource tracker then see their pipes close and exit too.
 """
 
@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import select
 import signal
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 
-from feeds.lease import pid_alive
-
-WATCH_SECONDS = 0.5
+from feeds.lifeline import when_ended
 
 
 def parse_pool(workers: int, preload: list[str]) -> ProcessPoolExecutor:
@@ -37,16 +32,6 @@ def parse_pool(workers: int, preload: list[str]) -> ProcessPoolExecutor:
 
 
 def die_with(starter: int) -> None:
-    """Run in each worker as it starts: exit when the process ``starter`` has ended."""
-    threading.Thread(target=_watch, args=(starter,), name="starter-watch", daemon=True).start()
-
-
-def _watch(starter: int) -> None:
-    try:
-        handle = os.pidfd_open(starter)  # readable once the process has ended (Linux 5.3+)
-    except (AttributeError, OSError):
-        while pid_alive(starter):
-            time.sleep(WATCH_SECONDS)
-    else:
-        select.select([handle], [], [])
-    os.kill(os.getpid(), signal.SIGKILL)  # nobody is left to read this worker's results
+    """Run in each worker as it starts: exit when the process ``starter`` has ended (nobody
+    is left to read this worker's results)."""
+    when_ended(starter, lambda: os.kill(os.getpid(), signal.SIGKILL))

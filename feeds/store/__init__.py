@@ -43,6 +43,7 @@ from feeds.store.documents import (
 )
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
+from feeds.store.freshness import FreshnessMixin
 from feeds.store.outbox import OutboxMixin
 from feeds.store.overrides import OverridesMixin
 from feeds.store.problems import ProblemsMixin
@@ -80,6 +81,7 @@ class Store(
     ProblemsMixin,
     ViewsMixin,
     WebhooksMixin,
+    FreshnessMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
     WebSub pings, counters, readership, clocks' heartbeats, problems and webhooks. ``Store(url)``

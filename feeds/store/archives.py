@@ -53,8 +53,10 @@ class ArchivesMixin(Database):
         write: the new rows, the events, the changed rows.
         """
         with self._write() as conn:
-            top, rows = _recorded(conn, feed, [i.id for i in items], events is not None)
-            seq = int(top or 0)
+            top, archived, rows = _recorded(conn, feed, [i.id for i in items], events is not None)
+            # Never a number of a written page: a deleted article leaves the record, and
+            # when it held the highest number, a new item would take its place on that page.
+            seq = max(int(top or 0), int(archived or 0))
             inserts: list[dict[str, Any]] = []
             changes: dict[str, dict[str, Any]] = {}  # item id: {column: new value}
             now_in = {i.id for i in (items if current is None else current)}
@@ -157,13 +159,18 @@ class ArchivesMixin(Database):
 
 def _recorded(
     conn: Connection, feed: str, ids: Sequence[str], with_current: bool
-) -> tuple[int | None, dict[str, Any]]:
-    """The feed's highest sequence number (None before its first item) and the recorded
-    rows of ``ids`` (and of the items marked current, ``with_current``), in one query per
-    500 ids: the maximum joined with the rows."""
+) -> tuple[int | None, int | None, dict[str, Any]]:
+    """The feed's highest sequence number (None before its first item), the last one on a
+    written archive page (None before the first page), and the recorded rows of ``ids``
+    (and of the items marked current, ``with_current``), in one query per 500 ids: the
+    maxima joined with the rows."""
     top_seq = sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
-    head = sa.select(top_seq.scalar_subquery().label("top")).subquery()
+    paged = sa.select(sa.func.max(archive_pages.c.last_seq)).where(archive_pages.c.feed == feed)
+    head = sa.select(
+        top_seq.scalar_subquery().label("top"), paged.scalar_subquery().label("archived")
+    ).subquery()
     top: int | None = None
+    archived: int | None = None
     rows: dict[str, Any] = {}
     for n, chunk in enumerate(list(chunks(ids, 500)) or [[]]):
         match: sa.ColumnElement[bool] = feed_items.c.item_id.in_(chunk)
@@ -171,6 +178,7 @@ def _recorded(
             match = match | feed_items.c.current.is_(True)
         query = sa.select(
             head.c.top,
+            head.c.archived,
             feed_items.c.item_id,
             feed_items.c.seq,
             feed_items.c.data,
@@ -178,10 +186,10 @@ def _recorded(
             feed_items.c.seen_updated,
         ).select_from(head.outerjoin(feed_items, (feed_items.c.feed == feed) & match))
         for r in conn.execute(query):
-            top = r.top
+            top, archived = r.top, r.archived
             if r.item_id is not None:
                 rows[r.item_id] = r
-    return top, rows
+    return top, archived, rows
 
 
 def _change_rows(conn: Connection, feed: str, changes: dict[str, dict[str, Any]]) -> None:

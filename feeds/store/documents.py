@@ -101,11 +101,12 @@ class DocumentsMixin(Database):
     def document_etag(
         self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
     ) -> str | None:
-        """The current ETag only: a cheap query to validate a cached copy."""
-        with self._read() as conn:
+        """The current ETag only: a cheap query to validate a cached copy (the web process
+        asks it on every request it serves from its cache)."""
+        with self._single_read() as conn:
             value = conn.execute(
-                sa.select(documents.c.etag).where(_key(feed, page, fmt, variant))
-            ).scalar_one_or_none()
+                ETAG_OF, {"feed": feed, "variant": variant, "page": page, "format": fmt.value}
+            ).scalar()
         return None if value is None else str(value)
 
     def has_document(self, feed: str, fmt: Format, page: int = CURRENT, variant: str = "") -> bool:
@@ -280,6 +281,15 @@ _UPDATE_CURRENT = (
             for name in ("body", "gzip", "etag", "last_modified", "content_type", "omitted")
         }
     )
+)
+
+# built once: building a statement costs more than running it (the web process runs this one
+# for every request it serves from its cache)
+ETAG_OF = sa.select(documents.c.etag).where(
+    documents.c.feed == sa.bindparam("feed"),
+    documents.c.variant == sa.bindparam("variant"),
+    documents.c.page == sa.bindparam("page"),
+    documents.c.format == sa.bindparam("format"),
 )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from feeds.store.documents import CURRENT, Unpacked, pack, write_packed
+from feeds.store.documents import CURRENT, ETAG_OF, Unpacked, pack, write_packed
 from feeds.store.engine import Database
 from feeds.store.schema import documents
 from feeds.types import View
@@ -64,8 +64,11 @@ class ViewsMixin(Database):
 
     def view_etag(self, feed: str) -> str | None:
         """The ETag of a feed's view only: a cheap query to validate a cached copy."""
-        with self._read() as conn:
-            value = conn.execute(sa.select(documents.c.etag).where(_key(feed))).scalar()
+        with self._single_read() as conn:
+            value = conn.execute(
+                ETAG_OF,
+                {"feed": feed, "variant": "", "page": CURRENT, "format": VIEW_FORMAT},
+            ).scalar()
         return None if value is None else str(value)
 
     def drop_view(self, feed: str) -> bool:

@@ -39,6 +39,7 @@ class Site:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     copyright: str = ""
     articles_interval: timedelta = timedelta(seconds=30)
+    articles_max_bytes: int = 1_000_000  # the largest article file read (and API body taken)
     hub: str = ""  # WebSub hub URL; "" when none
     icon: str = ""  # square icon URL (Atom icon, JSON Feed icon/favicon)
     logo: str = ""  # wide logo URL (RSS channel image, Atom logo)

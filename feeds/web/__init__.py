@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,17 +16,17 @@ from feeds.errors import ConfigError
 from feeds.reload import ConfigWatcher
 from feeds.store import DEFAULT_URL, Store
 from feeds.web.cache import DocumentCache
-from feeds.web.logs import redact_every_log_record
+from feeds.web.logs import log_to_stderr
 from feeds.web.origin import OriginCheck
 
 
 class WebState:
     """What the request handlers share: the store, the config and the document cache."""
 
-    def __init__(self, store: Store, watcher: ConfigWatcher, cache_seconds: float) -> None:
+    def __init__(self, store: Store, watcher: ConfigWatcher) -> None:
         self.store = store
         self.watcher = watcher
-        self.cache = DocumentCache(store, cache_seconds)
+        self.cache = DocumentCache(store)
         self._next_config_check = 0.0
 
     def config_tick(self) -> None:
@@ -49,21 +49,21 @@ def _proxies(raw: str) -> int:
 
 
 def create_app(
-    test_config: Mapping[str, Any] | None = None, *, watcher: ConfigWatcher | None = None
+    test_config: Mapping[str, Any] | None = None,
 ) -> Flask:
-    """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL, CACHE_SECONDS,
+    """Build the app. Settings: FEEDS_CONFIG (directory), DATABASE_URL,
     MAX_AGE (Cache-Control max-age of feed documents, seconds), READERSHIP (count readers;
     env FEEDS_READERSHIP, default on), READERSHIP_FLUSH_SECONDS, TRUSTED_PROXIES (env
     FEEDS_TRUSTED_PROXIES: how many proxies' X-Forwarded-For entries to believe, default 0),
     API_MAX_BYTES (the API's request body limit, default 1 MB);
-    see feeds/web/usage.py. ``watcher``: the process's config watcher when something else in
-    it polls one too (``feeds run``); by default the app makes its own."""
-    redact_every_log_record()  # werkzeug's request lines hold queries; errors hold URLs
+    see feeds/web/usage.py."""
+    # its own lines (a config reloaded, a problem) where nothing else set up logging: in
+    # gunicorn's workers; redacted, as werkzeug's request lines hold queries, errors URLs
+    log_to_stderr(logging.INFO)
     app = Flask(__name__)
     app.config.from_mapping(
         FEEDS_CONFIG=os.environ.get("FEEDS_CONFIG", "config"),
         DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_URL),
-        CACHE_SECONDS=2.0,
         MAX_AGE=300,
         READERSHIP=os.environ.get("FEEDS_READERSHIP", "1").lower() not in ("0", "false", "no"),
         READERSHIP_FLUSH_SECONDS=5.0,
@@ -73,9 +73,9 @@ def create_app(
     if test_config:
         app.config.from_mapping(test_config)
     config_dir = Path(app.config["FEEDS_CONFIG"])
-    watcher = watcher or ConfigWatcher(config_dir, process="the web process")
+    watcher = ConfigWatcher(config_dir, process="the web process")
     store = Store(app.config["DATABASE_URL"])
-    web = WebState(store, watcher, float(app.config["CACHE_SECONDS"]))
+    web = WebState(store, watcher)
     app.extensions["feeds"] = web
     i18n.init_app(app, lambda: web.watcher.current.site.language)  # pages in the site's language
     origin = OriginCheck(int(app.config["TRUSTED_PROXIES"]), str(config_dir / "site.toml"))
@@ -96,21 +96,6 @@ def create_app(
     app.register_blueprint(api.bp)
     usage.install(app)
     return app
-
-
-def serve(app: Flask, host: str, port: int, sock: socket.socket | None = None) -> None:
-    """Serve ``app`` with werkzeug's development server, a thread per request (``feeds
-    serve`` and ``feeds run``; production uses gunicorn, see the Procfile). ``sock``: a
-    socket already listening on ``host``:``port`` (bound before any other work, so that a
-    busy port fails at once)."""
-    from werkzeug.serving import make_server, run_simple
-
-    if sock is None:
-        run_simple(host, port, app, threaded=True)
-        return
-    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
-    server.log_startup()
-    server.serve_forever()
 
 
 def state(app: Flask) -> WebState:

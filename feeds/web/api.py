@@ -26,6 +26,7 @@ from feeds.articles import FieldError, article_from_fields
 from feeds.config import is_slug
 from feeds.store import Store
 from feeds.store.articles import ApiArticle, ApiWrite
+from feeds.text import quoted
 from feeds.times import utcnow
 from feeds.types import Client, Config, Scope
 from feeds.web import auth, state
@@ -124,7 +125,11 @@ def json_body() -> dict[str, Any]:
     if mimetype not in JSON_TYPES and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
     ):
-        refuse(415, "Content-Type", f"send JSON (Content-Type: application/json), not {mimetype!r}")
+        refuse(
+            415,
+            "Content-Type",
+            f"send JSON (Content-Type: application/json), not {quoted(mimetype)}",
+        )
     data = request.stream.read(limit + 1)
     if len(data) > limit:
         refuse(413, "", f"the body is over the limit of {limit} bytes")
@@ -178,10 +183,10 @@ def get_article(slug: str) -> Response:
     caller(Scope.ARTICLES)
     found = api_store().api_article(slug) if is_slug(slug) else None
     if found is None:
-        refuse(404, "slug", f"no article {slug!r}")
+        refuse(404, "slug", f"no article {quoted(slug)}")
     origin, stored = found
     if stored is None:
-        refuse(404, "slug", f"{slug!r} is an article file's, not the API's ({origin})")
+        refuse(404, "slug", f"{quoted(slug)} is an article file's, not the API's ({origin})")
     return json_response(articlejson_response(stored))
 
 
@@ -190,7 +195,7 @@ def delete_article(slug: str) -> Response:
     _, client = caller(Scope.ARTICLES)
     done = api_store().delete_api_article(slug, client.id, utcnow()) if is_slug(slug) else None
     if done is None or done is ApiWrite.MISSING:
-        refuse(404, "slug", f"no article {slug!r}")
+        refuse(404, "slug", f"no article {quoted(slug)}")
     if done is ApiWrite.CONFLICT:
         refuse(409, "slug", f"an article file holds the slug {slug!r}: delete the file")
     return Response(status=204)

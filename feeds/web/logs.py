@@ -1,9 +1,9 @@
 """Logs that never hold a partner's key or a source's secrets.
 
-A key may come in the query string (``?key=KEY``), and both servers that run the app log
-request lines with their query: gunicorn's access log (the Procfile's ``--access-logfile -``)
-and werkzeug's development server (``feeds serve``, ``feeds run``). ``RedactingLogger`` is
-gunicorn's logger class with every logged value redacted (``--logger-class``);
+A key may come in the query string (``?key=KEY``), and the server that runs the app logs
+request lines with their query: gunicorn's access log (feeds/web/server.py, for the Procfile,
+``feeds serve`` and ``feeds run``). ``RedactingLogger`` is gunicorn's logger class with every
+logged value redacted (the settings' ``logger_class``);
 ``RedactKeys`` is a logging filter doing the same to a record. ``redact_every_log_record``
 applies it to every record the process makes, whoever logs it; it also makes every URL in a
 message public (feeds.urls.public_url: no credentials, no secret-looking query parameters),
@@ -69,6 +69,19 @@ def _redact_record(record: logging.LogRecord) -> None:
 
 _factory_lock = threading.Lock()
 _redacting = False
+
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY = ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler")
+
+
+def log_to_stderr(level: int) -> None:
+    """This process's log lines to stderr, redacted, unless logging was set up already (by
+    the CLI, or a test runner): the CLI's commands and the web server's workers."""
+    logging.basicConfig(level=level, format=FORMAT)
+    redact_every_log_record()
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def redact_every_log_record() -> None:
