@@ -2,7 +2,7 @@
 
 Run by hand (never as a test), from the repository root:
 
-    .venv/bin/python bench/rebuild.py [--runs 50] [--postgres] [--profile FEED]
+    .venv/bin/python bench/rebuild.py [--runs 50] [--postgres [--paired]] [--profile FEED]
 
 The SQLite database (1,000,000 entries over 200 sources, 30 local articles) is built once,
 with bulk inserts into the Store's own schema, and cached under /tmp/feeds-bench-rebuild/;
@@ -16,6 +16,10 @@ Feeds timed (limit 50, local articles merged in):
 For each feed: the first publish after its stored documents and archive membership were
 removed (cold), then --runs publishes with unchanged inputs (median, p95, max) and --runs
 publishes each preceded by one new entry in one of its sources (what a refresh causes).
+With --paired, then for each feed --runs rounds of one new entry in both databases, each
+published at once, the order of the databases alternating: medians and the median of the
+rounds' PostgreSQL / SQLite ratios, which the machine's drift between the phases above
+(minutes apart) does not move.
 Each phase runs under `flock /tmp/feeds-bench.lock` (the benchmark re-executes itself under
 the lock), so it never overlaps another benchmark on this machine.
 """
@@ -63,6 +67,9 @@ PG_SCHEMA = "bench_rebuild"
 # publish() never fetches: no HTTP client is created for the benchmark.
 NO_FETCHER: Any = object()
 NEW_IDS = itertools.count()
+# The benchmark's clock, shared by every feed and database and only moving forward: each new
+# entry is the newest of all, never tied with (or older than) one added for an earlier feed.
+CLOCK = [NOW]
 
 WORDS = tuple(
     " ".join(
@@ -201,7 +208,8 @@ def load_postgres(url: str, config: Config) -> Store:
     store = Store(f"{url}?options=-csearch_path%3D{PG_SCHEMA}")
     with Pipeline(config, store, clock=lambda: NOW, fetcher=NO_FETCHER) as pipeline:
         pipeline.sync_articles()
-    columns = [c.name for c in entries.columns]
+    # The columns entry_row() gives; the others (link_shared) take their defaults.
+    columns = [c.name for c in entries.columns if c.server_default is None]
     raw = store.engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -244,7 +252,8 @@ def add_entry(store: Store, source_id: str, n: int, now: datetime) -> None:
     """One new entry, as a refresh would store it (newest of its source)."""
     rng = random.Random(n)
     row = entry_row(rng, int(source_id[4:]), 10_000_000 + n)
-    # Never one the "all" feed's filters exclude: every new entry must change the feed.
+    # Never one the "all" feed's filters exclude: every new entry must change the feed (it
+    # is also the newest of all: see CLOCK).
     title = str(row["title"]).removeprefix("Podcast: ")
     row.update(published=now, updated=now, first_seen=now, last_seen=now, title=title)
     with store.engine.connect() as conn:
@@ -265,7 +274,7 @@ def ms(values: list[float]) -> str:
 def time_feed(store: Store, config: Config, name: str, runs: int) -> dict[str, object]:
     spec = config.feed(name)
     assert spec is not None
-    clock_now = [NOW]
+    clock_now = CLOCK
     pipeline = Pipeline(config, store, clock=lambda: clock_now[0], fetcher=NO_FETCHER)
     articles = store.articles()
     forget(store, name)
@@ -301,6 +310,42 @@ def time_feed(store: Store, config: Config, name: str, runs: int) -> dict[str, o
     return {"first": first, "unchanged": unchanged, "new": new_entry}
 
 
+def time_paired(stores: dict[str, Store], config: Config, name: str, runs: int) -> None:
+    """Both databases in turn after the same new entry, in an order that alternates from
+    round to round: their ratio without the machine's drift between the phases above."""
+    spec = config.feed(name)
+    assert spec is not None
+    pipelines = {
+        db: Pipeline(config, store, clock=lambda: CLOCK[0], fetcher=NO_FETCHER)
+        for db, store in stores.items()
+    }
+    for pipeline in pipelines.values():
+        pipeline.publish(spec)  # what the phases above left; the renderer's memory
+    source_ids = config.source_ids_for(spec)
+    times: dict[str, list[float]] = {db: [] for db in stores}
+    for n in range(runs):
+        CLOCK[0] = CLOCK[0] + timedelta(minutes=1)
+        new_id = next(NEW_IDS)
+        order = list(stores) if n % 2 == 0 else list(reversed(stores))
+        for db in order:
+            add_entry(stores[db], source_ids[n % len(source_ids)], new_id, CLOCK[0])
+            started = time.perf_counter()
+            changed = pipelines[db].publish(spec)
+            times[db].append(time.perf_counter() - started)
+            assert changed
+    for pipeline in pipelines.values():
+        pipeline.close()
+    sqlite, pg = times["SQLite"], times["PostgreSQL"]
+    ratios = [p / s for s, p in zip(sqlite, pg, strict=True)]
+    print(f"  {name}, both databases in turn after one new entry ({runs} rounds):")
+    print(f"    SQLite      {ms(sqlite)}")
+    print(f"    PostgreSQL  {ms(pg)}")
+    print(
+        f"    PostgreSQL / SQLite: {statistics.median(pg) / statistics.median(sqlite):.2f} "
+        f"(medians), {statistics.median(ratios):.2f} (median of the rounds' ratios)"
+    )
+
+
 def cleanup_new_entries(store: Store) -> None:
     with store.engine.connect() as conn:
         conn.execution_options(feeds_write=True)
@@ -329,6 +374,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--postgres-url", default=os.environ.get("FEEDS_TEST_POSTGRES", PG))
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="with --postgres: then both databases in turn after each new entry",
+    )
     parser.add_argument("--profile", metavar="FEED")
     parser.add_argument("--locked", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -353,8 +403,6 @@ def main() -> None:
         return
     for name in ("half", "all"):
         time_feed(store, config, name, args.runs)
-    cleanup_new_entries(store)
-    store.close()
 
     if args.postgres:
         pg = load_postgres(args.postgres_url, config)
@@ -362,10 +410,15 @@ def main() -> None:
             print(f"PostgreSQL: {pg.count_entries():,} entries")
             for name in ("half", "all"):
                 time_feed(pg, config, name, args.runs)
+            if args.paired:
+                for name in ("half", "all"):
+                    time_paired({"SQLite": store, "PostgreSQL": pg}, config, name, args.runs)
         finally:
             pg.close()
             drop_postgres(args.postgres_url)
             print(f"dropped schema {PG_SCHEMA}")
+    cleanup_new_entries(store)
+    store.close()
 
 
 if __name__ == "__main__":

@@ -17,21 +17,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feeds import policy
-from feeds.ids import iri
-from feeds.merge import distinct_updated, in_mode, merge, too_old, visible
-from feeds.pipeline.views import ViewPublisher
+from feeds.merge import in_mode, merge, too_old
+from feeds.pipeline.archive import publish_archives
+from feeds.pipeline.views import ViewChange, ViewPublisher
 from feeds.render import Renderer, fit, render_all
-from feeds.store import Store
+from feeds.store import VIEW_FORMAT, Store, Unpacked, pack, view_document
 from feeds.times import Now
 from feeds.types import (
-    ArchivePage,
     Article,
     Config,
     Entry,
     FeedSpec,
     Format,
     Item,
-    ItemEvents,
     ItemSource,
     LeftOut,
     LeftOutReason,
@@ -55,8 +53,8 @@ class Publisher:
         self.clock = clock
         self.lock = threading.RLock()
         self._renderer = Renderer()
-        self._views = ViewPublisher(store)  # the feeds' HTML views
-        self._recorded: dict[str, frozenset[Item]] = {}  # see _publish_archives
+        self._views = ViewPublisher()  # the feeds' HTML views
+        self._recorded: dict[str, frozenset[Item]] = {}  # see archive.publish_archives
         self._variants: dict[str, frozenset[str]] = {}  # the variants last stored, per feed
         self._overrides: list[Override] | None = None  # read at the first publish
         self._overrides_generation = -1  # of the overrides read (see overrides_changed)
@@ -103,7 +101,7 @@ class Publisher:
             items = self._items(spec, self.store.articles(), now, explain)
             own = in_mode(items, spec.content)
             page = Page(prev_archive=None, ttl=policy.feed_ttl(self.config, spec))
-            site = _site_for(self.config, spec)
+            site = site_for(self.config, spec)
             _, omitted = fit(site, spec, own, page, render_all(site, spec, own, page))
             cut = max(omitted.values(), default=0)
             if cut:
@@ -131,49 +129,105 @@ class Publisher:
         changed.
 
         Archive pages hold the feed's own items: a partners' variant links to the same
-        archive."""
+        archive.
+
+        Two transactions: one read (what the feed is made of, its archive pages and the
+        ETags of what is stored), then the rendering and compression outside any, then one
+        write for everything the publish stores (archive record, item events, archive pages,
+        documents, view, hub pings), none when nothing changed. A crash leaves either all of
+        it or none."""
         with self.lock:
             now = self.clock()
-            config = self.config
-            if articles is None:
-                articles = self.store.articles()
-            items = self._items(spec, articles, now)
+            config, store = self.config, self.store
+            with store.reading():
+                if articles is None:
+                    articles = store.articles()
+                items = self._items(spec, articles, now)
+                pages = store.archive_pages(spec.name)
+                stored = store.current_etags(spec.name)
             own = in_mode(items, spec.content)
-            full_pages = self._publish_archives(spec, own, now)
-            page = Page(prev_archive=full_pages or None, ttl=policy.feed_ttl(config, spec))
+            recorded = self._recorded.get(spec.name, frozenset())
+            archive = len(own) != len(recorded) or any(i not in recorded for i in own)
+            archive = archive or any(p.stale for p in pages)
             variants = policy.variants(spec, config.partners)
-            site = _site_for(config, spec)
-            changed: list[Format] = []
-            viewed: Sequence[Item] = ()
-            for variant, mode in variants.items():
-                shown = own if not variant else in_mode(items, mode)
-                rendered = self._renderer.render_all(site, spec, shown, page, variant=variant)
-                # Within the feed's byte budget: a document over it leaves out its oldest items.
-                rendered, omitted = fit(site, spec, shown, page, rendered)
-                bodies = {r.format: r.body for r in rendered}
-                formats = self.store.put_documents(
-                    spec.name, bodies, now, variant=variant, omitted=omitted
-                )
+            new_variants = self._variants.get(spec.name) != frozenset(variants)
+            rendering = self._render(spec, items, own, len(pages))
+            packed = pack(rendering.docs, stored)
+            view = rendering.view
+            drop_view = view is not None and view.body is None and ("", VIEW_FORMAT) in stored
+            if not (archive or packed or new_variants or drop_view):
+                if view is not None:  # rendered again, the same bytes as stored
+                    self._views.stored(view, False)
+                return []
+            with store.writing():
+                if archive:
+                    recorded_now = self._recorded.get(spec.name, frozenset())
+                    overrides = self.overrides(spec, now)
+                    site = site_for(config, spec)
+                    full_pages = publish_archives(
+                        store, config, site, spec, own, recorded_now, overrides, now
+                    )
+                    if full_pages != len(pages):  # a page became full: the feed links it
+                        rendering = self._render(spec, items, own, full_pages)
+                        packed = pack(rendering.docs, stored)
+                written = store.put_packed(spec.name, packed, now)
+                view = rendering.view
+                if view is not None and view.body is None:
+                    view_changed = drop_view and store.drop_view(spec.name)
+                else:
+                    view_changed = ("", VIEW_FORMAT) in written
+                if new_variants:
+                    store.keep_variants(spec.name, variants)
+                changed = [fmt for fmt in Format if ("", fmt.value) in written]
+                if changed and config.site.hub and spec.public:
+                    for fmt in changed:
+                        topic = config.site.feed_url(spec.name, fmt.value)
+                        store.queue_hub_ping(config.site.hub, topic, now)
+            # Committed: remember what is stored now.
+            self._recorded[spec.name] = frozenset(own)
+            self._variants[spec.name] = frozenset(variants)
+            if view is not None:
+                self._views.stored(view, view_changed)
+            for variant, shown in rendering.shown.items():
+                formats = [f.value for f in Format if (variant, f.value) in written]
                 if formats:
                     log.info(
                         "published %s%s (%s), %d items",
                         spec.name,
                         f" for partners reading {variant}" if variant else "",
-                        ", ".join(f.value for f in formats),
-                        len(shown),
+                        ", ".join(formats),
+                        shown,
                     )
-                if not variant:
-                    changed = formats
-                    viewed = shown[: len(shown) - omitted.get(Format.RSS, 0)]  # as in RSS
-            self._views.publish(config.site, spec, viewed, now)
-            if self._variants.get(spec.name) != frozenset(variants):
-                self.store.keep_variants(spec.name, variants)
-                self._variants[spec.name] = frozenset(variants)
-            if changed and config.site.hub and spec.public:
-                for fmt in changed:
-                    topic = config.site.feed_url(spec.name, fmt.value)
-                    self.store.queue_hub_ping(config.site.hub, topic, now)
             return changed
+
+    def _render(
+        self, spec: FeedSpec, items: Sequence[Item], own: Sequence[Item], pages: int
+    ) -> Rendering:
+        """Every variant of the feed's current documents, linking ``pages`` archive pages,
+        and its view's change (see ViewPublisher)."""
+        config = self.config
+        page = Page(prev_archive=pages or None, ttl=policy.feed_ttl(config, spec))
+        site = site_for(config, spec)
+        docs: list[Unpacked] = []
+        shown_of: dict[str, int] = {}
+        viewed: Sequence[Item] = ()
+        for variant, mode in policy.variants(spec, config.partners).items():
+            shown = own if not variant else in_mode(items, mode)
+            rendered = self._renderer.render_all(site, spec, shown, page, variant=variant)
+            # Within the feed's byte budget: a document over it leaves out its oldest items.
+            rendered, omitted = fit(site, spec, shown, page, rendered)
+            for r in rendered:
+                left_out = omitted.get(r.format, 0)
+                docs.append(
+                    Unpacked(variant, r.format.value, r.body, r.format.content_type, left_out)
+                )
+            shown_of[variant] = len(shown)
+            if not variant:
+                viewed = shown[: len(shown) - omitted.get(Format.RSS, 0)]  # as in RSS
+        view = self._views.change(config.site, spec, viewed)
+        if view is not None and view.body is not None:
+            docs.append(view_document(view.body))
+        return Rendering(docs, shown_of, view)
 
     def publish_all(self, specs: Iterable[FeedSpec] | None = None) -> list[str]:
         """Publish feeds; one failing feed is logged and never stops the others. Returns
@@ -250,74 +304,15 @@ class Publisher:
                 found[sid] = ItemSource(id=sid, title=source.title, url=url)
         return found
 
-    def _publish_archives(self, spec: FeedSpec, items: Sequence[Item], now: datetime) -> int:
-        """Record the feed's items and write every archive page that has just become full.
 
-        Items are numbered in the order they first appeared in the feed. A page takes the
-        next ``archive_page_size`` of them once there are that many; it is written once, all
-        formats in one transaction, and never changes (its items' snapshots are frozen, and
-        a later page size applies to later pages only). Returns the number of pages.
-        """
-        size = self.config.site.archive_page_size
-        pages = self.store.archive_pages(spec.name)
-        for stale in (p for p in pages if p.stale):
-            self._rewrite_archive_page(spec, stale, now)
-        frozen = pages[-1].last if pages else 0
-        # Items recorded as they are by this process's last publish of the feed are still
-        # recorded so: only new or changed ones are written, and without any, no page can
-        # have become full since the last publish wrote the full ones.
-        recorded = self._recorded.get(spec.name, frozenset())
-        fresh = [item for item in items if item not in recorded]
-        if not fresh and len(items) == len(recorded):
-            return len(pages)
-        # The webhooks' item events are queued as the items are recorded (store/webhooks.py).
-        total = self.store.record_feed_items(
-            spec.name, fresh, frozen_upto=frozen, current=items, events=self._events(spec, now)
-        )
-        number, first = len(pages), frozen + 1
-        while total - first + 1 >= size:
-            number, last = number + 1, first + size - 1
-            recorded_items = self.store.feed_items_range(spec.name, first, last)
-            page_items = distinct_updated(
-                visible(recorded_items, self.config.site, self.overrides(spec, now))
-            )
-            page = Page(number=number, prev_archive=number - 1 or None)
-            bodies = {
-                r.format: r.body
-                for r in render_all(_site_for(self.config, spec), spec, page_items, page)
-            }
-            self.store.write_archive_page(spec.name, number, first, last, bodies, now)
-            log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
-            first = last + 1
-        self._recorded[spec.name] = frozenset(items)
-        return number
+@dataclass(frozen=True)
+class Rendering:
+    """A feed's current documents as rendered (every variant, and its view if that
+    changed), and how many items each variant shows."""
 
-    def _events(self, spec: FeedSpec, now: datetime) -> ItemEvents:
-        """How this publish's item events name items and tell hidden ones."""
-        site, overrides = self.config.site, self.overrides(spec, now)
-        return ItemEvents(
-            now,
-            published_id=lambda item_id: iri(site, item_id),
-            hidden=lambda item: not visible([item], site, overrides),
-        )
-
-    def _rewrite_archive_page(self, spec: FeedSpec, page: ArchivePage, now: datetime) -> None:
-        """Write a stale archive page again: without the items hidden now (a deleted
-        article has already left the record), with the ones unhidden."""
-        recorded = self.store.feed_items_range(spec.name, page.first, page.last)
-        items = distinct_updated(visible(recorded, self.config.site, self.overrides(spec, now)))
-        shape = Page(number=page.number, prev_archive=page.number - 1 or None)
-        bodies = {
-            r.format: r.body for r in render_all(_site_for(self.config, spec), spec, items, shape)
-        }
-        self.store.rewrite_archive_page(spec.name, page, bodies, now)
-        log.info(
-            "archive %s page %d written again (%d of %d items: hidden or deleted ones left out)",
-            spec.name,
-            page.number,
-            len(items),
-            page.last - page.first + 1,
-        )
+    docs: list[Unpacked]
+    shown: dict[str, int]
+    view: ViewChange | None
 
 
 @dataclass(frozen=True)
@@ -336,7 +331,7 @@ def _with(entries: Sequence[Entry], pinned: Sequence[Entry]) -> Sequence[Entry]:
     return [*entries, *(e for e in pinned if (e.source_id, e.id) not in known)]
 
 
-def _site_for(config: Config, spec: FeedSpec) -> Site:
+def site_for(config: Config, spec: FeedSpec) -> Site:
     """The site as a feed's documents present it: a partners feed names no hub (it is never
     announced to one)."""
     return config.site if spec.public or not config.site.hub else replace(config.site, hub="")

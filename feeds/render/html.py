@@ -92,13 +92,18 @@ def render_view(site: Site, spec: FeedSpec, items: Sequence[Item]) -> bytes:
             title=feed_title(site, spec),
             description=feed_description(site, spec),
             feeds=feeds,
-            items=[_item(clean_item(minting, item), language) for item in items],
+            items=[_item(minting, item, language) for item in items],
         )
     )
     return page.encode("utf-8")
 
 
-def _item(item: Item, language: str) -> dict[str, Any]:
+@functools.lru_cache(maxsize=2048)
+def _item(minting: Site, item: Item, language: str) -> dict[str, Any]:
+    """What the template shows of an item (read only: the dict is shared). Remembered: a
+    feed republished after one new entry shows the others again, and cleaning an item and
+    formatting its dates cost more than the rest of its page."""
+    item = clean_item(minting, item)
     image = lead_image(item)
     published = i18n.format_when(item.published, language)
     updated = i18n.format_when(item.updated, language)

@@ -23,7 +23,9 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
   applied automatically when a Store opens.
 
 Every write that belongs together happens in one transaction, so a crash mid-update leaves
-the database as it was before that step.
+the database as it was before that step; a caller that spans several concerns (a publish:
+archive record, item events, documents, view, hub pings) puts them in one with
+``Store.writing()`` (and its reads in one snapshot with ``Store.reading()``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,13 @@ from feeds.store.archives import ArchivesMixin
 from feeds.store.articles import ArticlesMixin
 from feeds.store.clocks import ClocksMixin
 from feeds.store.counters import CountersMixin
-from feeds.store.documents import DocumentsMixin, PublishedDocumentsMixin
+from feeds.store.documents import (
+    DocumentsMixin,
+    PackedDocument,
+    PublishedDocumentsMixin,
+    Unpacked,
+    pack,
+)
 from feeds.store.engine import DEFAULT_URL, HEAD_REVISION, MIGRATIONS, engine_url
 from feeds.store.entries import EntriesMixin
 from feeds.store.freshness import FreshnessMixin
@@ -41,10 +49,21 @@ from feeds.store.overrides import OverridesMixin
 from feeds.store.problems import ProblemsMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
-from feeds.store.views import ViewsMixin
+from feeds.store.views import VIEW_FORMAT, ViewsMixin, view_document
 from feeds.store.webhooks import WebhooksMixin
 
-__all__ = ["DEFAULT_URL", "HEAD_REVISION", "MIGRATIONS", "Store", "engine_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "HEAD_REVISION",
+    "MIGRATIONS",
+    "VIEW_FORMAT",
+    "PackedDocument",
+    "Store",
+    "Unpacked",
+    "engine_url",
+    "pack",
+    "view_document",
+]
 
 
 class Store(

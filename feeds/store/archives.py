@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -20,8 +21,8 @@ from feeds.errors import StoreError
 from feeds.store import codec
 from feeds.store.documents import gzip_all, insert_page
 from feeds.store.engine import Database, chunks
-from feeds.store.schema import archive_pages, feed_items
-from feeds.store.webhooks import queue_item_events
+from feeds.store.schema import archive_pages, feed_items, webhook_events
+from feeds.store.webhooks import item_events
 from feeds.types import ArchivePage, Format, Item, ItemEvents
 
 
@@ -46,44 +47,40 @@ class ArchivesMixin(Database):
         With ``events``, the webhooks' item events are queued in the same transaction
         (store/webhooks.py): ``items`` are then the new or changed ones among ``current``,
         the feed's items now.
+
+        One read (the feed's highest sequence number and the rows of ``items``, and of the
+        items marked current when ``events`` are queued), then one statement per kind of
+        write: the new rows, the events, the changed rows.
         """
         with self._write() as conn:
-            known: dict[str, tuple[int, str]] = {}
-            ids = [i.id for i in items]
-            for chunk in chunks(ids, 500):
-                for r in conn.execute(
-                    sa.select(feed_items.c.item_id, feed_items.c.seq, feed_items.c.data).where(
-                        feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
-                    )
-                ):
-                    known[r.item_id] = (r.seq, r.data)
-            top = conn.execute(
-                sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
-            ).scalar_one_or_none()
+            top, archived, rows = _recorded(conn, feed, [i.id for i in items], events is not None)
             # Never a number of a written page: a deleted article leaves the record, and
             # when it held the highest number, a new item would take its place on that page.
-            archived = conn.execute(
-                sa.select(sa.func.max(archive_pages.c.last_seq)).where(archive_pages.c.feed == feed)
-            ).scalar_one_or_none()
             seq = max(int(top or 0), int(archived or 0))
-            baseline = top is None  # the feed's first publish: its items are not news
-            for item in sorted(items, key=lambda i: (i.published, i.id)):
+            inserts: list[dict[str, Any]] = []
+            changes: dict[str, dict[str, Any]] = {}  # item id: {column: new value}
+            now_in = {i.id for i in (items if current is None else current)}
+            ordered = sorted(items, key=lambda i: (i.published, i.id))
+            for item in ordered:
                 data = codec.dumps(codec.item_to_json(item))
-                if item.id not in known:
+                row = rows.get(item.id)
+                if row is None:
                     seq += 1
-                    conn.execute(
-                        feed_items.insert().values(feed=feed, item_id=item.id, seq=seq, data=data)
-                    )
-                elif known[item.id][0] > frozen_upto and known[item.id][1] != data:
-                    conn.execute(
-                        feed_items.update()
-                        .where(feed_items.c.feed == feed, feed_items.c.item_id == item.id)
-                        .values(data=data)
-                    )
+                    insert = {"feed": feed, "item_id": item.id, "seq": seq, "data": data}
+                    if events is not None:  # seen and current at once (see below)
+                        insert |= {"seen_updated": item.updated, "current": item.id in now_in}
+                    inserts.append(insert)
+                elif row.seq > frozen_upto and row.data != data:
+                    changes.setdefault(item.id, {})["data"] = data
+            event_rows: list[dict[str, Any]] = []
             if events is not None:
-                new_ids = {i.id for i in items} - known.keys()
-                now_in = items if current is None else current
-                queue_item_events(conn, feed, items, now_in, new_ids, baseline, events)
+                baseline = top is None  # the feed's first publish: its items are not news
+                event_rows = item_events(feed, ordered, rows, now_in, baseline, events, changes)
+            if inserts:
+                conn.execute(feed_items.insert(), inserts)
+            if event_rows:
+                conn.execute(webhook_events.insert(), event_rows)
+            _change_rows(conn, feed, changes)
             return seq
 
     def archive_pages(self, feed: str) -> list[ArchivePage]:
@@ -158,6 +155,57 @@ class ArchivesMixin(Database):
             )
             if cleared.rowcount:
                 insert_page(conn, feed, page.number, bodies, packed, now)
+
+
+def _recorded(
+    conn: Connection, feed: str, ids: Sequence[str], with_current: bool
+) -> tuple[int | None, int | None, dict[str, Any]]:
+    """The feed's highest sequence number (None before its first item), the last one on a
+    written archive page (None before the first page), and the recorded rows of ``ids``
+    (and of the items marked current, ``with_current``), in one query per 500 ids: the
+    maxima joined with the rows."""
+    top_seq = sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
+    paged = sa.select(sa.func.max(archive_pages.c.last_seq)).where(archive_pages.c.feed == feed)
+    head = sa.select(
+        top_seq.scalar_subquery().label("top"), paged.scalar_subquery().label("archived")
+    ).subquery()
+    top: int | None = None
+    archived: int | None = None
+    rows: dict[str, Any] = {}
+    for n, chunk in enumerate(list(chunks(ids, 500)) or [[]]):
+        match: sa.ColumnElement[bool] = feed_items.c.item_id.in_(chunk)
+        if n == 0 and with_current:
+            match = match | feed_items.c.current.is_(True)
+        query = sa.select(
+            head.c.top,
+            head.c.archived,
+            feed_items.c.item_id,
+            feed_items.c.seq,
+            feed_items.c.data,
+            feed_items.c.current,
+            feed_items.c.seen_updated,
+        ).select_from(head.outerjoin(feed_items, (feed_items.c.feed == feed) & match))
+        for r in conn.execute(query):
+            top, archived = r.top, r.archived
+            if r.item_id is not None:
+                rows[r.item_id] = r
+    return top, archived, rows
+
+
+def _change_rows(conn: Connection, feed: str, changes: dict[str, dict[str, Any]]) -> None:
+    """Write ``changes`` ({item id: {column: value}}): one executemany per set of columns."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for item_id, values in changes.items():
+        names = tuple(sorted(values))
+        params = {"_id": item_id} | {f"_v_{name}": values[name] for name in names}
+        shapes.setdefault(names, []).append(params)
+    for names, batch in shapes.items():
+        update = (
+            feed_items.update()
+            .where(feed_items.c.feed == feed, feed_items.c.item_id == sa.bindparam("_id"))
+            .values({name: sa.bindparam(f"_v_{name}") for name in names})
+        )
+        conn.execute(update, batch)
 
 
 def mark_stale(conn: Connection, item_ids: Sequence[str]) -> int:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -57,54 +58,37 @@ class DocumentsMixin(Database):
         bytes were first stored, always later than the previous one (so If-Modified-Since
         stays honest).
         """
-        etags = {fmt: etag(body) for fmt, body in bodies.items()}
-        stored = self._current_etags_of(feed, variant)
-        maybe = [fmt for fmt in bodies if stored.get(fmt) != etags[fmt]]
-        if not maybe:
+        docs = [
+            Unpacked(variant, fmt.value, body, fmt.content_type, (omitted or {}).get(fmt, 0))
+            for fmt, body in bodies.items()
+        ]
+        packed = pack(docs, self.current_etags(feed))
+        if not packed:
             return []
-        packed = dict(zip(maybe, gzip_all([bodies[fmt] for fmt in maybe]), strict=True))
-        changed = []
-        with self._write() as conn:
-            for fmt in maybe:
-                key = _key(feed, CURRENT, fmt, variant)
-                old = conn.execute(
-                    sa.select(documents.c.etag, documents.c.last_modified).where(key)
-                ).first()
-                if old is not None and old.etag == etags[fmt]:
-                    continue
-                modified = utc(now)
-                if old is not None and modified <= old.last_modified:
-                    modified = old.last_modified + timedelta(seconds=1)
-                values = {
-                    "body": bodies[fmt],
-                    "gzip": packed[fmt],
-                    "etag": etags[fmt],
-                    "last_modified": modified,
-                    "content_type": fmt.content_type,
-                    "omitted": (omitted or {}).get(fmt, 0),
-                }
-                if old is None:
-                    conn.execute(
-                        documents.insert().values(
-                            feed=feed, variant=variant, page=CURRENT, format=fmt.value, **values
-                        )
-                    )
-                else:
-                    conn.execute(documents.update().where(key).values(**values))
-                changed.append(fmt)
-        return changed
+        written = self.put_packed(feed, packed, now)
+        return [fmt for fmt in bodies if (variant, fmt.value) in written]
 
-    def _current_etags_of(self, feed: str, variant: str) -> dict[Format, str]:
+    def current_etags(self, feed: str) -> dict[tuple[str, str], str]:
+        """The ETags of a feed's current documents, every variant, and of its view:
+        {(variant, format): etag}, format as stored ("rss", ..., "html")."""
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(documents.c.format, documents.c.etag).where(
-                    documents.c.feed == feed,
-                    documents.c.variant == variant,
-                    documents.c.page == CURRENT,
-                    documents.c.format.in_(FEED_FORMATS),
+                sa.select(documents.c.variant, documents.c.format, documents.c.etag).where(
+                    documents.c.feed == feed, documents.c.page == CURRENT
                 )
             )
-            return {Format(r.format): r.etag for r in rows}
+            return {(r.variant, r.format): r.etag for r in rows}
+
+    def put_packed(
+        self, feed: str, docs: Sequence[PackedDocument], now: datetime
+    ) -> set[tuple[str, str]]:
+        """Store these current documents of a feed (see ``pack``) in one transaction, each
+        unless the same bytes are stored by now; returns the (variant, format) written.
+        One read, then one statement for the documents replaced and one for the new ones."""
+        if not docs:
+            return set()
+        with self._write() as conn:
+            return write_packed(conn, feed, docs, now)
 
     def get_document(
         self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
@@ -193,6 +177,111 @@ def insert_page(
             )
         )
 
+
+class Unpacked(NamedTuple):
+    """A current document (or view) as rendered: see ``pack``."""
+
+    variant: str
+    format: str  # a Format's value, or "html" (a view)
+    body: bytes
+    content_type: str
+    omitted: int  # items left out for the byte budget
+
+
+class PackedDocument(NamedTuple):
+    """A current document ready to store (``put_packed``): with its ETag and gzip copy."""
+
+    variant: str
+    format: str
+    body: bytes
+    gzip: bytes
+    etag: str
+    content_type: str
+    omitted: int
+
+
+def pack(docs: Sequence[Unpacked], stored: Mapping[tuple[str, str], str]) -> list[PackedDocument]:
+    """The documents among ``docs`` whose bytes differ from the ``stored`` ETags (see
+    ``current_etags``), with their ETags and gzip copies (compressed side by side). No
+    database access: a publish packs outside its write transaction."""
+    tagged = [(doc, etag(doc.body)) for doc in docs]
+    todo = [(doc, tag) for doc, tag in tagged if stored.get((doc.variant, doc.format)) != tag]
+    packed = gzip_all([doc.body for doc, _ in todo])
+    return [
+        PackedDocument(doc.variant, doc.format, doc.body, gz, tag, doc.content_type, doc.omitted)
+        for (doc, tag), gz in zip(todo, packed, strict=True)
+    ]
+
+
+def write_packed(
+    conn: Connection, feed: str, docs: Sequence[PackedDocument], now: datetime
+) -> set[tuple[str, str]]:
+    """``put_packed`` inside the caller's write transaction."""
+    old = {
+        (r.variant, r.format): r
+        for r in conn.execute(
+            sa.select(
+                documents.c.variant,
+                documents.c.format,
+                documents.c.etag,
+                documents.c.last_modified,
+            ).where(documents.c.feed == feed, documents.c.page == CURRENT)
+        )
+    }
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    written = set()
+    for doc in docs:
+        key = (doc.variant, doc.format)
+        stored = old.get(key)
+        if stored is not None and stored.etag == doc.etag:
+            continue
+        modified = utc(now)
+        if stored is not None and modified <= stored.last_modified:
+            modified = stored.last_modified + timedelta(seconds=1)
+        values = {
+            "body": doc.body,
+            "gzip": doc.gzip,
+            "etag": doc.etag,
+            "last_modified": modified,
+            "content_type": doc.content_type,
+            "omitted": doc.omitted,
+        }
+        if stored is None:
+            inserts.append(
+                {"feed": feed, "variant": doc.variant, "page": CURRENT}
+                | {"format": doc.format, **values}
+            )
+        else:
+            updates.append(
+                {"_feed": feed, "_variant": doc.variant, "_format": doc.format}
+                | {f"_v_{name}": value for name, value in values.items()}
+            )
+        written.add(key)
+    if updates:
+        conn.execute(_UPDATE_CURRENT, updates)
+    if inserts:
+        conn.execute(documents.insert(), inserts)
+    return written
+
+
+# One executemany statement replacing current documents (parameter names that do not clash
+# with the column names).
+_UPDATE_CURRENT = (
+    documents.update()
+    .where(
+        documents.c.feed == sa.bindparam("_feed"),
+        documents.c.variant == sa.bindparam("_variant"),
+        documents.c.page == CURRENT,
+        documents.c.format == sa.bindparam("_format"),
+    )
+    .values(
+        {
+            name: sa.bindparam(f"_v_{name}")
+            for name in ("body", "gzip", "etag", "last_modified", "content_type", "omitted")
+        }
+    )
+)
 
 # built once: building a statement costs more than running it (the web process runs this one
 # for every request it serves from its cache)

@@ -49,7 +49,7 @@ class EntriesMixin(Database):
             return []
         with self._read() as conn:
             found = cutoff(conn, ids, limit, since).time
-            query = sa.select(entries).where(entries.c.source_id.in_(ids))
+            query = sa.select(entries).where(_among(conn, ids))
             if found is not None:
                 query = query.where(entries.c.published >= found)
             query = query.order_by(
@@ -97,7 +97,8 @@ def cutoff(conn: Connection, ids: list[str], limit: int, since: datetime | None)
     scan: dict[str, Any] = {"ids": ids, "scan": SCAN_FACTOR * limit, "skip": limit - 1}
     if since is not None:
         scan["since"] = since
-    found = conn.execute(newest_time_scanned(since is not None), scan).scalar()
+    array = _arrays(conn)
+    found = conn.execute(newest_time_scanned(since is not None, array), scan).scalar()
     if found is not None:
         return Cutoff(found, "scan")
     per = max(8, -(-2 * limit // len(ids)))  # enough that only real scarcity falls short
@@ -115,20 +116,41 @@ def cutoff(conn: Connection, ids: list[str], limit: int, since: datetime | None)
     return Cutoff(times[limit - 1], "per_source")
 
 
-@functools.lru_cache(maxsize=2)
-def newest_time_scanned(with_since: bool) -> sa.TextualSelect:
+@functools.lru_cache(maxsize=4)
+def newest_time_scanned(with_since: bool, array: bool = False) -> sa.TextualSelect:
     """The `:skip`-th (from 0) newest publication time of the sources `:ids` among the newest
-    `:scan` entries of all sources; no row when they have fewer there."""
+    `:scan` entries of all sources; no row when they have fewer there. ``array``: `:ids` is
+    one array parameter (PostgreSQL, see ``_among``), else an IN list."""
     since = "WHERE published >= :since " if with_since else ""
+    among = "= ANY(:ids)" if array else "IN :ids"
     query = (
         "SELECT published FROM (SELECT published, source_id FROM entries "
         f"{since}ORDER BY published DESC LIMIT :scan) AS newest "
-        "WHERE source_id IN :ids ORDER BY published DESC LIMIT 1 OFFSET :skip"
+        f"WHERE source_id {among} ORDER BY published DESC LIMIT 1 OFFSET :skip"
     )
-    binds: list[sa.BindParameter[Any]] = [sa.bindparam("ids", expanding=True)]
+    ids = (
+        sa.bindparam("ids", type_=sa.ARRAY(sa.String()))
+        if array
+        else sa.bindparam("ids", expanding=True)
+    )
+    binds: list[sa.BindParameter[Any]] = [ids]
     if with_since:
         binds.append(sa.bindparam("since", type_=UTCDateTime()))
     return sa.text(query).bindparams(*binds).columns(sa.column("published", UTCDateTime()))
+
+
+def _arrays(conn: Connection) -> bool:
+    """Whether a list of sources is passed as one array parameter (PostgreSQL): the
+    statement's text is then the same for any number of sources, so that the driver and the
+    server reuse its parsing, instead of an IN list of hundreds of parameters."""
+    return conn.dialect.name == "postgresql"
+
+
+def _among(conn: Connection, ids: list[str]) -> sa.ColumnElement[bool]:
+    """The entries of the sources ``ids`` (see ``_arrays``)."""
+    if _arrays(conn):
+        return entries.c.source_id == sa.any_(sa.literal(ids, sa.ARRAY(sa.String())))
+    return entries.c.source_id.in_(ids)
 
 
 @functools.lru_cache(maxsize=64)

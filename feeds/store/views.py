@@ -8,15 +8,13 @@ is removed with the feed's current documents when the feed leaves the config.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from feeds.ids import etag
-from feeds.store.documents import CURRENT, ETAG_OF, gzip_all
+from feeds.store.documents import CURRENT, ETAG_OF, Unpacked, pack, write_packed
 from feeds.store.engine import Database
 from feeds.store.schema import documents
-from feeds.times import utc
 from feeds.types import View
 from feeds.types.content import HTML_CONTENT_TYPE
 
@@ -32,42 +30,22 @@ def _key(feed: str) -> sa.ColumnElement[bool]:
     )
 
 
+def view_document(body: bytes) -> Unpacked:
+    """A feed's rendered view as a current document to store (see ``documents.pack``)."""
+    return Unpacked("", VIEW_FORMAT, body, HTML_CONTENT_TYPE, 0)
+
+
 class ViewsMixin(Database):
     """Put, get and drop the feeds' HTML views."""
 
     def put_view(self, feed: str, body: bytes, now: datetime) -> bool:
         """Store a feed's view unless the same bytes are stored; returns whether it changed.
         Last-Modified moves on as a document's does (see ``put_documents``)."""
-        tag = etag(body)
-        if self.view_etag(feed) == tag:
+        packed = pack([view_document(body)], {("", VIEW_FORMAT): self.view_etag(feed) or ""})
+        if not packed:
             return False
-        (packed,) = gzip_all([body])
         with self._write() as conn:
-            old = conn.execute(
-                sa.select(documents.c.etag, documents.c.last_modified).where(_key(feed))
-            ).first()
-            if old is not None and old.etag == tag:
-                return False
-            modified = utc(now)
-            if old is not None and modified <= old.last_modified:
-                modified = old.last_modified + timedelta(seconds=1)
-            values = {
-                "body": body,
-                "gzip": packed,
-                "etag": tag,
-                "last_modified": modified,
-                "content_type": HTML_CONTENT_TYPE,
-                "omitted": 0,
-            }
-            if old is None:
-                conn.execute(
-                    documents.insert().values(
-                        feed=feed, variant="", page=CURRENT, format=VIEW_FORMAT, **values
-                    )
-                )
-            else:
-                conn.execute(documents.update().where(_key(feed)).values(**values))
-        return True
+            return bool(write_packed(conn, feed, packed, now))
 
     def get_view(self, feed: str) -> View | None:
         """A feed's stored view, if it has one."""

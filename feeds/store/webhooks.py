@@ -5,7 +5,7 @@ each webhook's delivery state.
 delivered or gave up on, so delivery is in order per webhook and a failing event holds back
 only that webhook's later ones. Events every configured webhook has passed are pruned.
 
-Queuing happens inside other writes: ``queue_item_events`` while a publish records a feed's
+Queuing happens inside other writes: ``item_events`` while a publish records a feed's
 items (archives.record_feed_items), ``queue_source_events`` while refreshes are stored
 (sources.save_refreshes). A crash before that transaction commits loses the fact and its
 event together; after it, both are kept.
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from feeds.store import codec
-from feeds.store.engine import Database, chunks
-from feeds.store.schema import feed_items, fetches, sources, webhook_events, webhook_given_up
+from feeds.store.engine import Database
+from feeds.store.schema import fetches, sources, webhook_events, webhook_given_up
 from feeds.store.schema import webhooks as webhooks_table
 from feeds.times import rfc3339
 from feeds.types import (
@@ -47,17 +47,22 @@ def url_key(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
-def queue_event(
-    conn: Connection, kind: EventType, now: datetime, subject: dict[str, Any], feed: str = ""
-) -> None:
-    """Append one event; its body is the exact JSON every attempt will POST."""
+def event_row(
+    kind: EventType, now: datetime, subject: dict[str, Any], feed: str = ""
+) -> dict[str, Any]:
+    """One event's row in the outbox; its body is the exact JSON every attempt will POST."""
     event_id = str(uuid.uuid4())
     what = "item" if kind.about_items else "source"
     body = {"id": event_id, "type": kind.value, "time": rfc3339(now), what: subject}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    conn.execute(
-        webhook_events.insert().values(id=event_id, type=kind.value, feed=feed, time=now, body=text)
-    )
+    return {"id": event_id, "type": kind.value, "feed": feed, "time": now, "body": text}
+
+
+def queue_event(
+    conn: Connection, kind: EventType, now: datetime, subject: dict[str, Any], feed: str = ""
+) -> None:
+    """Append one event (see ``event_row``)."""
+    conn.execute(webhook_events.insert().values(**event_row(kind, now, subject, feed)))
 
 
 def item_subject(item: Item, feed: str, events: ItemEvents) -> dict[str, Any]:
@@ -71,62 +76,53 @@ def item_subject(item: Item, feed: str, events: ItemEvents) -> dict[str, Any]:
     }
 
 
-def queue_item_events(
-    conn: Connection,
+def item_events(
     feed: str,
     fresh: Sequence[Item],
-    current: Sequence[Item],
-    new_ids: set[str],
+    recorded: Mapping[str, Any],
+    now_in: set[str],
     baseline: bool,
     events: ItemEvents,
-) -> None:
-    """After a publish recorded ``fresh`` (the new or changed items among ``current``, the
-    feed's items now; ``new_ids`` were never in the feed before): queue item.new for those
-    (unless this is the feed's first publish, its ``baseline``), item.updated for those whose
-    modified date moved past the one last seen, item.hidden for the items that were current
-    and are hidden now; then mark what is current and the modified dates seen."""
-    seen: dict[str, datetime | None] = {}
-    for chunk in chunks([i.id for i in fresh], 500):
-        rows = conn.execute(
-            sa.select(feed_items.c.item_id, feed_items.c.seen_updated).where(
-                feed_items.c.feed == feed, feed_items.c.item_id.in_(chunk)
-            )
-        )
-        seen.update({r.item_id: r.seen_updated for r in rows})
-    key = (feed_items.c.feed == feed) & (feed_items.c.item_id == sa.bindparam("_id"))
-    moved = []
-    for item in sorted(fresh, key=lambda i: (i.published, i.id)):
-        updated = seen.get(item.id)
-        subject = item_subject(item, feed, events)
-        if item.id in new_ids:
+    changes: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The outbox rows of a publish that records ``fresh`` (the new or changed items among
+    the feed's items now, whose ids are ``now_in``; oldest first): item.new for the fresh
+    items never recorded (unless this is the feed's first publish, its ``baseline``),
+    item.updated for those whose modified date moved past the one last seen, item.hidden
+    for the items that were current and are hidden now, in that order.
+
+    ``recorded`` holds the feed_items rows of the fresh items already recorded and of the
+    items marked current (archives.record_feed_items reads them at once, before writing).
+    What is current and the modified dates seen are added to ``changes`` ({item id:
+    {column: value}}) for the rows already recorded; new rows are inserted with theirs."""
+    rows: list[dict[str, Any]] = []
+    new_ids = set()
+    for item in fresh:
+        row = recorded.get(item.id)
+        if row is None:
+            new_ids.add(item.id)
             if not baseline:
-                queue_event(conn, EventType.ITEM_NEW, events.now, subject, feed)
-        elif updated is not None and item.updated > updated:
-            queue_event(conn, EventType.ITEM_UPDATED, events.now, subject, feed)
-        if updated != item.updated:
-            moved.append({"_id": item.id, "_updated": item.updated})
-    if moved:
-        update = feed_items.update().where(key)
-        conn.execute(update.values(seen_updated=sa.bindparam("_updated")), moved)
-    was = {
-        r.item_id: r.data
-        for r in conn.execute(
-            sa.select(feed_items.c.item_id, feed_items.c.data).where(
-                feed_items.c.feed == feed, feed_items.c.current.is_(True)
-            )
-        )
-    }
-    ids = {i.id for i in current}
-    left = [item_id for item_id in was if item_id not in ids]
-    for item_id in left:
-        item = codec.item_from_json(codec.loads(was[item_id]))
+                subject = item_subject(item, feed, events)
+                rows.append(event_row(EventType.ITEM_NEW, events.now, subject, feed))
+            continue
+        seen = row.seen_updated
+        if seen is not None and item.updated > seen:
+            subject = item_subject(item, feed, events)
+            rows.append(event_row(EventType.ITEM_UPDATED, events.now, subject, feed))
+        if seen != item.updated:
+            changes.setdefault(item.id, {})["seen_updated"] = item.updated
+    was = {item_id for item_id, row in recorded.items() if row.current}
+    for item_id, row in recorded.items():
+        if item_id not in was or item_id in now_in:
+            continue
+        item = codec.item_from_json(codec.loads(row.data))
         if events.hidden(item):
             subject = item_subject(item, feed, events)
-            queue_event(conn, EventType.ITEM_HIDDEN, events.now, subject, feed)
-    for flag, changed in ((False, left), (True, [i for i in ids if i not in was])):
-        if changed:
-            params = [{"_id": item_id} for item_id in changed]
-            conn.execute(feed_items.update().where(key).values(current=flag), params)
+            rows.append(event_row(EventType.ITEM_HIDDEN, events.now, subject, feed))
+        changes.setdefault(item_id, {})["current"] = False
+    for item_id in sorted(now_in - was - new_ids):
+        changes.setdefault(item_id, {})["current"] = True
+    return rows
 
 
 def queue_source_events(conn: Connection, writes: Iterable[RefreshWrite]) -> None:
