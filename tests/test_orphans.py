@@ -55,6 +55,26 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def feeds(tmp_path: Path, config: Path, *args: str) -> subprocess.Popen[bytes]:
+    """A `feeds` command on ``config`` and a SQLite database under ``tmp_path``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "feeds.cli", "--config", str(config), *args],
+        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def assert_all_gone(family: set[int], seconds: float) -> None:
+    gone_by = time.monotonic() + seconds
+    while time.monotonic() < gone_by and any(alive(pid) for pid in family):
+        time.sleep(0.1)
+    left = sorted(pid for pid in family if alive(pid))
+    assert not left, [
+        (pid, parent_of(pid), Path(f"/proc/{pid}/cmdline").read_bytes()[:90]) for pid in left
+    ]
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
 def test_killing_an_update_leaves_no_process_behind(
     tmp_path: Path, upstream: Upstream, how: signal.Signals
@@ -68,12 +88,7 @@ def test_killing_an_update_leaves_no_process_behind(
     for n in range(8):  # keep the update busy until it is killed
         sources += source_toml(f"hang{n}", upstream.url(f"/hang?n={n}"))
     config = write_site(tmp_path, upstream, sources=sources, feeds=ALL_SOURCES_FEED, deadline=60)
-    update = subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "--config", str(config), "update"],
-        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    update = feeds(tmp_path, config, "update")
     try:
         deadline = time.monotonic() + 60
         family: set[int] = set()
@@ -87,13 +102,7 @@ def test_killing_an_update_leaves_no_process_behind(
         assert len(family) >= 3, family
         update.send_signal(how)
         update.wait(timeout=10)
-        gone_by = time.monotonic() + 5
-        while time.monotonic() < gone_by and any(alive(pid) for pid in family):
-            time.sleep(0.1)
-        left = sorted(pid for pid in family if alive(pid))
-        assert not left, [
-            (pid, parent_of(pid), Path(f"/proc/{pid}/cmdline").read_bytes()[:90]) for pid in left
-        ]
+        assert_all_gone(family, 5)
     finally:
         if update.poll() is None:
             update.kill()
@@ -113,12 +122,7 @@ def test_killing_feeds_run_leaves_no_web_server_behind(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    run = subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "--config", str(config), "run", "--port", str(port)],
-        env=dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.db'}"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run = feeds(tmp_path, config, "run", "--port", str(port))
     try:
         deadline = time.monotonic() + 60
         family: set[int] = set()
@@ -130,13 +134,7 @@ def test_killing_feeds_run_leaves_no_web_server_behind(
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
         run.send_signal(how)
         run.wait(timeout=40)
-        gone_by = time.monotonic() + 25  # a graceful stop: requests in flight may finish
-        while time.monotonic() < gone_by and any(alive(pid) for pid in family):
-            time.sleep(0.1)
-        left = sorted(pid for pid in family if alive(pid))
-        assert not left, [
-            (pid, parent_of(pid), Path(f"/proc/{pid}/cmdline").read_bytes()[:90]) for pid in left
-        ]
+        assert_all_gone(family, 25)  # a graceful stop: requests in flight may finish
         with socket.socket() as again:  # the port is free again
             again.bind(("127.0.0.1", port))
     finally:
