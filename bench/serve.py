@@ -221,7 +221,7 @@ def gunicorn_command(port: int, app: str | None) -> list[str]:
     command = []
     for arg in procfile_web():
         arg = arg.replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1")
-        arg = arg.replace("python:feeds.web.server", f"file:{ROOT / 'feeds/web/server.py'}")
+        arg = arg.replace("python:feeds.webserver", f"file:{ROOT / 'feeds/webserver.py'}")
         command.append(arg)
     if app is not None:
         command.append(app)  # over the settings' wsgi_app

@@ -5,7 +5,7 @@ Run by hand (never as a test), from the repository root:
     .venv/bin/python bench/slow_clients.py [--hostile 1000] [--seconds 20]
 
 Publishes the ~150 KB RSS document of bench/serve.py into a temporary SQLite database, then
-for each of two server settings — the Procfile's (feeds/web/server.py: gevent workers) and the
+for each of two server settings — the Procfile's (feeds/webserver.py: gevent workers) and the
 gthread settings it replaced (2 workers × 4 threads) — starts gunicorn on a free loopback port
 and, for --seconds each, first with no other connection and then with --hostile connections
 (half never send a byte, half send a request line and then a header byte every half second;
@@ -69,7 +69,7 @@ def main() -> None:
         config_dir, db_url = publish(folder)
         env = {"FEEDS_CONFIG": str(config_dir), "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
         env |= {k: v for k, v in os.environ.items() if k == "PATH"}
-        for name in ("gevent (feeds/web/server.py)", "gthread 2 x 4 (before)"):
+        for name in ("gevent (feeds/webserver.py)", "gthread 2 x 4 (before)"):
             port = free_port()
             command = gunicorn_command(port, None)
             if name.startswith("gthread"):

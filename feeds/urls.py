@@ -321,3 +321,16 @@ def _escape(text: str, bad: re.Pattern[str]) -> str:
 
 def _percent(found: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in found.group().encode("utf-8", "surrogatepass"))
+
+
+KEY_PARAMETER = "key"  # the query parameter a partner's key may come in (``?key=KEY``)
+REDACTED = "REDACTED"
+_KEY_IN_QUERY = re.compile(rf"((?:^|[?&;]){KEY_PARAMETER}=)[^&;\s\"]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every ``key=`` query parameter replaced, and every full URL
+    in it made public (for log lines)."""
+    if "=" not in text and "@" not in text:
+        return text
+    return redact_urls(_KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text))

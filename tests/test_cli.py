@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from feeds import webserver as server_settings
 from feeds.cli import build_parser
 from feeds.reload import ConfigWatcher
 from feeds.web import create_app, state
-from feeds.web import server as server_settings
 from tests.sites import serve_fixture_feeds
 from tests.upstream import Upstream
 

@@ -32,7 +32,7 @@ HOMES = {
     "feedparser": ("parse/feedparser_adapter.py",),
     "flask": ("web/",),
     "flask_babel": ("i18n.py",),
-    "gunicorn": ("web/logs.py",),
+    "gunicorn": ("webserver.py",),
     "httpcore": ("fetch/transport.py",),
     "httpx": ("fetch/",),
     "jinja2": ("render/html.py",),

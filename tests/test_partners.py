@@ -22,8 +22,9 @@ from feeds.config import load_config
 from feeds.errors import ConfigError
 from feeds.store import Store
 from feeds.types import Format
+from feeds.urls import redact
 from feeds.web import create_app, state
-from feeds.web.logs import RedactKeys, redact
+from feeds.web.logs import RedactKeys
 from tests.partners import PARTNER_FEEDS_TOML, add_partners, basic, bearer, new_key
 from tests.procfile import procfile_web
 from tests.sites import Site

@@ -4,15 +4,17 @@ do not keep a normal reader waiting."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 
 import httpx
 
+from feeds import webserver as server
 from feeds.store import Store
 from feeds.types import Format
-from feeds.web import server
 from tests.procfile import Crowd, procfile_web
 from tests.sites import Site
 
@@ -102,3 +104,17 @@ def _etag_of(store: Store, body: bytes, version: int) -> str:
     etag = store.document_etag("ours", Format.RSS)
     assert etag is not None
     return etag
+
+
+def test_the_server_settings_import_nothing_of_the_app() -> None:
+    """gunicorn's master imports the settings and the logger class before it forks the
+    gevent workers, which patch the standard library: anything of the app imported then
+    (a database driver, a lock) would block a whole worker instead of one greenlet."""
+    code = (
+        "import sys, feeds.webserver; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('flask', 'werkzeug', 'sqlalchemy', 'psycopg', 'httpx', 'feeds')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['feeds', 'feeds.text', 'feeds.urls', 'feeds.webserver']"

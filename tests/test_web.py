@@ -12,9 +12,10 @@ import pytest
 from flask import Response
 from flask.testing import FlaskClient
 
+from feeds import webserver as server
 from feeds.store import Store
 from feeds.types import Format
-from feeds.web import create_app, server, state
+from feeds.web import create_app, state
 from feeds.web.responses import not_modified
 from tests.procfile import procfile_web, web_line
 from tests.sites import Site
@@ -114,7 +115,7 @@ def test_invalid_config_keeps_serving_the_last_good_one(site: Site, client: Flas
 def test_gunicorn_serves_the_app_factory_as_the_procfile_does(site: Site) -> None:
     """The Procfile's web: line, run for real on a free port."""
     assert site.feeds("update") == 0
-    assert "python:feeds.web.server" in web_line()
+    assert "python:feeds.webserver" in web_line()
     assert server.wsgi_app == "feeds.web:create_app()"
     with procfile_web(site) as base:
         response = httpx.get(f"{base}/feeds/ours.atom", timeout=2)

@@ -151,7 +151,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(config_dir: Path, database: str, host: str, port: int, *, with_clock: bool) -> int:
-    """The web server (gunicorn with the Procfile's settings, feeds/web/server.py) in a
+    """The web server (gunicorn with the Procfile's settings, feeds/webserver.py) in a
     child process on a socket taken first; with the clock in this process beside it."""
     from feeds.reload import ConfigWatcher
     from feeds.web.origin import listening_mismatch
@@ -200,7 +200,7 @@ GRACE = 30  # seconds the web server has to stop after a SIGTERM (its graceful_t
 def _start_web(sock: socket.socket, config_dir: Path, database: str) -> subprocess.Popen[bytes]:
     """gunicorn on the socket ``sock`` (inherited), serving ``config_dir`` and ``database``;
     it stops when this process ends, however that happens (PARENT_ENV)."""
-    from feeds.web.server import PARENT_ENV
+    from feeds.webserver import PARENT_ENV
 
     env = dict(
         os.environ,
@@ -208,7 +208,7 @@ def _start_web(sock: socket.socket, config_dir: Path, database: str) -> subproce
         DATABASE_URL=database,
         **{PARENT_ENV: str(os.getpid())},
     )
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:feeds.web.server"]
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:feeds.webserver"]
     command += ["--bind", f"fd://{sock.fileno()}"]
     return subprocess.Popen(command, env=env, pass_fds=(sock.fileno(),))
 

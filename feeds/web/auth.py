@@ -34,8 +34,8 @@ from typing import Protocol, TypeVar
 from flask import Request, Response, abort
 
 from feeds.types import FeedSpec, Partner
+from feeds.urls import KEY_PARAMETER
 
-KEY_PARAMETER = "key"
 REALM = "feeds"
 REFUSED_HEADERS = {"Cache-Control": "no-store", "Vary": "Authorization"}
 

@@ -4,8 +4,9 @@ Readers never see a feed go backwards: a worker serves its copy only once it kno
 database holds no newer one, so once any worker has served a version, none serves an older
 one. Knowing is cheap: on SQLite, the database's change counter (Store.change_counter, a few
 microseconds) says nothing at all was committed since the copy was last checked; when it
-moved, or on PostgreSQL, one indexed query of the stored ETag (a few dozen microseconds on
-SQLite, one round trip on PostgreSQL). The bytes are loaded only when the ETag changed.
+moved, or on PostgreSQL, one indexed query of the stored ETag (Store.current_etag, through a
+connection kept for these checks: one round trip on PostgreSQL). The bytes are loaded only
+when the ETag changed.
 
 Bounded: at most `max_entries` documents, the least recently used dropped first (a crawler
 walking every archive page must not grow a web worker without limit).
@@ -44,7 +45,7 @@ class DocumentCache:
         return self._get(
             (feed, variant, page, fmt.value),
             Document,
-            lambda: self.store.document_etag(feed, fmt, page, variant),
+            lambda: self.store.current_etag(feed, fmt.value, page, variant),
             lambda: self.store.get_document(feed, fmt, page, variant),
         )
 
@@ -53,7 +54,7 @@ class DocumentCache:
         return self._get(
             (feed, "", 0, VIEW),
             View,
-            lambda: self.store.view_etag(feed),
+            lambda: self.store.current_etag(feed, VIEW),
             lambda: self.store.get_view(feed),
         )
 

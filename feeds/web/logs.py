@@ -1,55 +1,21 @@
 """Logs that never hold a partner's key or a source's secrets.
 
 A key may come in the query string (``?key=KEY``), and the server that runs the app logs
-request lines with their query: gunicorn's access log (feeds/web/server.py, for the Procfile,
-``feeds serve`` and ``feeds run``). ``RedactingLogger`` is gunicorn's logger class with every
-logged value redacted (the settings' ``logger_class``);
-``RedactKeys`` is a logging filter doing the same to a record. ``redact_every_log_record``
-applies it to every record the process makes, whoever logs it; it also makes every URL in a
-message public (feeds.urls.public_url: no credentials, no secret-looking query parameters),
-so that an error text naming a source URL cannot leak its password or token into a log.
+request lines with their query: gunicorn's access log, whose logger class redacts every
+value (feeds.webserver.RedactingLogger). ``RedactKeys`` is a logging filter doing the same
+to a record. ``redact_every_log_record`` applies it to every record the process makes,
+whoever logs it; it also makes every URL in a message public (feeds.urls.public_url: no
+credentials, no secret-looking query parameters), so that an error text naming a source URL
+cannot leak its password or token into a log.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from datetime import timedelta
 from typing import Any
 
-from gunicorn.glogging import Logger
-
-from feeds.urls import redact_urls
-from feeds.web.auth import KEY_PARAMETER
-
-REDACTED = "REDACTED"
-_KEY_IN_QUERY = re.compile(rf"((?:^|[?&;]){KEY_PARAMETER}=)[^&;\s\"]*", re.IGNORECASE)
-_SECRET_HEADERS = ("{authorization}i", "{proxy-authorization}i")
-
-
-def redact(text: str) -> str:
-    """``text`` with the value of every ``key=`` query parameter replaced, and every full URL
-    in it made public."""
-    if "=" not in text and "@" not in text:
-        return text
-    return redact_urls(_KEY_IN_QUERY.sub(rf"\g<1>{REDACTED}", text))
-
-
-class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
-    """gunicorn's logger, with keys redacted from every value an access log format can name
-    (the request line, the query, the referrer; authorization headers wholly)."""
-
-    def atoms(
-        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
-    ) -> dict[str, Any]:
-        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        for name, value in atoms.items():
-            if name in _SECRET_HEADERS:
-                atoms[name] = REDACTED if value != "-" else value
-            elif isinstance(value, str):
-                atoms[name] = redact(value)
-        return atoms
+from feeds.urls import redact
 
 
 class RedactKeys(logging.Filter):

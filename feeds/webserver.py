@@ -1,5 +1,11 @@
 """The web server's settings: gunicorn's, one set for the Procfile's `web:` line
-(``gunicorn --config python:feeds.web.server``), `feeds serve` and `feeds run`.
+(``gunicorn --config python:feeds.webserver``), `feeds serve` and `feeds run`, and its
+logger class.
+
+This module is what gunicorn's master process imports (the settings, the logger class): it
+imports nothing of the app, so that the gevent workers patch the standard library before
+the app, its database drivers and its locks are imported (a lock made before the patch
+blocks every greenlet of a worker).
 
 Idle and slow connections cost a reader nothing: the gevent worker keeps each connection in a
 greenlet of its own (a few KB), so a thousand connections that send nothing, or drip their
@@ -15,7 +21,12 @@ from __future__ import annotations
 import os
 import resource
 import signal
+from datetime import timedelta
 from typing import Any
+
+from gunicorn.glogging import Logger
+
+from feeds.urls import REDACTED, redact
 
 WORKERS = 2  # env WEB_CONCURRENCY overrides
 WORKER_CONNECTIONS = 4000  # per worker
@@ -31,7 +42,7 @@ timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20  # SIGTERM: requests in flight may finish (and counts are flushed)
 backlog = 2048
 accesslog = "-"
-logger_class = "feeds.web.logs.RedactingLogger"  # keys in a query never reach the log
+logger_class = "feeds.webserver.RedactingLogger"  # keys in a query never reach the log
 
 
 def on_starting(server: Any) -> None:
@@ -53,3 +64,22 @@ def when_ready(server: Any) -> None:
         from feeds.lifeline import when_ended
 
         when_ended(int(parent), lambda: os.kill(os.getpid(), signal.SIGTERM), "parent-watch")
+
+
+_SECRET_HEADERS = ("{authorization}i", "{proxy-authorization}i")
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn ships no type information
+    """gunicorn's logger, with keys redacted from every value an access log format can name
+    (the request line, the query, the referrer; authorization headers wholly)."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for name, value in atoms.items():
+            if name in _SECRET_HEADERS:
+                atoms[name] = REDACTED if value != "-" else value
+            elif isinstance(value, str):
+                atoms[name] = redact(value)
+        return atoms
