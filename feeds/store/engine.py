@@ -246,9 +246,8 @@ class Database:
         check that the connection is alive, instead of one per transaction. On PostgreSQL a
         read in the block runs without BEGIN and COMMIT: at its READ COMMITTED isolation every
         statement sees its own snapshot, in a transaction or not."""
-        if getattr(self._ambient, "held", None) is not None or self._ambient_connection(
-            write=False
-        ):
+        held = getattr(self._ambient, "held", None)
+        if held is not None or self._ambient_connection(write=False) is not None:
             yield  # an outer block holds a connection already
             return
         try:
