@@ -40,15 +40,13 @@ def publish_archives(
     Returns the number of pages.
     """
     size = config.site.archive_page_size
-    pages = store.archive_pages(spec.name)
-    for stale in (p for p in pages if p.stale):
-        _rewrite_archive_page(store, config, site, spec, stale, overrides, now)
-    frozen = pages[-1].last if pages else 0
     # Items recorded as they are by this process's last publish of the feed are still
     # recorded so: only new or changed ones are written, and without any, no page can
     # have become full since the last publish wrote the full ones.
     fresh = [item for item in items if item not in recorded]
     if not fresh and len(items) == len(recorded):
+        pages = store.archive_pages(spec.name)
+        _rewrite_stale(store, config, site, spec, pages, overrides, now)
         return len(pages)
     # The webhooks' item events are queued as the items are recorded (store/webhooks.py).
     events = ItemEvents(
@@ -56,9 +54,12 @@ def publish_archives(
         published_id=lambda item_id: iri(config.site, item_id),
         hidden=lambda item: not visible([item], config.site, overrides),
     )
-    total = store.record_feed_items(
-        spec.name, fresh, frozen_upto=frozen, current=items, events=events
-    )
+    pages = []  # read with the record: items on a written page keep their snapshot
+    total = store.record_feed_items(spec.name, fresh, current=items, events=events, pages=pages)
+    # A stale page holds none of the rows just written (they are numbered after it, or
+    # their snapshot is frozen): writing it again after the record is the same.
+    _rewrite_stale(store, config, site, spec, pages, overrides, now)
+    frozen = pages[-1].last if pages else 0
     number, first = len(pages), frozen + 1
     while total - first + 1 >= size:
         number, last = number + 1, first + size - 1
@@ -70,6 +71,19 @@ def publish_archives(
         log.info("archived %s page %d (%d items)", spec.name, number, len(page_items))
         first = last + 1
     return number
+
+
+def _rewrite_stale(
+    store: Store,
+    config: Config,
+    site: Site,
+    spec: FeedSpec,
+    pages: Sequence[ArchivePage],
+    overrides: Overrides,
+    now: datetime,
+) -> None:
+    for stale in (p for p in pages if p.stale):
+        _rewrite_archive_page(store, config, site, spec, stale, overrides, now)
 
 
 def _rewrite_archive_page(

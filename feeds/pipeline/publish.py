@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -135,16 +135,16 @@ class Publisher:
         ETags of what is stored), then the rendering and compression outside any, then one
         write for everything the publish stores (archive record, item events, archive pages,
         documents, view, hub pings), none when nothing changed. A crash leaves either all of
-        it or none."""
-        with self.lock:
+        it or none. Both on one connection (``Store.held``)."""
+        with self.lock, self.store.held():
             now = self.clock()
             config, store = self.config, self.store
             with store.reading():
                 if articles is None:
                     articles = store.articles()
-                items = self._items(spec, articles, now)
-                pages = store.archive_pages(spec.name)
-                stored = store.current_etags(spec.name)
+                state = store.publish_state(spec.name)
+                items = self._items(spec, articles, now, moved=state.moved)
+                pages, stored = state.pages, state.etags
             own = in_mode(items, spec.content)
             recorded = self._recorded.get(spec.name, frozenset())
             archive = len(own) != len(recorded) or any(i not in recorded for i in own)
@@ -250,15 +250,18 @@ class Publisher:
         articles: Sequence[Article],
         now: datetime,
         explain: list[LeftOut] | None = None,
+        *,
+        moved: Mapping[str, str] | None = None,
     ) -> list[Item]:
         """The feed's items now. Candidates: a few more than the limit, more (four times as
         many each time) while filters leave too few, and the entries pinned to the feed
         however old. Always the same for the same stored entries: which copy of a story is
         credited first depends on how far back the candidates go, so a feed must not change
-        when nothing else did. ``explain`` receives what the last round left out."""
+        when nothing else did. ``explain`` receives what the last round left out; ``moved``:
+        the sources that moved (``Store.moved_urls``), when already read."""
         config = self.config
         source_ids = config.source_ids_for(spec)
-        sources = self._item_sources(source_ids)
+        sources = self._item_sources(source_ids, moved)
         rights = {sid: s.republish for sid in source_ids if (s := config.source(sid))}
         since = now - spec.max_age if spec.max_age else None
         overrides = self.overrides(spec, now)
@@ -292,10 +295,13 @@ class Publisher:
                 return items
             want = min(want * 4, MAX_CANDIDATES)
 
-    def _item_sources(self, source_ids: Sequence[str]) -> dict[str, ItemSource]:
+    def _item_sources(
+        self, source_ids: Sequence[str], moved: Mapping[str, str] | None = None
+    ) -> dict[str, ItemSource]:
         """How items credit each source: its title and feed URL (where it moved to, without
         credentials)."""
-        moved = self.store.moved_urls() if source_ids else {}
+        if moved is None:
+            moved = self.store.moved_urls() if source_ids else {}
         found = {}
         for sid in source_ids:
             source = self.config.source(sid)

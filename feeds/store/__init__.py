@@ -11,6 +11,7 @@ Callers use one facade, `Store`, composed of one mixin per concern over a shared
 - ``documents.py``  rendered documents by (feed, page, format), with their gzip copies;
 - ``views.py``      the feeds' HTML views, in the documents table (format ``html``);
 - ``archives.py``   RFC 5005 archives: recorded feed items and archive pages;
+- ``publishing.py`` what a publish reads of its feed's state, in one statement;
 - ``outbox.py``     WebSub pings still to deliver;
 - ``overrides.py``  editorial overrides in force and their audit trail;
 - ``counters.py``   per-source fetch counters for /metrics;
@@ -47,6 +48,7 @@ from feeds.store.freshness import FreshnessMixin
 from feeds.store.outbox import OutboxMixin
 from feeds.store.overrides import OverridesMixin
 from feeds.store.problems import ProblemsMixin
+from feeds.store.publishing import PublishingMixin
 from feeds.store.readership import ReadershipMixin
 from feeds.store.sources import SourcesMixin
 from feeds.store.views import VIEW_FORMAT, ViewsMixin, view_document
@@ -82,6 +84,7 @@ class Store(
     ViewsMixin,
     WebhooksMixin,
     FreshnessMixin,
+    PublishingMixin,
 ):
     """Storage for sources' fetch state, entries, articles, rendered documents, archives,
     WebSub pings, counters, readership, clocks' heartbeats, problems and webhooks. ``Store(url)``

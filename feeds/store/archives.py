@@ -37,6 +37,7 @@ class ArchivesMixin(Database):
         *,
         current: Sequence[Item] | None = None,
         events: ItemEvents | None = None,
+        pages: list[ArchivePage] | None = None,
     ) -> int:
         """Remember the items of a feed's current document for its archive (RFC 5005).
 
@@ -48,12 +49,22 @@ class ArchivesMixin(Database):
         (store/webhooks.py): ``items`` are then the new or changed ones among ``current``,
         the feed's items now.
 
+        With ``pages`` (an empty list), it receives the feed's archive pages
+        (``archive_pages``), read in the same query as the record, and ``frozen_upto`` is the
+        last number on them.
+
         One read (the feed's highest sequence number and the rows of ``items``, and of the
         items marked current when ``events`` are queued), then one statement per kind of
         write: the new rows, the events, the changed rows.
         """
         with self._write() as conn:
-            top, archived, rows = _recorded(conn, feed, [i.id for i in items], events is not None)
+            ids = [i.id for i in items]
+            top, archived, rows, written = _recorded(
+                conn, feed, ids, events is not None, pages is not None
+            )
+            if pages is not None:
+                pages[:] = written
+                frozen_upto = pages[-1].last if pages else 0
             # Never a number of a written page: a deleted article leaves the record, and
             # when it held the highest number, a new item would take its place on that page.
             seq = max(int(top or 0), int(archived or 0))
@@ -158,27 +169,34 @@ class ArchivesMixin(Database):
 
 
 def _recorded(
-    conn: Connection, feed: str, ids: Sequence[str], with_current: bool
-) -> tuple[int | None, int | None, dict[str, Any]]:
+    conn: Connection, feed: str, ids: Sequence[str], with_current: bool, with_pages: bool
+) -> tuple[int | None, int | None, dict[str, Any], list[ArchivePage]]:
     """The feed's highest sequence number (None before its first item), the last one on a
-    written archive page (None before the first page), and the recorded rows of ``ids``
-    (and of the items marked current, ``with_current``), in one query per 500 ids: the
-    maxima joined with the rows."""
+    written archive page (None before the first page), the recorded rows of ``ids`` (and
+    of the items marked current, ``with_current``) and the feed's archive pages
+    (``with_pages``, else none), in one query per 500 ids: the maxima (and the pages, as
+    one string) joined with the rows."""
     top_seq = sa.select(sa.func.max(feed_items.c.seq)).where(feed_items.c.feed == feed)
     paged = sa.select(sa.func.max(archive_pages.c.last_seq)).where(archive_pages.c.feed == feed)
-    head = sa.select(
-        top_seq.scalar_subquery().label("top"), paged.scalar_subquery().label("archived")
-    ).subquery()
+    heads = [top_seq.scalar_subquery().label("top"), paged.scalar_subquery().label("archived")]
+    if with_pages:
+        page: sa.ColumnElement[str] = sa.cast(archive_pages.c.number, sa.String)
+        for column in (archive_pages.c.first_seq, archive_pages.c.last_seq):
+            page = page + "," + sa.cast(column, sa.String)
+        page = page + "," + sa.case((archive_pages.c.stale, "1"), else_="0")
+        listed = sa.select(sa.func.aggregate_strings(page, ";")).where(archive_pages.c.feed == feed)
+        heads.append(listed.scalar_subquery().label("pages"))
+    head = sa.select(*heads).subquery()
     top: int | None = None
     archived: int | None = None
+    listing: str | None = None
     rows: dict[str, Any] = {}
     for n, chunk in enumerate(list(chunks(ids, 500)) or [[]]):
         match: sa.ColumnElement[bool] = feed_items.c.item_id.in_(chunk)
         if n == 0 and with_current:
             match = match | feed_items.c.current.is_(True)
         query = sa.select(
-            head.c.top,
-            head.c.archived,
+            *head.c,
             feed_items.c.item_id,
             feed_items.c.seq,
             feed_items.c.data,
@@ -187,9 +205,14 @@ def _recorded(
         ).select_from(head.outerjoin(feed_items, (feed_items.c.feed == feed) & match))
         for r in conn.execute(query):
             top, archived = r.top, r.archived
+            listing = r.pages if with_pages else None
             if r.item_id is not None:
                 rows[r.item_id] = r
-    return top, archived, rows
+    pages = []
+    for text in listing.split(";") if listing else ():
+        number, first, last, stale = (int(n) for n in text.split(","))
+        pages.append(ArchivePage(number, first, last, bool(stale)))
+    return top, archived, rows, sorted(pages)
 
 
 def _change_rows(conn: Connection, feed: str, changes: dict[str, dict[str, Any]]) -> None:

@@ -12,7 +12,8 @@ Reads and writes go through `_read` and `_write`, which wrap any SQLAlchemy erro
 StoreError. A caller that does several steps at once opens a `reading` or `writing` block:
 every read and write of the store in it (in this thread) joins that one transaction, so
 that a publish costs one read and one write transaction however many concerns it touches,
-and a crash in the middle of it leaves none of its writes. The schema is created and
+and a crash in the middle of it leaves none of its writes; a `held` block keeps one connection
+for several such blocks (a publish's read and write). The schema is created and
 upgraded by the Alembic migrations in ``migrations/``, applied when a store opens; Alembic
 is only imported when there is work to do.
 """
@@ -72,8 +73,16 @@ def create_engine(url: str, *, pooled: bool = True) -> Engine:
         def _serialize_writers(conn: Connection) -> None:
             # Like SQLite's BEGIN IMMEDIATE: one writer at a time across every process
             # (clock, web, a `feeds update` by hand), so read-then-write steps cannot race.
-            if conn.get_execution_options().get("feeds_write", False):
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            options = conn.get_execution_options()
+            if not options.get("feeds_write", False):
+                return
+            lock = f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                # The driver sends no BEGIN of its own (see Database._write): the BEGIN
+                # and the lock in one round trip.
+                conn.exec_driver_sql(f"BEGIN; {lock}")
+            else:
+                conn.exec_driver_sql(lock)
 
         return engine
     if parsed.database and parsed.database != ":memory:":
@@ -217,7 +226,8 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[None]:
         """One read transaction (one snapshot, one connection) for everything this thread
-        reads through the store until the block ends; a write in it is an error."""
+        reads through the store until the block ends; a write in it is an error. (Inside a
+        ``held`` block on PostgreSQL: no transaction, the same snapshots, see ``held``.)"""
         with self._read() as conn, self._joined(conn, write=False):
             yield
 
@@ -228,6 +238,37 @@ class Database:
         of it) if it raises."""
         with self._write() as conn, self._joined(conn, write=True):
             yield
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """One connection for every transaction this thread opens through the store until the
+        block ends (a publish's read, then its write): one pool checkout, and on PostgreSQL one
+        check that the connection is alive, instead of one per transaction. On PostgreSQL a
+        read in the block runs without BEGIN and COMMIT: at its READ COMMITTED isolation every
+        statement sees its own snapshot, in a transaction or not."""
+        held = getattr(self._ambient, "held", None)
+        if held is not None or self._ambient_connection(write=False) is not None:
+            yield  # an outer block holds a connection already
+            return
+        try:
+            with self.engine.connect() as conn:
+                self._ambient.held = conn
+                try:
+                    yield
+                finally:
+                    self._ambient.held = None
+        except SQLAlchemyError as e:
+            raise StoreError(f"database connection failed: {e}") from e
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """The connection of an enclosing ``held`` block, or one of the pool's."""
+        held: Connection | None = getattr(self._ambient, "held", None)
+        if held is not None:
+            yield held
+            return
+        with self.engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def _joined(self, conn: Connection, *, write: bool) -> Iterator[None]:
@@ -256,10 +297,21 @@ class Database:
             yield ambient
             return
         try:
-            with self._write_lock, self.engine.connect() as conn:
-                conn.execution_options(feeds_write=True)
-                with conn.begin():
-                    yield conn
+            with self._write_lock, self._connection() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    conn.execution_options(feeds_write=True)
+                else:
+                    # No BEGIN from the driver: the transaction's BEGIN is sent with its
+                    # advisory lock (create_engine), then its COMMIT (or ROLLBACK) as usual.
+                    conn.execution_options(feeds_write=True, isolation_level="AUTOCOMMIT")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    if not conn.invalidated:  # a held one reads next
+                        conn.execution_options(feeds_write=False)
+                        if self.engine.dialect.name != "sqlite":
+                            conn.execution_options(isolation_level=conn.default_isolation_level)
         except SQLAlchemyError as e:
             raise StoreError(f"database write failed: {e}") from e
 
@@ -272,8 +324,16 @@ class Database:
             yield ambient
             return
         try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            with self._connection() as conn:
+                held = getattr(self._ambient, "held", None) is not None
+                if held and self.engine.dialect.name != "sqlite":
+                    conn.execution_options(isolation_level="AUTOCOMMIT")  # see held()
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    if held and self.engine.dialect.name != "sqlite" and not conn.invalidated:
+                        conn.execution_options(isolation_level=conn.default_isolation_level)
         except SQLAlchemyError as e:
             raise StoreError(f"database read failed: {e}") from e
 
