@@ -101,9 +101,9 @@ class DocumentsMixin(Database):
     def document_etag(
         self, feed: str, fmt: Format, page: int = CURRENT, variant: str = ""
     ) -> str | None:
-        """The current ETag only: a cheap query to validate a cached copy (the web process
-        asks it on every request it serves from its cache)."""
-        with self._single_read() as conn:
+        """The current ETag only (the web process's cache asks Store.current_etag, the same
+        query through a connection of its own)."""
+        with self._read() as conn:
             value = conn.execute(
                 ETAG_OF, {"feed": feed, "variant": variant, "page": page, "format": fmt.value}
             ).scalar()
@@ -283,8 +283,8 @@ _UPDATE_CURRENT = (
     )
 )
 
-# built once: building a statement costs more than running it (the web process runs this one
-# for every request it serves from its cache)
+# built once: building a statement costs more than running it (the web process's freshness
+# check runs it compiled, for every request it serves from its cache)
 ETAG_OF = sa.select(documents.c.etag).where(
     documents.c.feed == sa.bindparam("feed"),
     documents.c.variant == sa.bindparam("variant"),

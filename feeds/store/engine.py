@@ -336,21 +336,3 @@ class Database:
                         conn.execution_options(isolation_level=conn.default_isolation_level)
         except SQLAlchemyError as e:
             raise StoreError(f"database read failed: {e}") from e
-
-    @contextmanager
-    def _single_read(self) -> Iterator[Connection]:
-        """For one statement that reads: no transaction around it where the database lets a
-        lone statement see one snapshot anyway (PostgreSQL: no BEGIN and COMMIT round
-        trips); on SQLite, and inside a ``reading``/``writing`` block, as _read."""
-        if (
-            self.engine.dialect.name == "sqlite"
-            or self._ambient_connection(write=False) is not None
-        ):
-            with self._read() as conn:
-                yield conn
-            return
-        try:
-            with self.engine.connect() as conn:
-                yield conn.execution_options(isolation_level="AUTOCOMMIT")
-        except SQLAlchemyError as e:
-            raise StoreError(f"database read failed: {e}") from e

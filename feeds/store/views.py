@@ -64,7 +64,7 @@ class ViewsMixin(Database):
 
     def view_etag(self, feed: str) -> str | None:
         """The ETag of a feed's view only: a cheap query to validate a cached copy."""
-        with self._single_read() as conn:
+        with self._read() as conn:
             value = conn.execute(
                 ETAG_OF,
                 {"feed": feed, "variant": "", "page": CURRENT, "format": VIEW_FORMAT},
