@@ -247,13 +247,25 @@ class Clocks:
 
     def kill_between_fetches(self, pid: int) -> None:
         """SIGKILL the clock `pid` when every fetch the upstream answered is stored: a fetch
-        whose result a killed clock never stored is rightly made again by the next one."""
+        whose result a killed clock never stored is rightly made again by the next one.
+
+        The clock is frozen (SIGSTOP) before the count, and the count is made once a request
+        it had already sent has had time to reach the upstream's log: a clock counted idle
+        cannot start a fetch before the kill."""
+        process = next(p for p in self.processes if p.pid == pid)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while True:
+            process.send_signal(signal.SIGSTOP)
+            time.sleep(0.3)
             asked = sum(len(times) for times in self.fetches().values())
             stored = sum(1 for s in self.store.source_states().values() if s.last_fetch is not None)
             if asked == stored:
                 break
+            process.send_signal(signal.SIGCONT)
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"clock {pid} never between fetches: {asked} asked, {stored} stored"
+                )
             time.sleep(0.05)
         self.kill(pid)
 
