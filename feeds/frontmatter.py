@@ -67,6 +67,9 @@ def read_article_file(path: Path, root: Path, max_bytes: int) -> str:
         _check_kind_and_size(info, max_bytes)
         fd = os.open(real, _OPEN_FLAGS)
         with open(fd, "rb") as file:
+            opened = _opened_path(file.fileno())  # a directory on the way swapped for a link
+            if opened is not None and not opened.is_relative_to(inside):
+                raise FileProblem("a file outside the articles directory, which is not read")
             info = os.fstat(file.fileno())  # what was opened, should it have been swapped
             _check_kind_and_size(info, max_bytes)
             data = file.read(max_bytes + 1)
@@ -78,6 +81,16 @@ def read_article_file(path: Path, root: Path, max_bytes: int) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise FileProblem(f"not valid UTF-8 (byte {e.start})") from e
+
+
+def _opened_path(fd: int) -> Path | None:
+    """Where the file open as ``fd`` really is (Linux: its /proc link), None where the system
+    does not say. O_NOFOLLOW guards only the last part of a path: this catches a directory
+    on the way replaced by a symbolic link between the check of the path and the opening."""
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        return None
 
 
 def _check_kind_and_size(info: os.stat_result, max_bytes: int, at_least: int = 0) -> None:

@@ -287,6 +287,35 @@ def test_a_symlink_out_of_the_articles_directory_is_refused(tmp_path: Path) -> N
     assert "outside the articles directory" in message
 
 
+def test_a_directory_swapped_for_a_link_while_the_file_is_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path is checked, then a directory on it is replaced by a link out before the file
+    is opened: what was opened is refused, not published."""
+    articles, outside = tmp_path / "articles", tmp_path / "outside"
+    (articles / "desk").mkdir(parents=True)
+    (outside / "desk").mkdir(parents=True)
+    (articles / "desk" / "story.md").write_text(GOOD, encoding="utf-8")
+    (outside / "desk" / "story.md").write_text(GOOD.replace("Good", "Secret"), encoding="utf-8")
+    real_stat = os.stat
+    swapped = []
+
+    def stat_then_swap(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        found = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path) == str(articles / "desk" / "story.md") and not swapped:
+            (articles / "desk").rename(articles / "desk-was")  # after the check, before the open
+            (articles / "desk").symlink_to(outside / "desk")
+            swapped.append(path)
+        return found
+
+    monkeypatch.setattr(os, "stat", stat_then_swap)
+    message = error_of(articles / "desk" / "story.md", make_site(articles))
+    monkeypatch.undo()
+    assert swapped  # the swap came between the check and the open
+    assert message.endswith("a file outside the articles directory, which is not read")
+    assert "Secret" not in message
+
+
 def test_a_symlink_inside_the_articles_directory_is_an_article(tmp_path: Path) -> None:
     """As a Kubernetes volume mounts files: links into a hidden folder of the directory."""
     (tmp_path / "..data").mkdir()
