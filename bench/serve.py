@@ -4,10 +4,12 @@ partners' keyed reads vs the public feed, and readership counting on vs off.
 Run by hand (never as a test), from the repository root:
 
     .venv/bin/python bench/serve.py [--duration 10] [--connections 8] [--threads 2] [--rounds 3]
+                                    [--before TREE] [--postgres [URL]]
 
 It publishes a ~150 KB RSS document with the real pipeline into a temporary SQLite database
-(a public feed, and a partners feed of the same articles with one partner's key in
-access.toml), starts gunicorn three times with exactly the Procfile's `web:` settings (host
+(with --postgres [URL]: into a schema bench_serve of PostgreSQL, by default the local test
+database) — a public feed, and a partners feed of the same articles with one partner's key in
+access.toml — starts gunicorn three times with exactly the Procfile's `web:` settings (host
 127.0.0.1, a free port): ours, ours with readership counting switched off
 (FEEDS_READERSHIP=0), and the baseline (the same line with only the app swapped). Each round
 runs wrk, back to back in an order that alternates from round to round:
@@ -60,6 +62,7 @@ PARTNERS_FEED = "bench-partners"
 PARTNER = "bench-partner"
 KEY = secrets.token_urlsafe(32)  # this run's partner key; access.toml holds its hash
 TARGET_BYTES = 150_000
+PG_SCHEMA = "bench_serve"
 
 # ----------------------------------------------------------------- the baseline app
 
@@ -159,8 +162,36 @@ def write_site(folder: Path, articles: int) -> Path:
     return config
 
 
-def publish(folder: Path) -> tuple[Path, str]:
-    """Publish the feed with the real pipeline; returns (config dir, database URL)."""
+def fresh_schema(postgres: str) -> str:
+    """The URL of an empty schema PG_SCHEMA of the PostgreSQL database `postgres` (dropped
+    first if a run left it behind)."""
+    sys.path.insert(0, str(ROOT))
+    import sqlalchemy as sa
+
+    from feeds.store import Store
+
+    admin = sa.create_engine(Store(postgres, migrate=False).url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
+    admin.dispose()
+    return f"{postgres}?options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def drop_schema(postgres: str) -> None:
+    import sqlalchemy as sa
+
+    from feeds.store import Store
+
+    admin = sa.create_engine(Store(postgres, migrate=False).url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+    admin.dispose()
+
+
+def publish(folder: Path, postgres: str | None) -> tuple[Path, str]:
+    """Publish the feed with the real pipeline, into a SQLite file or, with `postgres`, a
+    fresh schema of that database; returns (config dir, database URL)."""
     sys.path.insert(0, str(ROOT))
     from feeds.config import load_config
     from feeds.pipeline import Pipeline
@@ -171,7 +202,7 @@ def publish(folder: Path) -> tuple[Path, str]:
     for _attempt in range(4):
         work = folder / f"site-{articles}"
         config_dir = write_site(work, articles)
-        url = f"sqlite:///{work / 'feeds.db'}"
+        url = fresh_schema(postgres) if postgres else f"sqlite:///{work / 'feeds.db'}"
         store = Store(url)
         with Pipeline(load_config(config_dir), store) as pipeline:
             pipeline.sync_articles()
@@ -463,13 +494,20 @@ def main() -> None:
         help="another tree (a git worktree) whose app is served too, with this tree's server "
         "settings, as 'before': 200, 304 and gzip on it against ours",
     )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/test",
+        help=f"serve from PostgreSQL (schema {PG_SCHEMA} of this database, default the local "
+        "test database) instead of a SQLite file",
+    )
     args = parser.parse_args()
     args.wrk = ensure_wrk()
 
     folder = Path(tempfile.mkdtemp(prefix="feeds-bench-serve-"))
     processes = {}
     try:
-        config_dir, db_url = publish(folder)
+        config_dir, db_url = publish(folder, args.postgres)
         docs = folder / "doc"
         etag = (docs / "etag").read_text()
         keyed_etag = (docs / "keyed_etag").read_text()
@@ -579,6 +617,8 @@ def main() -> None:
             print("kept", folder)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+            if args.postgres:
+                drop_schema(args.postgres)
 
 
 if __name__ == "__main__":

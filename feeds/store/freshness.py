@@ -3,7 +3,7 @@
 The web process asks on every request it serves from its cache, so the asking goes through a
 connection of its own, out of the pool for good: no checkout, no liveness ping, no
 transaction around one statement (the connection is in autocommit mode), the statement
-compiled once.
+compiled once, one cursor for every check.
 
 - SQLite keeps a counter per connection, ``PRAGMA data_version``, that changes whenever
   another connection (of any process) commits: a few microseconds, no file read. When it has
@@ -30,6 +30,7 @@ from feeds.store.engine import Database
 class FreshnessMixin(Database):
     _own_lock = threading.Lock()  # one for every store of the process (a web worker has one)
     _own: Any = None  # the checks' own DB-API connection
+    _cursor: Any = None  # and its cursor
     _etag_sql: tuple[str, tuple[str, ...] | None] | None = None
 
     def change_counter(self) -> int | None:
@@ -73,19 +74,16 @@ class FreshnessMixin(Database):
                 driver: Any = own.driver_connection
                 driver.autocommit = True
             own.detach()  # closed, never returned to the pool in autocommit mode
-            self._own = own
-        cursor = self._own.cursor()
-        try:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+            self._own, self._cursor = own, own.cursor()
+        self._cursor.execute(sql, params)  # one cursor for every check: a third cheaper
+        row = self._cursor.fetchall()  # (to the end: the statement is done with)
+        return row[0] if row else None
 
     def _drop_own(self) -> None:
         if self._own is not None:
             with contextlib.suppress(Exception):  # already broken: nothing more to release
                 self._own.close()
-            self._own = None
+            self._own = self._cursor = None
 
     def close(self) -> None:
         with self._own_lock:

@@ -8,6 +8,11 @@ moved, or on PostgreSQL, one indexed query of the stored ETag (Store.current_eta
 connection kept for these checks: one round trip on PostgreSQL). The bytes are loaded only
 when the ETag changed.
 
+Shared: requests for one document that arrive while a check of it runs wait for the next
+check and share its answer. The answer a request gets always comes from a query that started
+after the request arrived (so the rule above holds), and a busy worker makes one query per
+round trip rather than one per request.
+
 Bounded: at most `max_entries` documents, the least recently used dropped first (a crawler
 walking every archive page must not grow a web worker without limit).
 """
@@ -29,6 +34,17 @@ _Key = tuple[str, str, int, str]  # feed, variant, page, format
 _Stored = TypeVar("_Stored", Document, View)
 
 
+class _Check:
+    """One query of a document's stored ETag, and the requests waiting for its answer."""
+
+    __slots__ = ("done", "error", "etag")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.etag: str | None = None
+        self.error: BaseException | None = None
+
+
 class DocumentCache:
     def __init__(self, store: Store, max_entries: int = MAX_ENTRIES) -> None:
         self.store = store
@@ -36,6 +52,8 @@ class DocumentCache:
         self._lock = threading.Lock()
         # each copy with the change counter read before it was last known current
         self._entries: OrderedDict[_Key, tuple[Document | View, int | None]] = OrderedDict()
+        self._next: dict[_Key, _Check] = {}  # per document, the check not yet started
+        self._checking = threading.Lock()  # one at a time: they share one connection
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -75,7 +93,7 @@ class DocumentCache:
             assert isinstance(document, kind)
             if counter is not None and counter == checked:
                 return document  # nothing committed since this copy was known current
-            if stored_etag() == document.etag:
+            if self._shared_check(key, stored_etag) == document.etag:
                 self._put(key, document, counter)
                 return document
         fresh = load()
@@ -85,6 +103,34 @@ class DocumentCache:
         else:
             self._put(key, fresh, counter)
         return fresh
+
+    def _shared_check(self, key: _Key, stored_etag: Callable[[], str | None]) -> str | None:
+        """The document's stored ETag, from a query started after this call was made: the
+        first caller makes it; those who arrive before it starts wait and share it."""
+        with self._lock:
+            check = self._next.get(key)
+            leading = check is None
+            if check is None:
+                check = self._next[key] = _Check()
+        if not leading:
+            check.done.wait()
+            if check.error is not None:
+                raise check.error
+            return check.etag
+        try:
+            with self._checking:
+                with self._lock:  # started: whoever comes now waits for the next one
+                    del self._next[key]
+                check.etag = stored_etag()
+        except BaseException as e:
+            check.error = e
+            raise
+        finally:
+            with self._lock:
+                if self._next.get(key) is check:  # interrupted before it started
+                    del self._next[key]
+            check.done.set()
+        return check.etag
 
     def _put(self, key: _Key, document: Document | View, counter: int | None) -> None:
         with self._lock:
