@@ -162,31 +162,16 @@ def write_site(folder: Path, articles: int) -> Path:
     return config
 
 
-def fresh_schema(postgres: str) -> str:
-    """The URL of an empty schema PG_SCHEMA of the PostgreSQL database `postgres` (dropped
-    first if a run left it behind)."""
-    sys.path.insert(0, str(ROOT))
-    import sqlalchemy as sa
+def pg_schema(postgres: str, *, create: bool = True) -> str:
+    """Drop the schema PG_SCHEMA of the PostgreSQL database `postgres` (an earlier run may
+    have left it) and, with `create`, make it anew; returns its URL."""
+    import psycopg
 
-    from feeds.store import Store
-
-    admin = sa.create_engine(Store(postgres, migrate=False).url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        conn.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
-    admin.dispose()
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+        if create:
+            conn.execute(f"CREATE SCHEMA {PG_SCHEMA}")
     return f"{postgres}?options=-csearch_path%3D{PG_SCHEMA}"
-
-
-def drop_schema(postgres: str) -> None:
-    import sqlalchemy as sa
-
-    from feeds.store import Store
-
-    admin = sa.create_engine(Store(postgres, migrate=False).url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-    admin.dispose()
 
 
 def publish(folder: Path, postgres: str | None) -> tuple[Path, str]:
@@ -202,7 +187,7 @@ def publish(folder: Path, postgres: str | None) -> tuple[Path, str]:
     for _attempt in range(4):
         work = folder / f"site-{articles}"
         config_dir = write_site(work, articles)
-        url = fresh_schema(postgres) if postgres else f"sqlite:///{work / 'feeds.db'}"
+        url = pg_schema(postgres) if postgres else f"sqlite:///{work / 'feeds.db'}"
         store = Store(url)
         with Pipeline(load_config(config_dir), store) as pipeline:
             pipeline.sync_articles()
@@ -618,7 +603,7 @@ def main() -> None:
         else:
             shutil.rmtree(folder, ignore_errors=True)
             if args.postgres:
-                drop_schema(args.postgres)
+                pg_schema(args.postgres, create=False)
 
 
 if __name__ == "__main__":

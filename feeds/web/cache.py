@@ -53,7 +53,8 @@ class DocumentCache:
         # each copy with the change counter read before it was last known current
         self._entries: OrderedDict[_Key, tuple[Document | View, int | None]] = OrderedDict()
         self._next: dict[_Key, _Check] = {}  # per document, the check not yet started
-        self._checking = threading.Lock()  # one at a time: they share one connection
+        # one check at a time (they share one connection); one waiting here still takes joiners
+        self._checking = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
